@@ -1,0 +1,56 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13: `python3.13` on PATH if it runs, else pyenv's 3.13.0 (installed but not on PATH here).
+PYTHON313 := $(shell \
+  if python3.13 -c 'import sys' >/dev/null 2>&1; then command -v python3.13; \
+  elif command -v pyenv >/dev/null 2>&1 && [ -x "$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.13" ]; then \
+    echo "$$(pyenv prefix 3.13.0)/bin/python3.13"; \
+  fi)
+VENV := .venv
+VENV_SAM := .venv-sam
+MOTO_PORT ?= 5000
+PORT ?= 3000
+
+.PHONY: help run test build validate deploy clean
+
+help:
+	@echo "make run    - serve the API locally on 127.0.0.1:$(PORT) (AWS emulated by moto on port $(MOTO_PORT))"
+	@echo "make test   - run every test"
+	@echo "make build  - sam build (what sam deploy ships)"
+	@echo "make deploy - sam deploy --guided"
+
+python313:
+	@if [ -z "$(PYTHON313)" ]; then \
+	  echo "Python 3.13 not found: put python3.13 on PATH, or install it with 'pyenv install 3.13.0'." >&2; exit 1; fi
+
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt pyproject.toml | python313
+	@[ -x $(VENV)/bin/python ] || $(PYTHON313) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	@touch $@
+
+$(VENV_SAM)/.installed: requirements-sam.txt | python313
+	@[ -x $(VENV_SAM)/bin/python ] || $(PYTHON313) -m venv $(VENV_SAM)
+	$(VENV_SAM)/bin/pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+run: $(VENV)/.installed $(VENV_SAM)/.installed
+	MOTO_PORT=$(MOTO_PORT) PORT=$(PORT) $(VENV)/bin/python -m local.run
+
+test: $(VENV)/.installed $(VENV_SAM)/.installed
+	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest
+
+# sam build resolves the python3.13 runtime from PATH.
+build: $(VENV_SAM)/.installed
+	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build
+
+validate: $(VENV_SAM)/.installed
+	$(VENV_SAM)/bin/sam validate --lint
+
+deploy: build
+	$(VENV_SAM)/bin/sam deploy --guided
+
+clean:
+	rm -rf $(VENV) $(VENV_SAM) .aws-sam

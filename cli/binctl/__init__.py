@@ -1,0 +1,1 @@
+"""binctl: provision accounts, keys, schema docs, collections and bins."""

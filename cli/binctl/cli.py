@@ -1,0 +1,147 @@
+"""binctl: the operator's provisioning CLI.
+
+Talks to AWS through boto3 and the standard environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL,
+...). Table and bucket names come from the variables the function uses (ACCOUNTS_TABLE, ...) and
+default to the names of `make run`'s local stack. Every command prints one JSON object on stdout;
+a failure prints a message on stderr and exits non-zero.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from binstore import provisioning
+from binstore.errors import BinStoreError
+from binstore.plans import PLANS
+from binstore.storage import Store
+
+
+class UsageError(Exception):
+    pass
+
+
+def _json_argument(text: str, what: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{what} is not valid JSON: {error}") from None
+
+
+def account_create(store: Store, args) -> dict:
+    created = provisioning.create_account(store, args.plan, args.requests)
+    return {
+        "accountId": created.account.account_id,
+        "masterKey": created.master_key,
+        "plan": created.account.plan,
+        "requestsRemaining": created.account.requests_remaining,
+    }
+
+
+def schema_create(store: Store, args) -> dict:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
+    doc = provisioning.create_schema_doc(store, args.master_key, _json_argument(text, args.file))
+    return {"id": doc.schema_doc_id}
+
+
+def collection_create(store: Store, args) -> dict:
+    return {"id": provisioning.create_collection(store, args.master_key, args.schema_doc).collection_id}
+
+
+def bin_create(store: Store, args) -> dict:
+    meta = provisioning.create_bin(
+        store, args.master_key, args.data.encode("utf-8"),
+        private=not args.public, collection_id=args.collection,
+    )
+    return {"id": meta.bin_id}
+
+
+def bin_get(store: Store, args) -> dict:
+    stored = provisioning.read_bin(store, args.bin_id, args.version)
+    metadata = {
+        "id": stored.bin.bin_id,
+        "private": stored.bin.private,
+        "createdAt": stored.bin.created_at,
+        "versionCount": stored.bin.version_count,
+    }
+    if stored.bin.collection_id:
+        metadata["collectionId"] = stored.bin.collection_id
+    if stored.version is not None:
+        metadata["version"] = stored.version
+    return {"record": json.loads(stored.json_text), "metadata": metadata}
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("versions are numbered from 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="binctl", description=__doc__.split("\n\n")[0])
+    resources = parser.add_subparsers(dest="resource", required=True)
+
+    account = resources.add_parser("account", help="accounts and their master keys")
+    account_commands = account.add_subparsers(dest="command", required=True)
+    create = account_commands.add_parser("create", help="create an account; prints its master key once")
+    create.add_argument("--plan", choices=sorted(PLANS), required=True)
+    create.add_argument("--requests", type=_non_negative,
+                        help="request allowance (default: free 10000, pro 100000)")
+    create.set_defaults(run=account_create)
+
+    schema = resources.add_parser("schema", help="schema docs (JSON Schema)")
+    create = schema.add_subparsers(dest="command", required=True).add_parser("create")
+    create.add_argument("--master-key", required=True)
+    create.add_argument("--file", required=True, help="a JSON Schema document")
+    create.set_defaults(run=schema_create)
+
+    collection = resources.add_parser("collection", help="collections of bins")
+    create = collection.add_subparsers(dest="command", required=True).add_parser("create")
+    create.add_argument("--master-key", required=True)
+    create.add_argument("--schema-doc", help="id of a schema doc that validates the collection's bins")
+    create.set_defaults(run=collection_create)
+
+    bins = resources.add_parser("bin", help="bins")
+    bin_commands = bins.add_subparsers(dest="command", required=True)
+    create = bin_commands.add_parser("create", help="create a bin (private unless --public)")
+    create.add_argument("--master-key", required=True)
+    create.add_argument("--public", action="store_true")
+    create.add_argument("--collection")
+    create.add_argument("--data", required=True, help="the bin's first record, as JSON")
+    create.set_defaults(run=bin_create)
+    get = bin_commands.add_parser("get", help="read a bin's latest record, or one of its versions")
+    get.add_argument("bin_id")
+    get.add_argument("--version", type=_positive, help="a kept version: 1 is the oldest")
+    get.set_defaults(run=bin_get)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.run(Store.from_environment(), args)
+    except (BinStoreError, UsageError) as error:
+        print(f"binctl: {error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        print(f"binctl: AWS error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""Plans: what an account may store and how many requests it starts with."""
+
+from dataclasses import dataclass
+
+KB = 1024
+MB = 1024 * KB
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    max_record_bytes: int
+    versioning: bool
+    default_requests: int
+
+
+FREE = Plan("free", max_record_bytes=500 * KB, versioning=False, default_requests=10_000)
+PRO = Plan("pro", max_record_bytes=1 * MB, versioning=True, default_requests=100_000)
+PLANS = {plan.name: plan for plan in (FREE, PRO)}
+
+# A body over this is refused before it is parsed: no plan could store it.
+LARGEST_RECORD_BYTES = max(plan.max_record_bytes for plan in PLANS.values())
+
+# JSONBin keeps at most this many versions of a bin.
+MAX_VERSIONS_PER_BIN = 1000

@@ -1,0 +1,65 @@
+"""Records: the JSON documents kept in bins.
+
+A body is checked from the request alone (blank, larger than any plan allows, not UTF-8, not JSON)
+before anything is read from AWS. It is stored as the compact re-serialisation of what was parsed,
+so what is stored is always valid JSON, whatever whitespace or escapes the client sent.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from binstore.errors import BlankBin, InvalidJson, RecordTooLarge
+from binstore.plans import LARGEST_RECORD_BYTES
+
+
+@dataclass(frozen=True)
+class Record:
+    value: Any
+    json_text: str  # compact JSON, what is stored and what the response embeds
+
+    @property
+    def json_bytes(self) -> bytes:
+        return self.json_text.encode("utf-8")
+
+
+def _reject_constant(name: str):
+    # Python's json accepts NaN, Infinity and -Infinity; JSON (RFC 8259) does not.
+    raise InvalidJson(f"Bin must be valid JSON: {name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise InvalidJson(f"Bin must be valid JSON: the number {text[:40]} is out of range")
+    return number
+
+
+def check_size(body: bytes) -> None:
+    """Refuse, before parsing, a body no plan could store."""
+    if len(body) > LARGEST_RECORD_BYTES:
+        raise RecordTooLarge()
+
+
+def parse_record(body: bytes) -> Record:
+    if not body.strip():
+        raise BlankBin()
+    check_size(body)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidJson("Bin must be valid JSON encoded as UTF-8") from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        json_text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except json.JSONDecodeError as error:
+        raise InvalidJson(
+            f"Bin must be valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except RecursionError:
+        raise InvalidJson("Bin must be valid JSON: it is nested too deeply") from None
+    except ValueError as error:
+        # e.g. an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise InvalidJson(f"Bin must be valid JSON: {error}") from None
+    return Record(value, json_text)

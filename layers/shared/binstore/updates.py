@@ -1,0 +1,147 @@
+"""The Update Bin use case (JSONBin v3 `PUT /v3/b/<BIN_ID>`), free of HTTP.
+
+Order of checks, cheapest first: what the request alone can refuse (bin id, blank, size over every
+plan, JSON) costs no AWS call; then one batched read (bin, key, account); then authorisation, the
+allowance, the plan's limits, versioning and the schema doc; then the body goes to S3 and one
+transaction commits it. Nothing is stored unless every check passed, and an update that loses a
+race to a concurrent one is retried from a fresh read, reusing the body it already uploaded.
+"""
+
+import random
+import time
+from dataclasses import dataclass
+
+from binstore import errors
+from binstore.ids import is_object_id
+from binstore.keys import ParsedKey, key_matches, parse_key
+from binstore.plans import FREE, MAX_VERSIONS_PER_BIN, PLANS
+from binstore.records import Record, parse_record
+from binstore.schemas import validate_record
+from binstore.storage import AllowanceSpent, BinMeta, CommitConflict, Store, UpdateContext, utc_now
+
+# Enough for dozens of writers racing on one bin; each retry backs off a little, with jitter.
+MAX_COMMIT_ATTEMPTS = 40
+_BACKOFF_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    bin_id: str
+    body: bytes
+    master_key: str | None = None
+    versioning: bool | None = None  # X-Bin-Versioning; None when the header is absent
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    bin: BinMeta
+    record: Record
+    versioned: bool
+
+
+def parse_versioning_header(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    normalized = value.strip().lower()
+    if normalized in ("true", "false"):
+        return normalized == "true"
+    raise errors.InvalidHeader("X-Bin-Versioning must be true or false")
+
+
+def _authorise(bin: BinMeta, parsed_key: ParsedKey | None, master_key_given: bool,
+               context: UpdateContext, versioning: bool | None) -> bool:
+    """Check the caller may update `bin`; return whether the caller is its owner."""
+    if master_key_given:
+        # A key, when given, must be the owner's, even for a public bin.
+        if (
+            parsed_key is None
+            or context.key is None
+            or parsed_key.account_id != bin.owner_id
+            or not key_matches(parsed_key, context.key.account_id, context.key.secret_hash)
+        ):
+            raise errors.InvalidMasterKey()
+        return True
+    if bin.private:
+        raise errors.MasterKeyRequired()
+    if versioning is False:
+        raise errors.MasterKeyRequiredToDisableVersioning()
+    return False
+
+
+def _keep_version(bin: BinMeta, versioning: bool | None, plan_allows_versioning: bool) -> bool:
+    """Whether this update keeps the bin's current record as a version.
+
+    Private bins version only when asked. Public bins version by default, unless the owner turns
+    it off; a free owner's public bin is not versioned by default, since the plan has no versioning.
+    """
+    if versioning is True and not plan_allows_versioning:
+        raise errors.VersioningNotAvailable()
+    wanted = versioning if versioning is not None else (not bin.private and plan_allows_versioning)
+    if wanted and bin.version_count >= MAX_VERSIONS_PER_BIN:
+        raise errors.VersionLimitReached(MAX_VERSIONS_PER_BIN)
+    return wanted
+
+
+def _check_schema(store: Store, bin: BinMeta, record: Record) -> None:
+    if bin.collection_id is None:
+        return
+    collection = store.get_collection(bin.collection_id)
+    if collection is None or collection.schema_doc_id is None:
+        return
+    schema_doc = store.get_schema_doc(collection.schema_doc_id)
+    if schema_doc is not None:
+        validate_record(schema_doc.schema_json, record.value)
+
+
+def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
+    if not is_object_id(request.bin_id):
+        raise errors.InvalidBinId()
+    record = parse_record(request.body)
+    master_key_given = request.master_key is not None
+    parsed_key = parse_key(request.master_key) if master_key_given else None
+
+    uploaded_object_key: str | None = None
+    committed = False
+    try:
+        for attempt in range(MAX_COMMIT_ATTEMPTS):
+            context = store.read_update_context(
+                request.bin_id,
+                parsed_key.key_id if parsed_key else None,
+                parsed_key.account_id if parsed_key else None,
+            )
+            bin = context.bin
+            if bin is None:
+                raise errors.BinNotFound()
+            is_owner = _authorise(bin, parsed_key, master_key_given, context, request.versioning)
+            account = context.account if is_owner else store.get_account(bin.owner_id)
+            if account is None:
+                # The bin's owner was deleted; nobody can be charged for, or own, this update.
+                raise errors.BinNotFound()
+            if account.requests_remaining <= 0:
+                raise errors.RequestsExhausted(store.settings.buy_requests_at)
+            plan = PLANS[account.plan]
+            if len(request.body) > plan.max_record_bytes:
+                raise errors.RecordTooLargeForFreePlan() if plan is FREE else errors.RecordTooLarge()
+            keep_version = _keep_version(bin, request.versioning, plan.versioning)
+            _check_schema(store, bin, record)
+
+            if uploaded_object_key is None:
+                uploaded_object_key = store.new_object_key(bin.bin_id)
+                store.put_body(uploaded_object_key, record.json_bytes)
+            try:
+                updated = store.commit_update(bin, uploaded_object_key, keep_version, utc_now())
+            except CommitConflict:
+                time.sleep(random.uniform(0, _BACKOFF_SECONDS * (attempt + 1)))
+                continue
+            except AllowanceSpent:
+                raise errors.RequestsExhausted(store.settings.buy_requests_at) from None
+            committed = True
+            if not keep_version:
+                # The replaced body belongs to no record any more.
+                store.discard_body(bin.object_key)
+            return UpdateResult(updated, record, keep_version)
+        raise errors.TooManyConcurrentUpdates()
+    finally:
+        if uploaded_object_key is not None and not committed:
+            # The update did not take effect: its body must not linger.
+            store.discard_body(uploaded_object_key)

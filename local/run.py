@@ -1,0 +1,136 @@
+"""`make run`: the whole stack on loopback, in the foreground, until Ctrl-C.
+
+1. moto's server on 127.0.0.1:$MOTO_PORT emulates DynamoDB and S3;
+2. the tables and bucket are created as template.yaml declares them;
+3. a demo account and bin are provisioned, so there is something to update right away;
+4. SAM's API Gateway emulation (local/gateway.py, in .venv-sam) serves the API on 127.0.0.1:$PORT.
+"""
+
+import json
+import logging
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from binstore import provisioning
+from binstore.settings import Settings
+from binstore.storage import Store
+from local.aws import create_resources
+from local.template import ROOT, TEMPLATE_PATH, load_template, local_functions
+
+REGION = "us-east-1"
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+
+
+def aws_environment(moto_port: int) -> dict[str, str]:
+    """What boto3 needs to talk to the local moto server, and nothing else."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the API gateway exited with status {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the API gateway did not listen on port {port} within {timeout:.0f}s")
+
+
+def start_gateway(port: int, moto_port: int) -> subprocess.Popen:
+    if not SAM_PYTHON.exists():
+        raise RuntimeError(f"{SAM_PYTHON} is missing: run `make run`, which creates .venv-sam")
+    functions = {
+        function.logical_id: {
+            "python": sys.executable,
+            "handler": function.handler,
+            "code_dir": function.code_dir,
+            "layer_dirs": function.layer_dirs,
+            "environment": function.environment,
+            "cwd": str(ROOT),
+        }
+        for function in local_functions(load_template())
+    }
+    env = {**os.environ, **aws_environment(moto_port), "SAM_CLI_TELEMETRY": "0"}
+    process = subprocess.Popen(
+        [str(SAM_PYTHON), "-m", "local.gateway", "--template", str(TEMPLATE_PATH),
+         "--host", "127.0.0.1", "--port", str(port), "--functions", json.dumps(functions)],
+        cwd=ROOT, env=env,
+    )
+    try:
+        wait_for_port(port, process)
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+def provision_demo(store: Store) -> tuple[str, str]:
+    account = provisioning.create_account(store, "pro")
+    bin_meta = provisioning.create_bin(store, account.master_key, b'{"sample": "Hello World"}')
+    return account.master_key, bin_meta.bin_id
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "3000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "5000"))
+    os.environ.update(aws_environment(moto_port))
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulated AWS call
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    gateway = None
+    try:
+        create_resources(boto3.client("dynamodb"), boto3.client("s3"))
+        master_key, bin_id = provision_demo(Store(Settings.from_environment()))
+        gateway = start_gateway(port, moto_port)
+        url = f"http://127.0.0.1:{port}"
+        curl = shlex.join([
+            "curl", "-s", "-X", "PUT", f"{url}/v3/b/{bin_id}",
+            "-H", "Content-Type: application/json", "-H", f"X-Master-Key: {master_key}",
+            "--data", '{"sample": "Hello again"}',
+        ])
+        print(
+            f"\nbinstore is running at {url}  (AWS emulated by moto at http://127.0.0.1:{moto_port})\n"
+            f"  demo master key (pro plan): {master_key}\n"
+            f"  demo private bin id:        {bin_id}\n\n"
+            f"Update the demo bin:\n  {curl}\n\n"
+            f"Provision more with binctl, e.g.:\n"
+            f"  AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} AWS_DEFAULT_REGION={REGION} "
+            f"AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x .venv/bin/binctl account create --plan free\n\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        gateway.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if gateway is not None and gateway.poll() is None:
+            gateway.terminate()
+            try:
+                gateway.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                gateway.kill()
+        moto.stop()
+
+
+if __name__ == "__main__":
+    main()

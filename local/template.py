@@ -1,0 +1,109 @@
+"""template.yaml, read the way the local stack needs it: resources to create, functions to run."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from binstore.settings import LOCAL_RESOURCE_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (!Ref X -> {"Ref": X}, !GetAtt A.B -> ...)."""
+
+
+def _construct_tag(loader: _CfnLoader, suffix: str, node: yaml.Node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict:
+    with open(path, encoding="utf-8") as stream:
+        return yaml.load(stream, Loader=_CfnLoader)
+
+
+def resources_of_type(template: dict, resource_type: str) -> dict[str, dict]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def local_names(template: dict) -> dict[str, str]:
+    """Local physical name of each table and bucket, by logical id.
+
+    The function finds its resources through environment variables (ACCOUNTS_TABLE: !Ref
+    AccountsTable); locally each is named as binstore.settings names it, so the function, binctl
+    and the local stack agree without configuration.
+    """
+    names = {}
+    for function in resources_of_type(template, "AWS::Serverless::Function").values():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        for variable, value in variables.items():
+            if isinstance(value, dict) and "Ref" in value and variable in LOCAL_RESOURCE_NAMES:
+                names[value["Ref"]] = LOCAL_RESOURCE_NAMES[variable]
+    return names
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    logical_id: str
+    handler: str
+    code_dir: str
+    layer_dirs: list[str]
+    environment: dict[str, str]
+
+
+def _resolve(value, template: dict, names: dict[str, str]) -> str:
+    if isinstance(value, dict) and "Ref" in value:
+        ref = value["Ref"]
+        if ref in names:
+            return names[ref]
+        parameter = template.get("Parameters", {}).get(ref)
+        if parameter is not None:
+            return str(parameter.get("Default", ""))
+        raise ValueError(f"cannot resolve !Ref {ref} locally")
+    if isinstance(value, (dict, list)):
+        raise ValueError(f"cannot resolve {value!r} locally")
+    return str(value)
+
+
+def local_functions(template: dict) -> list[LocalFunction]:
+    names = local_names(template)
+    global_function = template.get("Globals", {}).get("Function", {})
+    layers = resources_of_type(template, "AWS::Serverless::LayerVersion")
+    functions = []
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
+        properties = {**global_function, **resource["Properties"]}
+        variables = {
+            **global_function.get("Environment", {}).get("Variables", {}),
+            **resource["Properties"].get("Environment", {}).get("Variables", {}),
+        }
+        # A python layer built by SAM lands in /opt/python; locally its source folder stands in.
+        layer_dirs = [
+            str(ROOT / layers[layer["Ref"]]["Properties"]["ContentUri"])
+            for layer in properties.get("Layers", [])
+        ]
+        functions.append(LocalFunction(
+            logical_id=logical_id,
+            handler=properties["Handler"],
+            code_dir=str(ROOT / properties["CodeUri"]),
+            layer_dirs=layer_dirs,
+            environment={name: _resolve(value, template, names) for name, value in variables.items()},
+        ))
+    return functions

@@ -1,0 +1,100 @@
+"""Shared fixtures: AWS emulated in-process by moto, with tables and bucket built from template.yaml."""
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+# Tests talk to moto in-process: no endpoint override, fake credentials, one region.
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.update({
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_SERVICE_NAME": "binstore",
+    "POWERTOOLS_METRICS_NAMESPACE": "BinStore",
+})
+
+from binstore import provisioning  # noqa: E402
+from binstore.settings import Settings  # noqa: E402
+from binstore.storage import Store  # noqa: E402
+from local.aws import create_resources  # noqa: E402
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+
+
+@pytest.fixture
+def store():
+    """A Store on fresh, empty tables and bucket, made as template.yaml declares them."""
+    with mock_aws():
+        create_resources(boto3.client("dynamodb"), boto3.client("s3"))
+        yield Store(Settings.from_environment())
+
+
+class Account:
+    def __init__(self, store: Store, plan: str, requests: int | None = None):
+        created = provisioning.create_account(store, plan, requests)
+        self.store = store
+        self.account_id = created.account.account_id
+        self.master_key = created.master_key
+
+    def create_bin(self, record=None, private: bool = True, collection_id: str | None = None) -> str:
+        body = json.dumps({"sample": "Hello World"} if record is None else record).encode()
+        return provisioning.create_bin(self.store, self.master_key, body, private, collection_id).bin_id
+
+    @property
+    def requests_remaining(self) -> int:
+        return self.store.get_account(self.account_id).requests_remaining
+
+
+@pytest.fixture
+def pro(store) -> Account:
+    return Account(store, "pro")
+
+
+@pytest.fixture
+def free(store) -> Account:
+    return Account(store, "free")
+
+
+def update_event(bin_id: str, body: bytes | str | None, headers: dict | None = None,
+                 base64_body: bool = False) -> dict:
+    """An API Gateway HTTP API (payload 2.0) event for PUT /v3/b/<bin_id>, from events/update-bin.json."""
+    event = json.loads((EVENTS_DIR / "update-bin.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v3/b/{bin_id}"
+    event["pathParameters"] = {"binId": bin_id}
+    event["headers"] = {"content-type": "application/json", **(headers or {})}
+    if isinstance(body, bytes):
+        if base64_body:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+        else:
+            event["body"] = body.decode("utf-8")
+    else:
+        event["body"] = body
+    return event
+
+
+class FakeContext:
+    function_name = "BinsFunction"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:BinsFunction"
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+@pytest.fixture
+def invoke(store, monkeypatch):
+    """Call the Lambda handler, against the test's moto store, as API Gateway would."""
+    import app
+
+    monkeypatch.setattr(app, "store", store)
+
+    def call(event: dict) -> tuple[int, dict, dict]:
+        response = app.lambda_handler(event, FakeContext())
+        return response["statusCode"], response["headers"], json.loads(response["body"])
+
+    return call
