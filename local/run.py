@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from binstore import provisioning
 from binstore.settings import Settings
 from binstore.storage import Store
 from local.aws import create_resources
+from local.emulation import AtomicMotoServer
 from local.template import ROOT, TEMPLATE_PATH, load_template, local_functions
 
 REGION = "us-east-1"
@@ -94,7 +94,7 @@ def main() -> None:
     os.environ.update(aws_environment(moto_port))
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulated AWS call
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto = AtomicMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     gateway = None
     try:

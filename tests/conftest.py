@@ -24,6 +24,7 @@ from binstore import provisioning  # noqa: E402
 from binstore.settings import Settings  # noqa: E402
 from binstore.storage import Store  # noqa: E402
 from local.aws import create_resources  # noqa: E402
+from local.emulation import atomic_in_process_calls  # noqa: E402
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 
@@ -31,7 +32,7 @@ EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 @pytest.fixture
 def store():
     """A Store on fresh, empty tables and bucket, made as template.yaml declares them."""
-    with mock_aws():
+    with mock_aws(), atomic_in_process_calls():
         create_resources(boto3.client("dynamodb"), boto3.client("s3"))
         yield Store(Settings.from_environment())
 
