@@ -1,0 +1,107 @@
+"""template.yaml: valid, buildable, least-privilege, private and encrypted storage."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from local.template import ROOT, load_template, local_functions, local_names, resources_of_type
+
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+TEMPLATE = load_template()
+RESOURCES = TEMPLATE["Resources"]
+
+
+def run_sam(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    # sam build finds the python3.13 runtime on PATH: the interpreter running the tests is one.
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{Path(os.path.realpath(sys.executable)).parent}"
+                   f"{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([str(SAM), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=540)
+
+
+def test_sam_validate_lint_passes():
+    result = run_sam("validate", "--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_build_without_a_container_produces_the_function_and_its_layer(tmp_path):
+    build_dir = tmp_path / "build"
+    result = run_sam("build", "--build-dir", str(build_dir), "--cache-dir", str(tmp_path / "cache"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (build_dir / "BinsFunction" / "app.py").exists()
+    layer = build_dir / "SharedLayer" / "python"
+    for package in ("binstore/updates.py", "aws_lambda_powertools", "jsonschema"):
+        assert (layer / package).exists(), package
+    # Native code was built for the function's architecture (arm64), not the build machine's.
+    assert list(layer.glob("rpds/*aarch64*.so"))
+
+
+def test_function_runs_python313_on_arm64_behind_the_http_api():
+    function = RESOURCES["BinsFunction"]["Properties"]
+    globals_ = TEMPLATE["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    routes = {(event["Properties"]["Method"], event["Properties"]["Path"], event["Type"])
+              for event in function["Events"].values()}
+    assert ("PUT", "/v3/b/{binId}", "HttpApi") in routes
+    assert RESOURCES["HttpApi"]["Type"] == "AWS::Serverless::HttpApi"
+
+
+def test_policies_name_only_this_stacks_resources_and_actions():
+    for statement in RESOURCES["BinsFunction"]["Properties"]["Policies"][0]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert statement["Effect"] == "Allow"
+        assert not any("*" in action for action in actions), statement
+        for resource in resources:
+            assert resource != "*", statement
+            assert isinstance(resource, dict), f"{resource} is not a reference to a resource of this stack"
+
+
+def test_tables_are_on_demand_encrypted_and_kept():
+    tables = resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
+    assert len(tables) >= 3
+    for table in tables.values():
+        assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain"
+
+
+def test_bucket_is_private_encrypted_and_tls_only():
+    bucket = RESOURCES["RecordsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    statements = RESOURCES["RecordsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+               for s in statements)
+
+
+def test_outputs_name_the_api_url_tables_and_bucket():
+    outputs = TEMPLATE["Outputs"]
+    assert "ApiUrl" in outputs and "RecordsBucketName" in outputs
+    for logical_id in resources_of_type(TEMPLATE, "AWS::DynamoDB::Table"):
+        assert f"{logical_id}Name" in outputs
+
+
+def test_every_table_and_bucket_has_a_local_name_and_every_variable_resolves():
+    names = local_names(TEMPLATE)
+    for resource_type in ("AWS::DynamoDB::Table", "AWS::S3::Bucket"):
+        for logical_id in resources_of_type(TEMPLATE, resource_type):
+            assert logical_id in names, f"{logical_id} is not passed to the function"
+    (function,) = local_functions(TEMPLATE)
+    assert function.environment["ACCOUNTS_TABLE"] == "AccountsTable"
+    assert function.handler == "app.lambda_handler"
+
+
+@pytest.mark.parametrize("event_file", sorted((ROOT / "events").glob("*.json")), ids=lambda p: p.name)
+def test_sample_events_are_http_api_events_for_a_route_of_the_template(event_file):
+    import json
+
+    event = json.loads(event_file.read_text())
+    assert event["version"] == "2.0"
+    method, path = event["routeKey"].split(" ", 1)
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"])
+              for e in RESOURCES["BinsFunction"]["Properties"]["Events"].values()}
+    assert (method, path) in routes
