@@ -67,6 +67,8 @@ def start_gateway(port: int, moto_port: int) -> subprocess.Popen:
             "cwd": str(ROOT),
         }
         for function in local_functions(load_template())
+        # Stream consumers have no local event source: the local stack serves the API only.
+        if "HttpApi" in function.event_types
     }
     env = {**os.environ, **aws_environment(moto_port), "SAM_CLI_TELEMETRY": "0"}
     process = subprocess.Popen(

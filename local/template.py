@@ -67,6 +67,7 @@ class LocalFunction:
     code_dir: str
     layer_dirs: list[str]
     environment: dict[str, str]
+    event_types: frozenset[str]  # e.g. {"HttpApi"} for a function behind the API
 
 
 def _resolve(value, template: dict, names: dict[str, str]) -> str:
@@ -105,5 +106,6 @@ def local_functions(template: dict) -> list[LocalFunction]:
             code_dir=str(ROOT / properties["CodeUri"]),
             layer_dirs=layer_dirs,
             environment={name: _resolve(value, template, names) for name, value in variables.items()},
+            event_types=frozenset(event["Type"] for event in properties.get("Events", {}).values()),
         ))
     return functions

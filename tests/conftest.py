@@ -26,7 +26,8 @@ from binstore.storage import Store  # noqa: E402
 from local.aws import create_resources  # noqa: E402
 from local.emulation import atomic_in_process_calls  # noqa: E402
 
-EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = ROOT / "events"
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ def test_sam_build_without_a_container_produces_the_function_and_its_layer(tmp_p
     result = run_sam("build", "--build-dir", str(build_dir), "--cache-dir", str(tmp_path / "cache"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert (build_dir / "BinsFunction" / "app.py").exists()
+    assert (build_dir / "BodyCleanupFunction" / "app.py").exists()
     layer = build_dir / "SharedLayer" / "python"
     for package in ("binstore/updates.py", "aws_lambda_powertools", "jsonschema"):
         assert (layer / package).exists(), package
@@ -49,8 +50,9 @@ def test_function_runs_python313_on_arm64_behind_the_http_api():
     assert RESOURCES["HttpApi"]["Type"] == "AWS::Serverless::HttpApi"
 
 
-def test_policies_name_only_this_stacks_resources_and_actions():
-    for statement in RESOURCES["BinsFunction"]["Properties"]["Policies"][0]["Statement"]:
+@pytest.mark.parametrize("function", sorted(resources_of_type(TEMPLATE, "AWS::Serverless::Function")))
+def test_policies_name_only_this_stacks_resources_and_actions(function):
+    for statement in RESOURCES[function]["Properties"]["Policies"][0]["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert statement["Effect"] == "Allow"
@@ -90,12 +92,22 @@ def test_every_table_and_bucket_has_a_local_name_and_every_variable_resolves():
     for resource_type in ("AWS::DynamoDB::Table", "AWS::S3::Bucket"):
         for logical_id in resources_of_type(TEMPLATE, resource_type):
             assert logical_id in names, f"{logical_id} is not passed to the function"
-    (function,) = local_functions(TEMPLATE)
-    assert function.environment["ACCOUNTS_TABLE"] == "AccountsTable"
-    assert function.handler == "app.lambda_handler"
+    functions = {function.logical_id: function for function in local_functions(TEMPLATE)}
+    assert functions["BinsFunction"].environment["ACCOUNTS_TABLE"] == "AccountsTable"
+    assert functions["BinsFunction"].handler == "app.lambda_handler"
+    assert functions["BodyCleanupFunction"].environment["RECORDS_BUCKET"] == "recordsbucket"
 
 
-@pytest.mark.parametrize("event_file", sorted((ROOT / "events").glob("*.json")), ids=lambda p: p.name)
+def test_replaced_bodies_are_cleaned_up_from_the_bins_tables_stream():
+    stream = RESOURCES["BinsTable"]["Properties"]["StreamSpecification"]
+    assert stream["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    (event,) = RESOURCES["BodyCleanupFunction"]["Properties"]["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    assert event["Properties"]["Stream"] == {"Fn::GetAtt": ["BinsTable", "StreamArn"]}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("event_file", sorted((ROOT / "events").glob("update-*.json")), ids=lambda p: p.name)
 def test_sample_events_are_http_api_events_for_a_route_of_the_template(event_file):
     import json
 

@@ -45,6 +45,6 @@ def test_allowance_of_n_gives_exactly_n_successes(invoke, store):
     assert account.requests_remaining == 0
     refused = [body for status, _, body in results if status == 403]
     assert all(body["message"].startswith("Requests exhausted.") for body in refused)
-    # Refused updates left no body behind: one object, the latest record.
+    # Refused updates left no body behind: the first record's, and one per committed update.
     listing = store.s3.list_objects_v2(Bucket=store.settings.records_bucket, Prefix=f"records/{bin_id}/")
-    assert len(listing["Contents"]) == 1
+    assert len(listing["Contents"]) == 1 + allowance

@@ -215,10 +215,13 @@ class Store:
         response = self.s3.get_object(Bucket=self.settings.records_bucket, Key=object_key)
         return response["Body"].read()
 
+    def delete_body(self, object_key: str) -> None:
+        self.s3.delete_object(Bucket=self.settings.records_bucket, Key=object_key)
+
     def discard_body(self, object_key: str) -> None:
         """Delete a body no record points at. Best effort: a failure leaves an orphan, never an error."""
         try:
-            self.s3.delete_object(Bucket=self.settings.records_bucket, Key=object_key)
+            self.delete_body(object_key)
         except (BotoCoreError, ClientError):
             logger.warning("Could not delete an unreferenced record body", extra={"object_key": object_key})
 

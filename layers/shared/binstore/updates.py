@@ -3,7 +3,7 @@
 Order of checks, cheapest first: what the request alone can refuse (bin id, blank, size over every
 plan, JSON) costs no AWS call; then one batched read (bin, key, account); then authorisation, the
 allowance, the plan's limits, versioning and the schema doc; then the body goes to S3 and one
-transaction commits it. Nothing is stored unless every check passed, and an update that loses a
+transaction commits it: three sequential AWS round trips for a warm update with a key. Nothing is stored unless every check passed, and an update that loses a
 race to a concurrent one is retried from a fresh read, reusing the body it already uploaded.
 """
 
@@ -136,9 +136,8 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
             except AllowanceSpent:
                 raise errors.RequestsExhausted(store.settings.buy_requests_at) from None
             committed = True
-            if not keep_version:
-                # The replaced body belongs to no record any more.
-                store.discard_body(bin.object_key)
+            # A body this update replaced without keeping it as a version is deleted by the
+            # cleanup function, from the bins table's stream: not on the request path.
             return UpdateResult(updated, record, keep_version)
         raise errors.TooManyConcurrentUpdates()
     finally:

@@ -1,0 +1,29 @@
+"""Lambda entry point for the bins table's stream: delete bodies that no record points at."""
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from binstore.cleanup import unreferenced_body
+from binstore.storage import Store
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+store = Store.from_environment()
+
+
+def delete_unreferenced_body(record: DynamoDBRecord) -> None:
+    object_key = unreferenced_body(record.dynamodb.old_image, record.dynamodb.new_image)
+    if object_key is None:
+        return
+    # Raises on failure: the record is reported as failed and the stream retries it.
+    store.delete_body(object_key)
+    metrics.add_metric(name="BodyDeleted", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict, context) -> dict:
+    return process_partial_response(event=event, record_handler=delete_unreferenced_body,
+                                    processor=processor, context=context)

@@ -1,0 +1,97 @@
+"""BodyCleanupFunction: bodies replaced without a version are deleted, kept versions are not."""
+
+import importlib.util
+import json
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from binstore import provisioning
+from binstore.cleanup import unreferenced_body
+from tests.conftest import ROOT, FakeContext, update_event
+
+
+@pytest.fixture
+def cleanup(store, monkeypatch):
+    # Both functions' modules are called app: load this one under a name of its own.
+    spec = importlib.util.spec_from_file_location("cleanup_app", ROOT / "functions" / "cleanup" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "store", store)
+    return module
+
+
+def bin_item(store, bin_id) -> dict:
+    return store.dynamodb.get_item(TableName=store.settings.bins_table, Key={"binId": {"S": bin_id}},
+                                   ConsistentRead=True)["Item"]
+
+
+def stream_event(bin_id: str, old_item: dict, new_item: dict) -> dict:
+    """What the bins table's stream delivers to the function for one MODIFY."""
+    sample = json.loads((ROOT / "events" / "cleanup-bin-modified.json").read_text())
+    record = sample["Records"][0]
+    record["dynamodb"].update(Keys={"binId": {"S": bin_id}}, OldImage=old_item, NewImage=new_item)
+    return sample
+
+
+def body_exists(store, object_key) -> bool:
+    listing = store.s3.list_objects_v2(Bucket=store.settings.records_bucket, Prefix=object_key)
+    return listing.get("KeyCount", 0) == 1
+
+
+def update_and_stream(invoke, store, account, bin_id, headers):
+    before = bin_item(store, bin_id)
+    status, _, _ = invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": account.master_key, **headers}))
+    assert status == 200
+    return before, stream_event(bin_id, before, bin_item(store, bin_id))
+
+
+def test_body_replaced_without_a_version_is_deleted(invoke, store, pro, cleanup):
+    bin_id = pro.create_bin({"v": 1})
+    before, event = update_and_stream(invoke, store, pro, bin_id, {})
+
+    assert cleanup.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+
+    assert not body_exists(store, before["objectKey"]["S"])
+    assert json.loads(provisioning.read_bin(store, bin_id).json_text) == {"v": 2}
+
+
+def test_body_kept_as_a_version_is_not_deleted(invoke, store, pro, cleanup):
+    bin_id = pro.create_bin({"v": 1})
+    before, event = update_and_stream(invoke, store, pro, bin_id, {"x-bin-versioning": "true"})
+
+    assert cleanup.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+
+    assert body_exists(store, before["objectKey"]["S"])
+    assert json.loads(provisioning.read_bin(store, bin_id, version=1).json_text) == {"v": 1}
+
+
+def test_failed_delete_is_reported_so_the_stream_retries_it(invoke, store, pro, cleanup, monkeypatch):
+    bin_id = pro.create_bin({"v": 1})
+    _, event = update_and_stream(invoke, store, pro, bin_id, {})
+    failing = event["Records"][0]
+    unchanged = json.loads(json.dumps(failing))
+    unchanged["dynamodb"].update(SequenceNumber="222", OldImage=failing["dynamodb"]["NewImage"])
+    event["Records"].append(unchanged)
+
+    def unavailable(_):
+        raise RuntimeError("S3 unavailable")
+
+    monkeypatch.setattr(store, "delete_body", unavailable)
+    response = cleanup.lambda_handler(event, FakeContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": failing["dynamodb"]["SequenceNumber"]}]}
+
+    # When every record fails, the invocation fails and Lambda retries the whole batch.
+    event["Records"].pop()
+    with pytest.raises(BatchProcessingError):
+        cleanup.lambda_handler(event, FakeContext())
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ({"objectKey": "a", "versionCount": 0}, {"objectKey": "b", "versionCount": 0}, "a"),
+    ({"objectKey": "a", "versionCount": 3}, {"objectKey": "b", "versionCount": 4}, None),
+    ({"objectKey": "a", "versionCount": 0}, {"objectKey": "a", "versionCount": 0}, None),
+    (None, {"objectKey": "b"}, None),
+    ({"objectKey": "a"}, None, None),
+])
+def test_which_body_a_change_left_unreferenced(old, new, expected):
+    assert unreferenced_body(old, new) == expected
