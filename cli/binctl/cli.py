@@ -1,8 +1,9 @@
 """binctl: the operator's provisioning CLI.
 
 Talks to AWS through boto3 and the standard environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL,
-...). Table and bucket names come from the variables the function uses (ACCOUNTS_TABLE, ...) and
-default to the names of `make run`'s local stack. Every command prints one JSON object on stdout;
+...). Table and bucket names come from a deployed stack's Outputs with --stack NAME; otherwise from
+the variables the function uses (ACCOUNTS_TABLE, ...), which default to the names of `make run`'s
+local stack. Every command prints one JSON object on stdout;
 a failure prints a message on stderr and exits non-zero.
 """
 
@@ -92,6 +93,7 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="binctl", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack", help="a deployed binstore stack: read table and bucket names from its Outputs")
     resources = parser.add_subparsers(dest="resource", required=True)
 
     account = resources.add_parser("account", help="accounts and their master keys")
@@ -132,8 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        result = args.run(Store.from_environment(), args)
-    except (BinStoreError, UsageError) as error:
+        store = Store.for_stack(args.stack) if args.stack else Store.from_environment()
+        result = args.run(store, args)
+    except (BinStoreError, UsageError, ValueError) as error:
         print(f"binctl: {error}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as error:

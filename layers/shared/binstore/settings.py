@@ -20,6 +20,17 @@ LOCAL_RESOURCE_NAMES = {
 }
 DEFAULT_BUY_REQUESTS_AT = "your service operator"
 
+# The deployed stack's Output naming each resource, by the environment variable that carries it.
+STACK_OUTPUTS = {
+    "ACCOUNTS_TABLE": "AccountsTableName",
+    "KEYS_TABLE": "KeysTableName",
+    "BINS_TABLE": "BinsTableName",
+    "BIN_VERSIONS_TABLE": "BinVersionsTableName",
+    "COLLECTIONS_TABLE": "CollectionsTableName",
+    "SCHEMA_DOCS_TABLE": "SchemaDocsTableName",
+    "RECORDS_BUCKET": "RecordsBucketName",
+}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -47,3 +58,11 @@ class Settings:
             records_bucket=name("RECORDS_BUCKET"),
             buy_requests_at=environ.get("BUY_REQUESTS_AT") or DEFAULT_BUY_REQUESTS_AT,
         )
+
+    @classmethod
+    def from_stack_outputs(cls, outputs: dict[str, str]) -> "Settings":
+        """Settings for a deployed stack, from its CloudFormation Outputs (OutputKey -> OutputValue)."""
+        missing = sorted(set(STACK_OUTPUTS.values()) - set(outputs))
+        if missing:
+            raise ValueError(f"the stack has no output {', '.join(missing)}: is it a binstore stack?")
+        return cls.from_environment({variable: outputs[output] for variable, output in STACK_OUTPUTS.items()})

@@ -137,6 +137,14 @@ class Store:
     def from_environment(cls) -> "Store":
         return cls(Settings.from_environment())
 
+    @classmethod
+    def for_stack(cls, stack_name: str) -> "Store":
+        """A Store on the resources of a deployed binstore stack, found through its Outputs."""
+        cloudformation = boto3.client("cloudformation", config=_CLIENT_CONFIG)
+        (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+        outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+        return cls(Settings.from_stack_outputs(outputs))
+
     # Reads
 
     def _get(self, table: str, key: dict) -> dict | None:

@@ -1,0 +1,76 @@
+"""binctl in-process, against moto: output format, errors, and finding a deployed stack."""
+
+import json
+
+import boto3
+import pytest
+from binctl.cli import main
+from binstore.settings import STACK_OUTPUTS, Settings
+from local.template import load_template
+
+
+def run(capsys, *args) -> tuple[int, dict | None, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if captured.out else None, captured.err
+
+
+def test_account_create_prints_one_json_object(store, capsys):
+    code, output, _ = run(capsys, "account", "create", "--plan", "free")
+    assert code == 0
+    assert set(output) == {"accountId", "masterKey", "plan", "requestsRemaining"}
+    assert (output["plan"], output["requestsRemaining"]) == ("free", 10_000)
+    assert run(capsys, "account", "create", "--plan", "pro")[1]["requestsRemaining"] == 100_000
+
+
+def test_bin_create_and_get(store, capsys):
+    key = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
+    bin_id = run(capsys, "bin", "create", "--master-key", key, "--public", "--data", '{"a": [1]}')[1]["id"]
+    code, output, _ = run(capsys, "bin", "get", bin_id)
+    assert code == 0
+    assert output["record"] == {"a": [1]}
+    assert output["metadata"]["private"] is False and output["metadata"]["versionCount"] == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bin", "create", "--master-key", "nope", "--data", "{}"], "Invalid X-Master-Key"),
+    (["bin", "get", "not-an-id"], "Invalid Bin Id provided"),
+    (["bin", "get", "0123456789abcdef01234567"], "Bin not found"),
+    (["schema", "create", "--master-key", "nope", "--file", "/nonexistent.json"], "cannot read"),
+])
+def test_failures_print_a_message_on_stderr_and_exit_non_zero(store, capsys, args, message):
+    code, output, error = run(capsys, *args)
+    assert code != 0 and output is None
+    assert message in error
+
+
+def test_invalid_data_and_schema_are_refused(store, capsys, tmp_path):
+    key = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
+    assert "Bin must be valid JSON" in run(capsys, "bin", "create", "--master-key", key, "--data", "{")[2]
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"type": "no-such-type"}')
+    code, _, error = run(capsys, "schema", "create", "--master-key", key, "--file", str(schema))
+    assert code != 0 and "Invalid schema doc" in error
+
+
+def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys):
+    outputs = [{"OutputKey": output, "Value": getattr(store.settings, field)}
+               for output, field in [("AccountsTableName", "accounts_table"), ("KeysTableName", "keys_table"),
+                                     ("BinsTableName", "bins_table"), ("BinVersionsTableName", "bin_versions_table"),
+                                     ("CollectionsTableName", "collections_table"),
+                                     ("SchemaDocsTableName", "schema_docs_table"),
+                                     ("RecordsBucketName", "records_bucket")]]
+    template = {"Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {o["OutputKey"]: {"Value": o["Value"]} for o in outputs}}
+    boto3.client("cloudformation").create_stack(StackName="binstore", TemplateBody=json.dumps(template))
+
+    code, output, error = run(capsys, "--stack", "binstore", "account", "create", "--plan", "pro")
+
+    assert code == 0, error
+    assert store.get_account(output["accountId"]).plan == "pro"
+
+
+def test_every_output_binctl_reads_is_in_the_template():
+    assert set(STACK_OUTPUTS.values()) <= set(load_template()["Outputs"])
+    with pytest.raises(ValueError, match="is it a binstore stack"):
+        Settings.from_stack_outputs({"ApiUrl": "https://example"})
