@@ -6,7 +6,7 @@ import json
 import pytest
 from binstore import provisioning
 from binstore.plans import MAX_VERSIONS_PER_BIN
-from tests.conftest import Account, FakeContext, update_event
+from tests.conftest import EVENTS_DIR, Account, FakeContext, update_event
 
 UNKNOWN_BIN = "0123456789abcdef01234567"
 KB = 1024
@@ -439,3 +439,23 @@ def test_logs_carry_no_key_and_no_record(invoke, pro):
     assert bin_id in logs  # the logs are there, and name the bin
     assert pro.master_key.split(".")[2] not in logs
     assert marker not in logs
+
+
+# The sample events under events/, as `sam local invoke` would send them
+
+def sample_event(name: str, bin_id: str, master_key: str | None = None) -> dict:
+    event = json.loads((EVENTS_DIR / name).read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v3/b/{bin_id}"
+    event["pathParameters"] = {"binId": bin_id}
+    if master_key is not None:
+        event["headers"]["x-master-key"] = master_key
+    return event
+
+
+def test_sample_events_give_the_documented_answers(invoke, store, pro):
+    bin_id = pro.create_bin()
+    assert invoke(sample_event("update-bin.json", bin_id, pro.master_key))[::2] == (
+        200, {"record": {"sample": "Hello World"}, "metadata": {"parentId": bin_id, "private": True}})
+    assert invoke(sample_event("update-bin-bad-key.json", bin_id))[::2] == (401, INVALID_KEY)
+    assert invoke(sample_event("update-bin-blank.json", bin_id, pro.master_key))[::2] == (
+        400, {"message": "Bin cannot be blank"})
