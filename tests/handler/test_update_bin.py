@@ -459,3 +459,34 @@ def test_sample_events_give_the_documented_answers(invoke, store, pro):
     assert invoke(sample_event("update-bin-bad-key.json", bin_id))[::2] == (401, INVALID_KEY)
     assert invoke(sample_event("update-bin-blank.json", bin_id, pro.master_key))[::2] == (
         400, {"message": "Bin cannot be blank"})
+
+
+# A commit whose answer is lost
+
+def test_commit_with_a_lost_answer_never_discards_the_body_the_bin_points_at(invoke, store, pro, monkeypatch):
+    from botocore.exceptions import ReadTimeoutError
+
+    bin_id = pro.create_bin({"v": 1})
+    real_commit = store.commit_update
+
+    def applied_but_answer_lost(*args, **kwargs):
+        real_commit(*args, **kwargs)
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(store, "commit_update", applied_but_answer_lost)
+    status, _, body = invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": pro.master_key}))
+
+    assert (status, body) == (500, {"message": "Internal server error"})
+    assert stored_record(store, bin_id) == {"v": 2}  # the body the bin points at is still there
+
+
+def test_transaction_carries_an_idempotency_token(invoke, store, pro):
+    bin_id = pro.create_bin()
+    tokens = []
+
+    def capture(params, **_):
+        tokens.append(params.get("ClientRequestToken"))
+
+    store.dynamodb.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", capture)
+    invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": pro.master_key}))
+    assert len(tokens) == 1 and tokens[0]

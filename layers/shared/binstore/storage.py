@@ -11,6 +11,7 @@ Clients are made once per Store, and the function makes one Store per container.
 AWS_ENDPOINT_URL, so the same code runs against AWS and against moto.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -169,8 +170,10 @@ class Store:
             for table, items in response.get("Responses", {}).items():
                 for item in items:
                     found[table] = _from_item(item)
-            # DynamoDB may leave keys unprocessed under load; ask again for just those.
+            # DynamoDB may leave keys unprocessed under load; ask again for just those, after a pause.
             request = response.get("UnprocessedKeys") or {}
+            if request:
+                time.sleep(0.02)
         return UpdateContext(
             bin=_bin(found[s.bins_table]) if s.bins_table in found else None,
             key=_stored_key(found[s.keys_table]) if s.keys_table in found else None,
@@ -288,7 +291,10 @@ class Store:
             }
         })
         try:
-            self.dynamodb.transact_write_items(TransactItems=items)
+            # The token makes botocore's own retries of this call idempotent: if a first attempt
+            # was applied but its answer lost, DynamoDB answers the retry as a success instead of
+            # failing its conditions against the state the first attempt created.
+            self.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
         except self.dynamodb.exceptions.TransactionCanceledException as error:
             reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
             if reasons and reasons[-1] == "ConditionalCheckFailed" and reasons[0] != "ConditionalCheckFailed":

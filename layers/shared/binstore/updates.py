@@ -101,7 +101,10 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     parsed_key = parse_key(request.master_key) if master_key_given else None
 
     uploaded_object_key: str | None = None
-    committed = False
+    # Set once the body must not be discarded: the update committed, or may have (a commit whose
+    # answer was lost). A stray body costs a few bytes; discarding a live one would lose the record.
+    keep_body = False
+    keep_version = False
     try:
         for attempt in range(MAX_COMMIT_ATTEMPTS):
             context = store.read_update_context(
@@ -112,6 +115,10 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
             bin = context.bin
             if bin is None:
                 raise errors.BinNotFound()
+            if uploaded_object_key is not None and bin.object_key == uploaded_object_key:
+                # An earlier attempt of ours was applied after all.
+                keep_body = True
+                return UpdateResult(bin, record, keep_version)
             is_owner = _authorise(bin, parsed_key, master_key_given, context, request.versioning)
             account = context.account if is_owner else store.get_account(bin.owner_id)
             if account is None:
@@ -135,12 +142,15 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
                 continue
             except AllowanceSpent:
                 raise errors.RequestsExhausted(store.settings.buy_requests_at) from None
-            committed = True
+            except BaseException:
+                keep_body = True  # the commit's outcome is unknown
+                raise
+            keep_body = True
             # A body this update replaced without keeping it as a version is deleted by the
             # cleanup function, from the bins table's stream: not on the request path.
             return UpdateResult(updated, record, keep_version)
         raise errors.TooManyConcurrentUpdates()
     finally:
-        if uploaded_object_key is not None and not committed:
+        if uploaded_object_key is not None and not keep_body:
             # The update did not take effect: its body must not linger.
             store.discard_body(uploaded_object_key)
