@@ -312,68 +312,57 @@ class Store:
             updated_at=now,
         )
 
-    def put_account(self, account: Account, now: str) -> None:
+    def _put_new(self, table: str, key_name: str, values: dict) -> None:
+        """Create an item; never overwrite one (ids are random, so a clash is a bug, not a race)."""
         self.dynamodb.put_item(
-            TableName=self.settings.accounts_table,
-            Item=_to_item({
-                "accountId": account.account_id,
-                "plan": account.plan,
-                "requestsRemaining": account.requests_remaining,
-                "createdAt": now,
-            }),
-            ConditionExpression="attribute_not_exists(accountId)",
+            TableName=table,
+            Item=_to_item(values),
+            ConditionExpression="attribute_not_exists(#key)",
+            ExpressionAttributeNames={"#key": key_name},
         )
+
+    def put_account(self, account: Account, now: str) -> None:
+        self._put_new(self.settings.accounts_table, "accountId", {
+            "accountId": account.account_id,
+            "plan": account.plan,
+            "requestsRemaining": account.requests_remaining,
+            "createdAt": now,
+        })
 
     def put_key(self, key: StoredKey, kind: str, now: str) -> None:
-        self.dynamodb.put_item(
-            TableName=self.settings.keys_table,
-            Item=_to_item({
-                "keyId": key.key_id,
-                "accountId": key.account_id,
-                "secretHash": key.secret_hash,
-                "kind": kind,
-                "createdAt": now,
-            }),
-            ConditionExpression="attribute_not_exists(keyId)",
-        )
+        self._put_new(self.settings.keys_table, "keyId", {
+            "keyId": key.key_id,
+            "accountId": key.account_id,
+            "secretHash": key.secret_hash,
+            "kind": kind,
+            "createdAt": now,
+        })
 
     def put_bin(self, meta: BinMeta) -> None:
-        self.dynamodb.put_item(
-            TableName=self.settings.bins_table,
-            Item=_to_item({
-                "binId": meta.bin_id,
-                "ownerId": meta.owner_id,
-                "private": meta.private,
-                "revision": meta.revision,
-                "objectKey": meta.object_key,
-                "versionCount": meta.version_count,
-                "collectionId": meta.collection_id,
-                "createdAt": meta.created_at,
-                "updatedAt": meta.updated_at,
-            }),
-            ConditionExpression="attribute_not_exists(binId)",
-        )
+        self._put_new(self.settings.bins_table, "binId", {
+            "binId": meta.bin_id,
+            "ownerId": meta.owner_id,
+            "private": meta.private,
+            "revision": meta.revision,
+            "objectKey": meta.object_key,
+            "versionCount": meta.version_count,
+            "collectionId": meta.collection_id,
+            "createdAt": meta.created_at,
+            "updatedAt": meta.updated_at,
+        })
 
     def put_collection(self, collection: Collection, now: str) -> None:
-        self.dynamodb.put_item(
-            TableName=self.settings.collections_table,
-            Item=_to_item({
-                "collectionId": collection.collection_id,
-                "ownerId": collection.owner_id,
-                "schemaDocId": collection.schema_doc_id,
-                "createdAt": now,
-            }),
-            ConditionExpression="attribute_not_exists(collectionId)",
-        )
+        self._put_new(self.settings.collections_table, "collectionId", {
+            "collectionId": collection.collection_id,
+            "ownerId": collection.owner_id,
+            "schemaDocId": collection.schema_doc_id,
+            "createdAt": now,
+        })
 
     def put_schema_doc(self, doc: SchemaDoc, now: str) -> None:
-        self.dynamodb.put_item(
-            TableName=self.settings.schema_docs_table,
-            Item=_to_item({
-                "schemaDocId": doc.schema_doc_id,
-                "ownerId": doc.owner_id,
-                "schema": doc.schema_json,
-                "createdAt": now,
-            }),
-            ConditionExpression="attribute_not_exists(schemaDocId)",
-        )
+        self._put_new(self.settings.schema_docs_table, "schemaDocId", {
+            "schemaDocId": doc.schema_doc_id,
+            "ownerId": doc.owner_id,
+            "schema": doc.schema_json,
+            "createdAt": now,
+        })
