@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -183,6 +184,9 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        # Shutting down: a second Ctrl-C or a SIGTERM must not interrupt stopping the workers.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for pool in pools.values():
             pool.stop()
     sys.exit(0)

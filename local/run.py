@@ -123,7 +123,12 @@ def main() -> None:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         gateway.wait()
     except KeyboardInterrupt:
-        pass
+        # Ctrl-C reached the whole process group: the gateway is stopping too; let it finish.
+        if gateway is not None:
+            try:
+                gateway.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
     finally:
         if gateway is not None and gateway.poll() is None:
             gateway.terminate()
