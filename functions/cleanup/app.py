@@ -25,5 +25,6 @@ def delete_unreferenced_body(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
+    metrics.add_metric(name="BinChangesSeen", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     return process_partial_response(event=event, record_handler=delete_unreferenced_body,
                                     processor=processor, context=context)
