@@ -3,7 +3,10 @@
 The update path makes its calls one after another, so the calls are also its sequential round trips.
 """
 
+import threading
+
 import pytest
+from binstore import provisioning
 from tests.conftest import update_event
 
 
@@ -48,3 +51,68 @@ def test_requests_refusable_from_the_request_alone_make_no_aws_call(invoke, pro,
 def test_invalid_bin_id_makes_no_aws_call(invoke, aws_calls):
     assert invoke(update_event("nope", b'{"a": 1}'))[0] == 400
     assert aws_calls == []
+
+
+@pytest.fixture
+def rendezvous(store):
+    """Make two calls prove they are in flight at once: each waits until the other has started.
+
+    If the code made them one after the other, the first would wait in vain and the pair is
+    recorded as sequential.
+    """
+    started = {}
+    sequential = []
+
+    def arm(first: str, second: str):
+        started[first], started[second] = threading.Event(), threading.Event()
+
+        def on_call(model, **_):
+            name = model.name
+            if name in (first, second):
+                started[name].set()
+                other = second if name == first else first
+                if not started[other].wait(timeout=5):
+                    sequential.append(name)
+
+        for client in (store.dynamodb, store.s3):
+            client.meta.events.register("before-call", on_call)
+        return sequential
+
+    return arm
+
+
+def test_keyless_public_update_reads_the_owners_account_while_uploading(invoke, pro, aws_calls, rendezvous):
+    bin_id = pro.create_bin(private=False)
+    sequential = rendezvous("GetItem", "PutObject")
+    aws_calls.clear()
+
+    assert invoke(update_event(bin_id, b'{"a": 1}'))[0] == 200
+
+    assert sequential == []
+    assert aws_calls[0] == "dynamodb:BatchGetItem" and aws_calls[-1] == "dynamodb:TransactWriteItems"
+    assert sorted(aws_calls[1:3]) == ["dynamodb:GetItem", "s3:PutObject"]
+    assert len(aws_calls) == 4  # in three sequential round trips
+
+
+def test_update_of_a_bin_with_a_schema_reads_it_while_uploading(invoke, store, pro, aws_calls, rendezvous):
+    doc = provisioning.create_schema_doc(store, pro.master_key, {"type": "object"})
+    collection = provisioning.create_collection(store, pro.master_key, doc.schema_doc_id)
+    bin_id = pro.create_bin(collection_id=collection.collection_id)
+    sequential = rendezvous("GetItem", "PutObject")
+    aws_calls.clear()
+
+    assert invoke(update_event(bin_id, b'{"a": 1}', {"x-master-key": pro.master_key}))[0] == 200
+
+    assert sequential == []
+    assert len(aws_calls) == 4 and aws_calls[-1] == "dynamodb:TransactWriteItems"
+
+
+def test_keyless_update_refused_after_its_speculative_upload_leaves_nothing(invoke, store, free):
+    bin_id = free.create_bin(private=False)
+    body = b'{"data": "' + b"x" * (500 * 1024) + b'"}'  # over the free plan's limit
+
+    status, _, response = invoke(update_event(bin_id, body))
+
+    assert status == 403 and response["message"].startswith("Free users cannot update a record over 500kb")
+    listing = store.s3.list_objects_v2(Bucket=store.settings.records_bucket, Prefix=f"records/{bin_id}/")
+    assert len(listing["Contents"]) == 1  # only the bin's own body

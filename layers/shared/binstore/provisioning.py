@@ -70,11 +70,12 @@ def _owned(item, account: Account, what: str):
 
 def create_collection(store: Store, master_key: str, schema_doc_id: str | None = None) -> Collection:
     account = authenticate(store, master_key)
+    schema_json = None
     if schema_doc_id is not None:
         if not is_object_id(schema_doc_id):
             raise errors.BadRequest("Invalid Schema Doc Id provided")
-        _owned(store.get_schema_doc(schema_doc_id), account, "Schema Doc")
-    collection = Collection(new_id(), account.account_id, schema_doc_id)
+        schema_json = _owned(store.get_schema_doc(schema_doc_id), account, "Schema Doc").schema_json
+    collection = Collection(new_id(), account.account_id, schema_doc_id, schema_json)
     store.put_collection(collection, utc_now())
     return collection
 
@@ -89,10 +90,8 @@ def create_bin(store: Store, master_key: str, body: bytes, private: bool = True,
         if not is_object_id(collection_id):
             raise errors.BadRequest("Invalid Collection Id provided")
         collection = _owned(store.get_collection(collection_id), account, "Collection")
-        if collection.schema_doc_id:
-            schema_doc = store.get_schema_doc(collection.schema_doc_id)
-            if schema_doc is not None:
-                validate_record(schema_doc.schema_json, record.value)
+        if collection.schema_json:
+            validate_record(collection.schema_json, record.value)
     bin_id = new_id()
     object_key = store.new_object_key(bin_id)
     store.put_body(object_key, record.json_bytes)

@@ -2,13 +2,15 @@
 
 Order of checks, cheapest first: what the request alone can refuse (bin id, blank, size over every
 plan, JSON) costs no AWS call; then one batched read (bin, key, account); then authorisation, the
-allowance, the plan's limits, versioning and the schema doc; then the body goes to S3 and one
-transaction commits it: three sequential AWS round trips for a warm update with a key. Nothing is stored unless every check passed, and an update that loses a
+allowance, the plan's limits, versioning and the schema doc; then one transaction commits. The body
+goes to S3 before the commit, while any remaining read (a keyless caller's owner account, the
+collection's schema) runs beside it: three sequential AWS round trips for every warm update. Nothing is stored unless every check passed, and an update that loses a
 race to a concurrent one is retried from a fresh read, reusing the body it already uploaded.
 """
 
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from binstore import errors
@@ -17,7 +19,10 @@ from binstore.keys import ParsedKey, key_matches, parse_key
 from binstore.plans import FREE, MAX_VERSIONS_PER_BIN, PLANS
 from binstore.records import Record, parse_record
 from binstore.schemas import validate_record
-from binstore.storage import AllowanceSpent, BinMeta, CommitConflict, Store, UpdateContext, utc_now
+from binstore.storage import Account, AllowanceSpent, BinMeta, CommitConflict, Store, UpdateContext, utc_now
+
+# Reads that overlap the body's upload. Threads are cheap here: the work is waiting on the network.
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-lookup")
 
 # Enough for dozens of writers racing on one bin; each retry backs off a little, with jitter.
 MAX_COMMIT_ATTEMPTS = 40
@@ -82,15 +87,22 @@ def _keep_version(bin: BinMeta, versioning: bool | None, plan_allows_versioning:
     return wanted
 
 
-def _check_schema(store: Store, bin: BinMeta, record: Record) -> None:
-    if bin.collection_id is None:
-        return
-    collection = store.get_collection(bin.collection_id)
-    if collection is None or collection.schema_doc_id is None:
-        return
-    schema_doc = store.get_schema_doc(collection.schema_doc_id)
-    if schema_doc is not None:
-        validate_record(schema_doc.schema_json, record.value)
+def _collection_schema(store: Store, collection_id: str) -> str | None:
+    collection = store.get_collection(collection_id)
+    return collection.schema_json if collection else None
+
+
+def _account_allows(store: Store, account: Account | None, bin: BinMeta, request: UpdateRequest) -> bool:
+    """Check the owner's allowance and plan; return whether this update keeps a version."""
+    if account is None:
+        # The bin's owner was deleted; nobody can be charged for, or own, this update.
+        raise errors.BinNotFound()
+    if account.requests_remaining <= 0:
+        raise errors.RequestsExhausted(store.settings.buy_requests_at)
+    plan = PLANS[account.plan]
+    if len(request.body) > plan.max_record_bytes:
+        raise errors.RecordTooLargeForFreePlan() if plan is FREE else errors.RecordTooLarge()
+    return _keep_version(bin, request.versioning, plan.versioning)
 
 
 def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
@@ -120,21 +132,23 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
                 keep_body = True
                 return UpdateResult(bin, record, keep_version)
             is_owner = _authorise(bin, parsed_key, master_key_given, context, request.versioning)
-            account = context.account if is_owner else store.get_account(bin.owner_id)
-            if account is None:
-                # The bin's owner was deleted; nobody can be charged for, or own, this update.
-                raise errors.BinNotFound()
-            if account.requests_remaining <= 0:
-                raise errors.RequestsExhausted(store.settings.buy_requests_at)
-            plan = PLANS[account.plan]
-            if len(request.body) > plan.max_record_bytes:
-                raise errors.RecordTooLargeForFreePlan() if plan is FREE else errors.RecordTooLarge()
-            keep_version = _keep_version(bin, request.versioning, plan.versioning)
-            _check_schema(store, bin, record)
-
+            # What is still to be read (a keyless caller's owner account, the collection's schema)
+            # is read while the body uploads, so it adds no sequential round trip.
+            account_lookup = None if is_owner else _LOOKUPS.submit(store.get_account, bin.owner_id)
+            schema_lookup = _LOOKUPS.submit(_collection_schema, store, bin.collection_id) \
+                if bin.collection_id else None
+            if is_owner:
+                # The account is already at hand: refuse before uploading anything.
+                keep_version = _account_allows(store, context.account, bin, request)
             if uploaded_object_key is None:
                 uploaded_object_key = store.new_object_key(bin.bin_id)
                 store.put_body(uploaded_object_key, record.json_bytes)
+            if account_lookup is not None:
+                keep_version = _account_allows(store, account_lookup.result(), bin, request)
+            schema_json = schema_lookup.result() if schema_lookup is not None else None
+            if schema_json:
+                validate_record(schema_json, record.value)
+
             try:
                 updated = store.commit_update(bin, uploaded_object_key, keep_version, utc_now())
             except CommitConflict:
