@@ -101,7 +101,7 @@ def unexpected(_: Exception) -> Response:
     return _message(500, "Internal server error")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
     return app.resolve(event, context)

@@ -490,3 +490,21 @@ def test_transaction_carries_an_idempotency_token(invoke, store, pro):
     store.dynamodb.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", capture)
     invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": pro.master_key}))
     assert len(tokens) == 1 and tokens[0]
+
+
+def test_a_request_logs_no_bin_id_of_an_earlier_one(invoke, pro):
+    import app
+
+    bin_id = pro.create_bin()
+    invoke(update_event(bin_id, b'{"a": 1}', {"x-master-key": pro.master_key}))
+    event = update_event(UNKNOWN_BIN, b"{}")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/v3/nothing-here"
+    buffer = io.StringIO()
+    previous = app.logger.registered_handler.setStream(buffer)
+    try:
+        invoke(event)
+        app.logger.info("probe after a request that names no bin")
+    finally:
+        app.logger.registered_handler.setStream(previous)
+    last_line = json.loads(buffer.getvalue().strip().splitlines()[-1])
+    assert "bin_id" not in last_line
