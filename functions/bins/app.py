@@ -90,7 +90,7 @@ def refused(error: errors.BinStoreError) -> Response:
 @app.not_found
 def route_not_found(_: NotFoundError) -> Response:
     metrics.add_metric(name="RequestRefused", unit=MetricUnit.Count, value=1)
-    return _message(404, "Route not found")
+    return _message(404, "Not Found")  # as API Gateway words it for a route it does not have
 
 
 @app.exception_handler(Exception)

@@ -409,7 +409,7 @@ def test_exhausted_allowance_changes_nothing(invoke, store):
 def test_unknown_route_is_a_json_404(invoke):
     event = update_event(UNKNOWN_BIN, b"{}")
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/v3/nothing-here"
-    assert invoke(event)[::2] == (404, {"message": "Route not found"})
+    assert invoke(event)[::2] == (404, {"message": "Not Found"})
 
 
 def test_unexpected_failure_is_a_json_500_without_internals(invoke, store, pro, monkeypatch):
