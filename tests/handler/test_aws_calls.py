@@ -116,3 +116,16 @@ def test_keyless_update_refused_after_its_speculative_upload_leaves_nothing(invo
     assert status == 403 and response["message"].startswith("Free users cannot update a record over 500kb")
     listing = store.s3.list_objects_v2(Bucket=store.settings.records_bucket, Prefix=f"records/{bin_id}/")
     assert len(listing["Contents"]) == 1  # only the bin's own body
+
+
+def test_owner_refused_by_the_plan_makes_no_call_after_the_first_read(invoke, store, free, aws_calls):
+    doc = provisioning.create_schema_doc(store, free.master_key, {"type": "object"})
+    collection = provisioning.create_collection(store, free.master_key, doc.schema_doc_id)
+    bin_id = free.create_bin(collection_id=collection.collection_id)
+    aws_calls.clear()
+
+    status, _, _ = invoke(update_event(bin_id, b'{"a": 1}', {"x-master-key": free.master_key,
+                                                              "x-bin-versioning": "true"}))
+
+    assert status == 403
+    assert aws_calls == ["dynamodb:BatchGetItem"]

@@ -4,8 +4,9 @@ Order of checks, cheapest first: what the request alone can refuse (bin id, blan
 plan, JSON) costs no AWS call; then one batched read (bin, key, account); then authorisation, the
 allowance, the plan's limits, versioning and the schema doc; then one transaction commits. The body
 goes to S3 before the commit, while any remaining read (a keyless caller's owner account, the
-collection's schema) runs beside it: three sequential AWS round trips for every warm update. Nothing is stored unless every check passed, and an update that loses a
-race to a concurrent one is retried from a fresh read, reusing the body it already uploaded.
+collection's schema) runs beside it: three sequential AWS round trips for every warm update.
+Nothing is stored unless every check passed, and an update that loses a race to a concurrent one
+is retried from a fresh read, reusing the body it already uploaded.
 """
 
 import random
@@ -132,14 +133,14 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
                 keep_body = True
                 return UpdateResult(bin, record, keep_version)
             is_owner = _authorise(bin, parsed_key, master_key_given, context, request.versioning)
+            if is_owner:
+                # The account is already at hand: refuse before reading or uploading anything more.
+                keep_version = _account_allows(store, context.account, bin, request)
             # What is still to be read (a keyless caller's owner account, the collection's schema)
             # is read while the body uploads, so it adds no sequential round trip.
             account_lookup = None if is_owner else _LOOKUPS.submit(store.get_account, bin.owner_id)
             schema_lookup = _LOOKUPS.submit(_collection_schema, store, bin.collection_id) \
                 if bin.collection_id else None
-            if is_owner:
-                # The account is already at hand: refuse before uploading anything.
-                keep_version = _account_allows(store, context.account, bin, request)
             if uploaded_object_key is None:
                 uploaded_object_key = store.new_object_key(bin.bin_id)
                 store.put_body(uploaded_object_key, record.json_bytes)
