@@ -12,7 +12,7 @@ AWS_ENDPOINT_URL, so the same code runs against AWS and against moto.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -304,17 +304,8 @@ class Store:
             if reasons and reasons[-1] == "ConditionalCheckFailed" and reasons[0] != "ConditionalCheckFailed":
                 raise AllowanceSpent() from None
             raise CommitConflict() from None
-        return BinMeta(
-            bin_id=current.bin_id,
-            owner_id=current.owner_id,
-            private=current.private,
-            revision=current.revision + 1,
-            object_key=new_object_key,
-            version_count=version_count,
-            collection_id=current.collection_id,
-            created_at=current.created_at,
-            updated_at=now,
-        )
+        return replace(current, revision=current.revision + 1, object_key=new_object_key,
+                       version_count=version_count, updated_at=now)
 
     def _put_new(self, table: str, key_name: str, values: dict) -> None:
         """Create an item; never overwrite one (ids are random, so a clash is a bug, not a race)."""
