@@ -64,6 +64,12 @@ def free(store) -> Account:
     return Account(store, "free")
 
 
+def body_keys(store: Store, bin_id: str) -> list[str]:
+    """The S3 keys of every record body stored for a bin."""
+    listing = store.s3.list_objects_v2(Bucket=store.settings.records_bucket, Prefix=f"records/{bin_id}/")
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
 def update_event(bin_id: str, body: bytes | str | None, headers: dict | None = None,
                  base64_body: bool = False) -> dict:
     """An API Gateway HTTP API (payload 2.0) event for PUT /v3/b/<bin_id>, from events/update-bin.json."""

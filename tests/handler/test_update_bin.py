@@ -6,7 +6,7 @@ import json
 import pytest
 from binstore import provisioning
 from binstore.plans import MAX_VERSIONS_PER_BIN
-from tests.conftest import EVENTS_DIR, Account, FakeContext, update_event
+from tests.conftest import EVENTS_DIR, Account, FakeContext, body_keys, update_event
 
 UNKNOWN_BIN = "0123456789abcdef01234567"
 KB = 1024
@@ -14,11 +14,6 @@ KB = 1024
 
 def stored_record(store, bin_id, version=None):
     return json.loads(provisioning.read_bin(store, bin_id, version).json_text)
-
-
-def body_objects(store, bin_id) -> list[str]:
-    listing = store.s3.list_objects_v2(Bucket=store.settings.records_bucket, Prefix=f"records/{bin_id}/")
-    return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
 def snapshot(store, account: Account, bin_id: str):
@@ -29,7 +24,7 @@ def snapshot(store, account: Account, bin_id: str):
         KeyConditionExpression="binId = :b",
         ExpressionAttributeValues={":b": {"S": bin_id}},
     )["Items"]
-    return meta, stored_record(store, bin_id), account.requests_remaining, body_objects(store, bin_id), versions
+    return meta, stored_record(store, bin_id), account.requests_remaining, body_keys(store, bin_id), versions
 
 
 def sized_record(total_bytes: int) -> bytes:
