@@ -16,6 +16,7 @@ import boto3
 import pytest
 from binstore.settings import Settings
 from binstore.storage import Store
+from local.run import aws_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,8 +47,8 @@ class LocalStack:
 
     @property
     def aws_environment(self) -> dict[str, str]:
-        return {"AWS_ENDPOINT_URL": self.moto_url, "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+        """What binctl needs to reach this stack: the same variables make run tells users to set."""
+        return aws_environment(int(self.moto_url.rsplit(":", 1)[1]))
 
     def store(self) -> Store:
         def client(service):
