@@ -20,7 +20,8 @@ os.environ.update({
     "POWERTOOLS_METRICS_NAMESPACE": "BinStore",
 })
 
-from binstore import provisioning  # noqa: E402
+from binstore import bins, collections, provisioning, schema_docs  # noqa: E402
+from binstore.access import Credentials  # noqa: E402
 from binstore.settings import Settings  # noqa: E402
 from binstore.storage import Store  # noqa: E402
 from local.aws import create_resources  # noqa: E402
@@ -45,13 +46,41 @@ class Account:
         self.account_id = created.account.account_id
         self.master_key = created.master_key
 
-    def create_bin(self, record=None, private: bool = True, collection_id: str | None = None) -> str:
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(master_key=self.master_key)
+
+    def create_bin(self, record=None, private: bool = True, collection_id: str | None = None,
+                   name: str | None = None) -> str:
         body = json.dumps({"sample": "Hello World"} if record is None else record).encode()
-        return provisioning.create_bin(self.store, self.master_key, body, private, collection_id).bin_id
+        return bins.create_bin(self.store, self.credentials, body, private, name, collection_id).bin.bin_id
+
+    def create_schema_doc(self, schema, name: str = "Schema") -> str:
+        return schema_docs.create_schema_doc(self.store, self.credentials, name, json.dumps(schema).encode()).schema_doc_id
+
+    def create_collection(self, schema_doc_id: str | None = None, name: str = "Collection") -> str:
+        collection_id = collections.create_collection(self.store, self.credentials, name).collection_id
+        if schema_doc_id is not None:
+            collections.attach_schema_doc(self.store, self.credentials, collection_id, schema_doc_id)
+        return collection_id
+
+    def create_access_key(self, *permissions: str) -> str:
+        return provisioning.create_access_key(self.store, self.master_key, permissions).access_key
 
     @property
     def requests_remaining(self) -> int:
         return self.store.get_account(self.account_id).requests_remaining
+
+    def set_requests(self, remaining: int) -> None:
+        """Set the allowance directly, as after the setup a test needed (which spent requests)."""
+        self.store.dynamodb.update_item(
+            TableName=self.store.settings.accounts_table, Key={"accountId": {"S": self.account_id}},
+            UpdateExpression="SET requestsRemaining = :n", ExpressionAttributeValues={":n": {"N": str(remaining)}})
+
+
+def stored_record(store: Store, bin_id: str, version: int | None = None):
+    """A bin's latest record (or kept version), as the operator reads it: no key, no charge."""
+    return json.loads(provisioning.operator_read(store, bin_id, version).json_text)
 
 
 @pytest.fixture

@@ -50,7 +50,30 @@ def test_invalid_data_and_schema_are_refused(store, capsys, tmp_path):
     schema = tmp_path / "schema.json"
     schema.write_text('{"type": "no-such-type"}')
     code, _, error = run(capsys, "schema", "create", "--master-key", key, "--file", str(schema))
-    assert code != 0 and "Invalid schema doc" in error
+    assert code != 0 and "Schema Doc must be a valid JSON Schema" in error
+
+
+def test_key_create_prints_the_access_key_and_revoke_refuses_it_at_once(store, capsys):
+    from binstore import bins
+    from binstore.access import Credentials
+
+    master = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
+    bin_id = run(capsys, "bin", "create", "--master-key", master, "--data", '{"a": 1}')[1]["id"]
+    code, output, _ = run(capsys, "key", "create", "--master-key", master, "--permissions", "update,READ")
+    assert code == 0 and output["permissions"] == ["read", "update"]
+    access = Credentials(access_key=output["accessKey"])
+    assert bins.read_bin(store, bin_id, access).record_value() == {"a": 1}
+
+    assert run(capsys, "key", "revoke", "--master-key", master, "--access-key", output["accessKey"])[0] == 0
+    with pytest.raises(Exception, match="X-Access-Key is invalid or the bin"):
+        bins.read_bin(store, bin_id, access)
+
+
+@pytest.mark.parametrize("permissions", ["", "read,own", "admin"])
+def test_key_create_refuses_unknown_permissions(store, capsys, permissions):
+    master = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
+    code, output, error = run(capsys, "key", "create", "--master-key", master, "--permissions", permissions)
+    assert code == 1 and output is None and "permissions must be some of create, read, update, delete" in error
 
 
 def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from binstore import provisioning
+from binstore import bins, collections, provisioning, schema_docs
+from binstore.access import Credentials
 from binstore.errors import BinStoreError
 from binstore.plans import PLANS
 from binstore.storage import Store
@@ -22,13 +23,6 @@ from binstore.storage import Store
 
 class UsageError(Exception):
     pass
-
-
-def _json_argument(text: str, what: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{what} is not valid JSON: {error}") from None
 
 
 def account_create(store: Store, args) -> dict:
@@ -41,35 +35,54 @@ def account_create(store: Store, args) -> dict:
     }
 
 
+def _master(args) -> Credentials:
+    return Credentials(master_key=args.master_key)
+
+
+def key_create(store: Store, args) -> dict:
+    created = provisioning.create_access_key(store, args.master_key, provisioning.parse_permissions(args.permissions))
+    return {"accessKey": created.access_key, "permissions": list(created.permissions)}
+
+
+def key_revoke(store: Store, args) -> dict:
+    provisioning.revoke_access_key(store, args.master_key, args.access_key)
+    return {"revoked": True}
+
+
 def schema_create(store: Store, args) -> dict:
     try:
-        text = Path(args.file).read_text(encoding="utf-8")
+        body = Path(args.file).read_bytes()
     except OSError as error:
         raise UsageError(f"cannot read {args.file}: {error.strerror}") from None
-    doc = provisioning.create_schema_doc(store, args.master_key, _json_argument(text, args.file))
+    doc = schema_docs.create_schema_doc(store, _master(args), args.name, body)
     return {"id": doc.schema_doc_id}
 
 
 def collection_create(store: Store, args) -> dict:
-    return {"id": provisioning.create_collection(store, args.master_key, args.schema_doc).collection_id}
+    collection = collections.create_collection(store, _master(args), args.name)
+    if args.schema_doc:
+        collections.attach_schema_doc(store, _master(args), collection.collection_id, args.schema_doc)
+    return {"id": collection.collection_id}
 
 
 def bin_create(store: Store, args) -> dict:
-    meta = provisioning.create_bin(
-        store, args.master_key, args.data.encode("utf-8"),
-        private=not args.public, collection_id=args.collection,
+    created = bins.create_bin(
+        store, _master(args), args.data.encode("utf-8"),
+        private=not args.public, name=args.name, collection_id=args.collection,
     )
-    return {"id": meta.bin_id}
+    return {"id": created.bin.bin_id}
 
 
 def bin_get(store: Store, args) -> dict:
-    stored = provisioning.read_bin(store, args.bin_id, args.version)
+    stored = provisioning.operator_read(store, args.bin_id, args.version)
     metadata = {
         "id": stored.bin.bin_id,
         "private": stored.bin.private,
         "createdAt": stored.bin.created_at,
         "versionCount": stored.bin.version_count,
     }
+    if stored.bin.name is not None:
+        metadata["name"] = stored.bin.name
     if stored.bin.collection_id:
         metadata["collectionId"] = stored.bin.collection_id
     if stored.version is not None:
@@ -104,27 +117,42 @@ def build_parser() -> argparse.ArgumentParser:
                         help="request allowance (default: free 10000, pro 100000)")
     create.set_defaults(run=account_create)
 
-    schema = resources.add_parser("schema", help="schema docs (JSON Schema)")
+    key = resources.add_parser("key", help="access keys (X-Access-Key)")
+    key_commands = key.add_subparsers(dest="command", required=True)
+    create = key_commands.add_parser("create", help="create an access key; prints it once")
+    create.add_argument("--master-key", required=True)
+    create.add_argument("--permissions", required=True,
+                        help="what it may do to the account's bins: some of create,read,update,delete")
+    create.set_defaults(run=key_create)
+    revoke = key_commands.add_parser("revoke", help="revoke an access key, at once")
+    revoke.add_argument("--master-key", required=True)
+    revoke.add_argument("--access-key", required=True)
+    revoke.set_defaults(run=key_revoke)
+
+    schema = resources.add_parser("schema", help="schema docs (JSON Schema); same as POST /v3/s")
     create = schema.add_subparsers(dest="command", required=True).add_parser("create")
     create.add_argument("--master-key", required=True)
+    create.add_argument("--name", default="Schema Doc", help="up to 32 characters")
     create.add_argument("--file", required=True, help="a JSON Schema document")
     create.set_defaults(run=schema_create)
 
-    collection = resources.add_parser("collection", help="collections of bins")
+    collection = resources.add_parser("collection", help="collections of bins; same as POST /v3/c")
     create = collection.add_subparsers(dest="command", required=True).add_parser("create")
     create.add_argument("--master-key", required=True)
+    create.add_argument("--name", default="Collection", help="up to 32 characters")
     create.add_argument("--schema-doc", help="id of a schema doc that validates the collection's bins")
     create.set_defaults(run=collection_create)
 
     bins = resources.add_parser("bin", help="bins")
     bin_commands = bins.add_subparsers(dest="command", required=True)
-    create = bin_commands.add_parser("create", help="create a bin (private unless --public)")
+    create = bin_commands.add_parser("create", help="create a bin (private unless --public); same as POST /v3/b")
     create.add_argument("--master-key", required=True)
     create.add_argument("--public", action="store_true")
+    create.add_argument("--name", help="1 to 128 characters")
     create.add_argument("--collection")
     create.add_argument("--data", required=True, help="the bin's first record, as JSON")
     create.set_defaults(run=bin_create)
-    get = bin_commands.add_parser("get", help="read a bin's latest record, or one of its versions")
+    get = bin_commands.add_parser("get", help="read any bin's latest record, or a version (operator: no key, no charge)")
     get.add_argument("bin_id")
     get.add_argument("--version", type=_positive, help="a kept version: 1 is the oldest")
     get.set_defaults(run=bin_get)

@@ -6,7 +6,6 @@ The update path makes its calls one after another, so the calls are also its seq
 import threading
 
 import pytest
-from binstore import provisioning
 from tests.conftest import body_keys, update_event
 
 
@@ -95,9 +94,8 @@ def test_keyless_public_update_reads_the_owners_account_while_uploading(invoke, 
 
 
 def test_update_of_a_bin_with_a_schema_reads_it_while_uploading(invoke, store, pro, aws_calls, rendezvous):
-    doc = provisioning.create_schema_doc(store, pro.master_key, {"type": "object"})
-    collection = provisioning.create_collection(store, pro.master_key, doc.schema_doc_id)
-    bin_id = pro.create_bin(collection_id=collection.collection_id)
+    collection_id = pro.create_collection(pro.create_schema_doc({"type": "object"}))
+    bin_id = pro.create_bin(collection_id=collection_id)
     sequential = rendezvous("GetItem", "PutObject")
     aws_calls.clear()
 
@@ -118,9 +116,8 @@ def test_keyless_update_refused_after_its_speculative_upload_leaves_nothing(invo
 
 
 def test_owner_refused_by_the_plan_makes_no_call_after_the_first_read(invoke, store, free, aws_calls):
-    doc = provisioning.create_schema_doc(store, free.master_key, {"type": "object"})
-    collection = provisioning.create_collection(store, free.master_key, doc.schema_doc_id)
-    bin_id = free.create_bin(collection_id=collection.collection_id)
+    collection_id = free.create_collection(free.create_schema_doc({"type": "object"}))
+    bin_id = free.create_bin(collection_id=collection_id)
     aws_calls.clear()
 
     status, _, _ = invoke(update_event(bin_id, b'{"a": 1}', {"x-master-key": free.master_key,

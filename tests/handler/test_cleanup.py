@@ -5,9 +5,8 @@ import json
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from binstore import provisioning
 from binstore.cleanup import unreferenced_body
-from tests.conftest import ROOT, FakeContext, body_keys, update_event
+from tests.conftest import stored_record, ROOT, FakeContext, body_keys, update_event
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def test_body_replaced_without_a_version_is_deleted(invoke, store, pro, cleanup)
     assert cleanup.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
 
     assert before["objectKey"]["S"] not in body_keys(store, bin_id)
-    assert json.loads(provisioning.read_bin(store, bin_id).json_text) == {"v": 2}
+    assert stored_record(store, bin_id) == {"v": 2}
 
 
 def test_body_kept_as_a_version_is_not_deleted(invoke, store, pro, cleanup):
@@ -57,7 +56,7 @@ def test_body_kept_as_a_version_is_not_deleted(invoke, store, pro, cleanup):
     assert cleanup.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
 
     assert before["objectKey"]["S"] in body_keys(store, bin_id)
-    assert json.loads(provisioning.read_bin(store, bin_id, version=1).json_text) == {"v": 1}
+    assert stored_record(store, bin_id, version=1) == {"v": 1}
 
 
 def test_failed_delete_is_reported_so_the_stream_retries_it(invoke, store, pro, cleanup, monkeypatch):

@@ -3,8 +3,7 @@
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from binstore import provisioning
-from tests.conftest import Account, body_keys, update_event
+from tests.conftest import stored_record, Account, body_keys, update_event
 
 PARALLEL = 12
 
@@ -24,8 +23,8 @@ def test_parallel_versioned_updates_each_keep_their_own_version(invoke, store, p
     assert [status for status, _, _ in results] == [200] * PARALLEL
     meta = store.get_bin(bin_id)
     assert meta.version_count == PARALLEL
-    kept = [json.loads(provisioning.read_bin(store, bin_id, v).json_text)["n"] for v in range(1, PARALLEL + 1)]
-    latest = json.loads(provisioning.read_bin(store, bin_id).json_text)["n"]
+    kept = [stored_record(store, bin_id, v)["n"] for v in range(1, PARALLEL + 1)]
+    latest = stored_record(store, bin_id)["n"]
     # Every record ever written is either a kept version or the latest, exactly once.
     assert sorted(kept + [latest]) == list(range(PARALLEL + 1))
     assert kept[0] == 0
@@ -33,8 +32,9 @@ def test_parallel_versioned_updates_each_keep_their_own_version(invoke, store, p
 
 def test_allowance_of_n_gives_exactly_n_successes(invoke, store):
     allowance = 5
-    account = Account(store, "pro", requests=allowance)
+    account = Account(store, "pro")
     bin_id = account.create_bin()
+    account.set_requests(allowance)
     events = [update_event(bin_id, json.dumps({"n": n}).encode(), {"x-master-key": account.master_key})
               for n in range(PARALLEL)]
 

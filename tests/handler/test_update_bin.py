@@ -4,16 +4,11 @@ import io
 import json
 
 import pytest
-from binstore import provisioning
 from binstore.plans import MAX_VERSIONS_PER_BIN
-from tests.conftest import EVENTS_DIR, Account, FakeContext, body_keys, update_event
+from tests.conftest import EVENTS_DIR, Account, FakeContext, body_keys, stored_record, update_event
 
 UNKNOWN_BIN = "0123456789abcdef01234567"
 KB = 1024
-
-
-def stored_record(store, bin_id, version=None):
-    return json.loads(provisioning.read_bin(store, bin_id, version).json_text)
 
 
 def snapshot(store, account: Account, bin_id: str):
@@ -326,8 +321,9 @@ def test_pro_users_store_up_to_1mb(invoke, pro):
 
 
 def test_exhausted_allowance(invoke, store):
-    account = Account(store, "pro", requests=2)
+    account = Account(store, "pro")
     bin_id = account.create_bin()
+    account.set_requests(2)
     headers = {"x-master-key": account.master_key}
     statuses = [invoke(update_event(bin_id, b'{"a": 1}', headers))[0] for _ in range(2)]
     status, _, body = invoke(update_event(bin_id, b'{"a": 2}', headers))
@@ -341,9 +337,8 @@ def test_exhausted_allowance(invoke, store):
 def test_bins_in_a_collection_are_validated_by_its_schema_doc(invoke, store, pro):
     schema = {"type": "object", "required": ["name"],
               "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}
-    doc = provisioning.create_schema_doc(store, pro.master_key, schema)
-    collection = provisioning.create_collection(store, pro.master_key, doc.schema_doc_id)
-    bin_id = pro.create_bin({"name": "Ada", "age": 36}, collection_id=collection.collection_id)
+    collection_id = pro.create_collection(pro.create_schema_doc(schema))
+    bin_id = pro.create_bin({"name": "Ada", "age": 36}, collection_id=collection_id)
     headers = {"x-master-key": pro.master_key}
 
     status, _, body = invoke(update_event(bin_id, b'{"name": "Ada", "age": "old"}', headers))
@@ -376,10 +371,8 @@ REJECTIONS = {
 
 @pytest.mark.parametrize("case", REJECTIONS)
 def test_a_rejected_update_changes_nothing(invoke, store, free, case):
-    doc = provisioning.create_schema_doc(store, free.master_key,
-                                         {"type": "object", "properties": {"name": {"type": "string"}}})
-    collection = provisioning.create_collection(store, free.master_key, doc.schema_doc_id)
-    bin_id = free.create_bin({"name": "kept"}, collection_id=collection.collection_id)
+    collection_id = free.create_collection(free.create_schema_doc({"type": "object", "properties": {"name": {"type": "string"}}}))
+    bin_id = free.create_bin({"name": "kept"}, collection_id=collection_id)
     body, extra_headers, expected_status = REJECTIONS[case]
     headers = {"x-master-key": free.master_key, **extra_headers}
     headers = {name: value for name, value in headers.items() if value is not None}
@@ -392,8 +385,9 @@ def test_a_rejected_update_changes_nothing(invoke, store, free, case):
 
 
 def test_exhausted_allowance_changes_nothing(invoke, store):
-    account = Account(store, "pro", requests=0)
+    account = Account(store, "pro")
     bin_id = account.create_bin()
+    account.set_requests(0)
     before = snapshot(store, account, bin_id)
     assert invoke(update_event(bin_id, b'{"a": 1}', {"x-master-key": account.master_key}))[0] == 403
     assert snapshot(store, account, bin_id) == before
@@ -413,7 +407,7 @@ def test_unexpected_failure_is_a_json_500_without_internals(invoke, store, pro, 
     def broken(*_, **__):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(store, "read_update_context", broken)
+    monkeypatch.setattr(store, "read_context", broken)
     status, _, body = invoke(update_event(bin_id, b'{"a": 1}', {"x-master-key": pro.master_key}))
     assert (status, body) == (500, {"message": "Internal server error"})
 

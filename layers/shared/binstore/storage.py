@@ -60,6 +60,8 @@ class StoredKey:
     key_id: str
     account_id: str
     secret_hash: str
+    kind: str = "master"  # "master" (X-Master-Key) or "access" (X-Access-Key)
+    permissions: frozenset[str] = frozenset()  # what an access key may do to bins
 
 
 @dataclass(frozen=True)
@@ -73,28 +75,42 @@ class BinMeta:
     collection_id: str | None
     created_at: str
     updated_at: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
 class Collection:
     collection_id: str
     owner_id: str
-    schema_doc_id: str | None
-    # A copy of the schema doc's text, so that validating an update costs one read, not two.
-    # Whatever changes a schema doc must refresh the copy in every collection that has it.
+    name: str
+    created_at: str
+    schema_doc_id: str | None = None
+    # A copy of the schema doc's text, so that validating a record costs one read, not two. The
+    # schema doc lists the collections that hold a copy, and a change to it refreshes each one.
     schema_json: str | None = None
+    schema_revision: int = 0
 
 
 @dataclass(frozen=True)
 class SchemaDoc:
     schema_doc_id: str
     owner_id: str
+    name: str
     schema_json: str
+    created_at: str
+    revision: int = 1  # bumped by every change; a collection's copy records the one it copied
+    collection_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
-class UpdateContext:
-    """What one batched read returns for an update."""
+class KeptVersion:
+    version: int
+    object_key: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What one batched read returns: a bin, and the caller's key and account."""
 
     bin: BinMeta | None
     key: StoredKey | None
@@ -106,7 +122,7 @@ class CommitConflict(Exception):
 
 
 class AllowanceSpent(Exception):
-    """The account had no requests left when the update tried to commit."""
+    """The account had no requests left when the write tried to commit."""
 
 
 def _account(values: dict) -> Account:
@@ -114,7 +130,8 @@ def _account(values: dict) -> Account:
 
 
 def _stored_key(values: dict) -> StoredKey:
-    return StoredKey(values["keyId"], values["accountId"], values["secretHash"])
+    return StoredKey(values["keyId"], values["accountId"], values["secretHash"],
+                     values.get("kind", "master"), frozenset(values.get("permissions", ())))
 
 
 def _bin(values: dict) -> BinMeta:
@@ -128,6 +145,31 @@ def _bin(values: dict) -> BinMeta:
         collection_id=values.get("collectionId"),
         created_at=values["createdAt"],
         updated_at=values["updatedAt"],
+        name=values.get("name"),
+    )
+
+
+def _collection(values: dict) -> Collection:
+    return Collection(
+        collection_id=values["collectionId"],
+        owner_id=values["ownerId"],
+        name=values.get("name", ""),
+        created_at=values.get("createdAt", ""),
+        schema_doc_id=values.get("schemaDocId"),
+        schema_json=values.get("schema"),
+        schema_revision=int(values.get("schemaRevision", 0)),
+    )
+
+
+def _schema_doc(values: dict) -> SchemaDoc:
+    return SchemaDoc(
+        schema_doc_id=values["schemaDocId"],
+        owner_id=values["ownerId"],
+        name=values.get("name", ""),
+        schema_json=values["schema"],
+        created_at=values.get("createdAt", ""),
+        revision=int(values.get("revision", 1)),
+        collection_ids=frozenset(values.get("collectionIds", ())),
     )
 
 
@@ -156,10 +198,12 @@ class Store:
         item = response.get("Item")
         return _from_item(item) if item else None
 
-    def read_update_context(self, bin_id: str, key_id: str | None, account_id: str | None) -> UpdateContext:
+    def read_context(self, bin_id: str | None, key_id: str | None, account_id: str | None) -> Context:
         """The bin, and the key and account named by the caller's key, in one round trip."""
         s = self.settings
-        wanted = {s.bins_table: {"binId": bin_id}}
+        wanted = {}
+        if bin_id is not None:
+            wanted[s.bins_table] = {"binId": bin_id}
         if key_id is not None:
             wanted[s.keys_table] = {"keyId": key_id}
         if account_id is not None:
@@ -177,7 +221,7 @@ class Store:
             request = response.get("UnprocessedKeys") or {}
             if request:
                 time.sleep(0.02)
-        return UpdateContext(
+        return Context(
             bin=_bin(found[s.bins_table]) if s.bins_table in found else None,
             key=_stored_key(found[s.keys_table]) if s.keys_table in found else None,
             account=_account(found[s.accounts_table]) if s.accounts_table in found else None,
@@ -197,20 +241,28 @@ class Store:
 
     def get_collection(self, collection_id: str) -> Collection | None:
         values = self._get(self.settings.collections_table, {"collectionId": collection_id})
-        if not values:
-            return None
-        return Collection(values["collectionId"], values["ownerId"], values.get("schemaDocId"),
-                          values.get("schema"))
+        return _collection(values) if values else None
 
     def get_schema_doc(self, schema_doc_id: str) -> SchemaDoc | None:
         values = self._get(self.settings.schema_docs_table, {"schemaDocId": schema_doc_id})
-        if not values:
-            return None
-        return SchemaDoc(values["schemaDocId"], values["ownerId"], values["schema"])
+        return _schema_doc(values) if values else None
 
     def get_version_object_key(self, bin_id: str, version: int) -> str | None:
         values = self._get(self.settings.bin_versions_table, {"binId": bin_id, "version": version})
         return values["objectKey"] if values else None
+
+    def list_versions(self, bin_id: str) -> list[KeptVersion]:
+        """Every kept version of a bin, oldest first."""
+        paginator = self.dynamodb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.settings.bin_versions_table,
+            KeyConditionExpression="binId = :bin",
+            ExpressionAttributeValues=_to_item({":bin": bin_id}),
+            ProjectionExpression="version, objectKey",
+            ConsistentRead=True,
+        )
+        return [KeptVersion(int(values["version"]), values["objectKey"])
+                for page in pages for values in map(_from_item, page.get("Items", []))]
 
     # Record bodies
 
@@ -233,6 +285,19 @@ class Store:
     def delete_body(self, object_key: str) -> None:
         self.s3.delete_object(Bucket=self.settings.records_bucket, Key=object_key)
 
+    def delete_bodies(self, object_keys: list[str]) -> None:
+        """Delete many bodies, a thousand per call (S3's limit)."""
+        for start in range(0, len(object_keys), 1000):
+            chunk = object_keys[start:start + 1000]
+            self.s3.delete_objects(Bucket=self.settings.records_bucket,
+                                   Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True})
+
+    def list_bodies(self, bin_id: str) -> list[str]:
+        """The object keys of every body stored under a bin, referenced or not."""
+        paginator = self.s3.get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=self.settings.records_bucket, Prefix=f"records/{bin_id}/")
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
     def discard_body(self, object_key: str) -> None:
         """Delete a body no record points at. Best effort: a failure leaves an orphan, never an error."""
         try:
@@ -241,6 +306,58 @@ class Store:
             logger.warning("Could not delete an unreferenced record body", extra={"object_key": object_key})
 
     # Writes
+
+    def _charge(self, account_id: str) -> dict:
+        """A transaction item spending one of the account's requests, if it has one left."""
+        return {
+            "Update": {
+                "TableName": self.settings.accounts_table,
+                "Key": _to_item({"accountId": account_id}),
+                "UpdateExpression": "SET requestsRemaining = requestsRemaining - :one",
+                "ConditionExpression": "requestsRemaining >= :one",
+                "ExpressionAttributeValues": _to_item({":one": 1}),
+            }
+        }
+
+    def _transact_charged(self, items: list[dict], account_id: str) -> None:
+        """Write `items` and spend one of the account's requests: all of it, or none of it.
+
+        Raises AllowanceSpent if the account has no request left, CommitConflict if any other
+        condition failed (the item changed, or vanished, since it was read).
+        """
+        try:
+            # The token makes botocore's own retries of this call idempotent: if a first attempt
+            # was applied but its answer lost, DynamoDB answers the retry as a success instead of
+            # failing its conditions against the state the first attempt created.
+            self.dynamodb.transact_write_items(TransactItems=[*items, self._charge(account_id)],
+                                               ClientRequestToken=uuid4().hex)
+        except self.dynamodb.exceptions.TransactionCanceledException as error:
+            codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+            if failed == [len(items)]:
+                raise AllowanceSpent() from None
+            raise CommitConflict() from None
+
+    def spend_request(self, account_id: str) -> None:
+        """Spend one of the account's requests, for a request that writes nothing else."""
+        try:
+            self.dynamodb.update_item(**self._charge(account_id)["Update"])
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            raise AllowanceSpent() from None
+
+    def _update_bin_item(self, current: BinMeta, set_clause: str, values: dict) -> dict:
+        """An update of the bin item, conditioned on its revision, that bumps the revision."""
+        return {
+            "Update": {
+                "TableName": self.settings.bins_table,
+                "Key": _to_item({"binId": current.bin_id}),
+                "UpdateExpression": f"SET revision = :next_revision, {set_clause}",
+                "ConditionExpression": "revision = :expected_revision",
+                "ExpressionAttributeValues": _to_item({
+                    **values, ":next_revision": current.revision + 1, ":expected_revision": current.revision,
+                }),
+            }
+        }
 
     def commit_update(
         self,
@@ -254,10 +371,8 @@ class Store:
         All or nothing, in one transaction. Raises CommitConflict if the bin changed since `current`
         was read, AllowanceSpent if the owner's account has no requests left.
         """
-        s = self.settings
-        set_clause = "SET objectKey = :new_object, revision = :next_revision, updatedAt = :now"
-        values = {":new_object": new_object_key, ":next_revision": current.revision + 1,
-                  ":expected_revision": current.revision, ":now": now}
+        set_clause = "objectKey = :new_object, updatedAt = :now"
+        values = {":new_object": new_object_key, ":now": now}
         version_count = current.version_count
         items = []
         if keep_version:
@@ -266,7 +381,7 @@ class Store:
             values[":version_count"] = version_count
             items.append({
                 "Put": {
-                    "TableName": s.bin_versions_table,
+                    "TableName": self.settings.bin_versions_table,
                     "Item": _to_item({
                         "binId": current.bin_id,
                         "version": version_count,
@@ -276,45 +391,67 @@ class Store:
                     "ConditionExpression": "attribute_not_exists(binId)",
                 }
             })
-        items.insert(0, {
-            "Update": {
-                "TableName": s.bins_table,
-                "Key": _to_item({"binId": current.bin_id}),
-                "UpdateExpression": set_clause,
-                "ConditionExpression": "revision = :expected_revision",
-                "ExpressionAttributeValues": _to_item(values),
-            }
-        })
-        items.append({
-            "Update": {
-                "TableName": s.accounts_table,
-                "Key": _to_item({"accountId": current.owner_id}),
-                "UpdateExpression": "SET requestsRemaining = requestsRemaining - :one",
-                "ConditionExpression": "requestsRemaining >= :one",
-                "ExpressionAttributeValues": _to_item({":one": 1}),
-            }
-        })
-        try:
-            # The token makes botocore's own retries of this call idempotent: if a first attempt
-            # was applied but its answer lost, DynamoDB answers the retry as a success instead of
-            # failing its conditions against the state the first attempt created.
-            self.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
-        except self.dynamodb.exceptions.TransactionCanceledException as error:
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[-1] == "ConditionalCheckFailed" and reasons[0] != "ConditionalCheckFailed":
-                raise AllowanceSpent() from None
-            raise CommitConflict() from None
+        items.insert(0, self._update_bin_item(current, set_clause, values))
+        self._transact_charged(items, current.owner_id)
         return replace(current, revision=current.revision + 1, object_key=new_object_key,
                        version_count=version_count, updated_at=now)
 
+    def change_bin_meta(self, current: BinMeta, private: bool | None = None, name: str | None = None) -> BinMeta:
+        """Change a bin's privacy or name and spend one request.
+
+        The revision moves too, so an update authorised against the old privacy cannot commit.
+        """
+        changes = {"private": private, "name": name}
+        changes = {field: value for field, value in changes.items() if value is not None}
+        set_clause = ", ".join(f"#{field} = :{field}" for field in changes)
+        item = self._update_bin_item(current, set_clause, {f":{field}": value for field, value in changes.items()})
+        item["Update"]["ExpressionAttributeNames"] = {f"#{field}": field for field in changes}
+        self._transact_charged([item], current.owner_id)
+        return replace(current, revision=current.revision + 1, **changes)
+
+    def reset_versions(self, current: BinMeta, object_key: str) -> BinMeta:
+        """Forget every kept version (their rows and bodies go next) and point the bin at `object_key`."""
+        item = self._update_bin_item(current, "versionCount = :zero, objectKey = :object",
+                                     {":zero": 0, ":object": object_key})
+        self._transact_charged([item], current.owner_id)
+        return replace(current, revision=current.revision + 1, version_count=0, object_key=object_key)
+
+    def delete_version_items(self, bin_id: str, versions: list[KeptVersion]) -> None:
+        table = self.settings.bin_versions_table
+        for start in range(0, len(versions), 25):
+            request = {table: [
+                {"DeleteRequest": {"Key": _to_item({"binId": bin_id, "version": kept.version})}}
+                for kept in versions[start:start + 25]
+            ]}
+            while request:
+                request = self.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if request:
+                    time.sleep(0.02)  # DynamoDB left some undone under load; ask again after a pause
+
+    def delete_bin_item(self, current: BinMeta) -> None:
+        """Delete the bin's metadata (its versions and bodies go next) and spend one request."""
+        self._transact_charged([{
+            "Delete": {
+                "TableName": self.settings.bins_table,
+                "Key": _to_item({"binId": current.bin_id}),
+                "ConditionExpression": "revision = :expected_revision",
+                "ExpressionAttributeValues": _to_item({":expected_revision": current.revision}),
+            }
+        }], current.owner_id)
+
+    def _put_new_item(self, table: str, key_name: str, values: dict) -> dict:
+        """A transaction item creating an item; never overwriting one (ids are random: a clash is a bug)."""
+        return {
+            "Put": {
+                "TableName": table,
+                "Item": _to_item(values),
+                "ConditionExpression": "attribute_not_exists(#key)",
+                "ExpressionAttributeNames": {"#key": key_name},
+            }
+        }
+
     def _put_new(self, table: str, key_name: str, values: dict) -> None:
-        """Create an item; never overwrite one (ids are random, so a clash is a bug, not a race)."""
-        self.dynamodb.put_item(
-            TableName=table,
-            Item=_to_item(values),
-            ConditionExpression="attribute_not_exists(#key)",
-            ExpressionAttributeNames={"#key": key_name},
-        )
+        self.dynamodb.put_item(**self._put_new_item(table, key_name, values)["Put"])
 
     def put_account(self, account: Account, now: str) -> None:
         self._put_new(self.settings.accounts_table, "accountId", {
@@ -324,17 +461,22 @@ class Store:
             "createdAt": now,
         })
 
-    def put_key(self, key: StoredKey, kind: str, now: str) -> None:
+    def put_key(self, key: StoredKey, now: str) -> None:
         self._put_new(self.settings.keys_table, "keyId", {
             "keyId": key.key_id,
             "accountId": key.account_id,
             "secretHash": key.secret_hash,
-            "kind": kind,
+            "kind": key.kind,
+            "permissions": sorted(key.permissions) or None,
             "createdAt": now,
         })
 
-    def put_bin(self, meta: BinMeta) -> None:
-        self._put_new(self.settings.bins_table, "binId", {
+    def delete_key(self, key: StoredKey) -> None:
+        self.dynamodb.delete_item(TableName=self.settings.keys_table, Key=_to_item({"keyId": key.key_id}))
+
+    def create_bin(self, meta: BinMeta) -> None:
+        """Store a new bin's metadata and spend one of its owner's requests."""
+        self._transact_charged([self._put_new_item(self.settings.bins_table, "binId", {
             "binId": meta.bin_id,
             "ownerId": meta.owner_id,
             "private": meta.private,
@@ -342,23 +484,96 @@ class Store:
             "objectKey": meta.object_key,
             "versionCount": meta.version_count,
             "collectionId": meta.collection_id,
+            "name": meta.name,
             "createdAt": meta.created_at,
             "updatedAt": meta.updated_at,
-        })
+        })], meta.owner_id)
 
-    def put_collection(self, collection: Collection, now: str) -> None:
-        self._put_new(self.settings.collections_table, "collectionId", {
+    def create_collection(self, collection: Collection) -> None:
+        self._transact_charged([self._put_new_item(self.settings.collections_table, "collectionId", {
             "collectionId": collection.collection_id,
             "ownerId": collection.owner_id,
-            "schemaDocId": collection.schema_doc_id,
-            "schema": collection.schema_json,
-            "createdAt": now,
-        })
+            "name": collection.name,
+            "createdAt": collection.created_at,
+        })], collection.owner_id)
 
-    def put_schema_doc(self, doc: SchemaDoc, now: str) -> None:
-        self._put_new(self.settings.schema_docs_table, "schemaDocId", {
+    def create_schema_doc(self, doc: SchemaDoc) -> None:
+        self._transact_charged([self._put_new_item(self.settings.schema_docs_table, "schemaDocId", {
             "schemaDocId": doc.schema_doc_id,
             "ownerId": doc.owner_id,
+            "name": doc.name,
             "schema": doc.schema_json,
-            "createdAt": now,
-        })
+            "revision": doc.revision,
+            "createdAt": doc.created_at,
+        })], doc.owner_id)
+
+    def attach_schema_doc(self, collection: Collection, doc: SchemaDoc) -> None:
+        """Copy the schema doc into the collection, and list the collection on the doc.
+
+        Conditioned on the doc's revision: a doc changed meanwhile fails with CommitConflict, so a
+        collection never keeps a copy older than the doc it names.
+        """
+        self._transact_charged([
+            {"Update": {
+                "TableName": self.settings.collections_table,
+                "Key": _to_item({"collectionId": collection.collection_id}),
+                "UpdateExpression": "SET schemaDocId = :doc, #schema = :schema, schemaRevision = :revision",
+                "ConditionExpression": "attribute_exists(collectionId)",
+                "ExpressionAttributeNames": {"#schema": "schema"},
+                "ExpressionAttributeValues": _to_item({":doc": doc.schema_doc_id, ":schema": doc.schema_json,
+                                                       ":revision": doc.revision}),
+            }},
+            {"Update": {
+                "TableName": self.settings.schema_docs_table,
+                "Key": _to_item({"schemaDocId": doc.schema_doc_id}),
+                "UpdateExpression": "ADD collectionIds :collection",
+                "ConditionExpression": "revision = :revision",
+                "ExpressionAttributeValues": {":collection": {"SS": [collection.collection_id]},
+                                              **_to_item({":revision": doc.revision})},
+            }},
+        ], collection.owner_id)
+
+    def detach_schema_doc(self, collection: Collection) -> None:
+        items = [{"Update": {
+            "TableName": self.settings.collections_table,
+            "Key": _to_item({"collectionId": collection.collection_id}),
+            "UpdateExpression": "REMOVE schemaDocId, #schema, schemaRevision",
+            "ConditionExpression": "attribute_exists(collectionId)",
+            "ExpressionAttributeNames": {"#schema": "schema"},
+        }}]
+        if collection.schema_doc_id:
+            items.append({"Update": {
+                "TableName": self.settings.schema_docs_table,
+                "Key": _to_item({"schemaDocId": collection.schema_doc_id}),
+                "UpdateExpression": "DELETE collectionIds :collection",
+                "ExpressionAttributeValues": {":collection": {"SS": [collection.collection_id]}},
+            }})
+        self._transact_charged(items, collection.owner_id)
+
+    def change_schema_doc(self, doc: SchemaDoc, schema_json: str) -> SchemaDoc:
+        """Store a schema doc's new text (conditioned on its revision) and spend one request."""
+        self._transact_charged([{"Update": {
+            "TableName": self.settings.schema_docs_table,
+            "Key": _to_item({"schemaDocId": doc.schema_doc_id}),
+            "UpdateExpression": "SET #schema = :schema, revision = :next",
+            "ConditionExpression": "revision = :expected",
+            "ExpressionAttributeNames": {"#schema": "schema"},
+            "ExpressionAttributeValues": _to_item({":schema": schema_json, ":next": doc.revision + 1,
+                                                   ":expected": doc.revision}),
+        }}], doc.owner_id)
+        return replace(doc, schema_json=schema_json, revision=doc.revision + 1)
+
+    def refresh_schema_copy(self, collection_id: str, doc: SchemaDoc) -> None:
+        """Give a collection the doc's current text, unless it holds a newer one or another doc."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self.settings.collections_table,
+                Key=_to_item({"collectionId": collection_id}),
+                UpdateExpression="SET #schema = :schema, schemaRevision = :revision",
+                ConditionExpression="schemaDocId = :doc AND schemaRevision < :revision",
+                ExpressionAttributeNames={"#schema": "schema"},
+                ExpressionAttributeValues=_to_item({":schema": doc.schema_json, ":revision": doc.revision,
+                                                    ":doc": doc.schema_doc_id}),
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            pass  # already as new, or detached meanwhile: nothing to refresh

@@ -9,32 +9,28 @@ Nothing is stored unless every check passed, and an update that loses a race to 
 is retried from a fresh read, reusing the body it already uploaded.
 """
 
-import random
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from binstore import errors
+from binstore.access import UPDATE, BinRoute, Credentials, authorise_bin
 from binstore.ids import is_object_id
-from binstore.keys import ParsedKey, key_matches, parse_key
 from binstore.plans import FREE, MAX_VERSIONS_PER_BIN, PLANS
 from binstore.records import Record, parse_record
+from binstore.retries import MAX_ATTEMPTS, backoff
 from binstore.schemas import validate_record
-from binstore.storage import Account, AllowanceSpent, BinMeta, CommitConflict, Store, UpdateContext, utc_now
+from binstore.storage import Account, AllowanceSpent, BinMeta, CommitConflict, Store, utc_now
 
 # Reads that overlap the body's upload. Threads are cheap here: the work is waiting on the network.
 _LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-lookup")
 
-# Enough for dozens of writers racing on one bin; each retry backs off a little, with jitter.
-MAX_COMMIT_ATTEMPTS = 40
-_BACKOFF_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
 class UpdateRequest:
     bin_id: str
     body: bytes
-    master_key: str | None = None
+    credentials: Credentials = Credentials()
     versioning: bool | None = None  # X-Bin-Versioning; None when the header is absent
 
 
@@ -54,24 +50,13 @@ def parse_versioning_header(value: str | None) -> bool | None:
     raise errors.InvalidHeader("X-Bin-Versioning must be true or false")
 
 
-def _authorise(bin: BinMeta, parsed_key: ParsedKey | None, master_key_given: bool,
-               context: UpdateContext, versioning: bool | None) -> bool:
-    """Check the caller may update `bin`; return whether the caller is its owner."""
-    if master_key_given:
-        # A key, when given, must be the owner's, even for a public bin.
-        if (
-            parsed_key is None
-            or context.key is None
-            or parsed_key.account_id != bin.owner_id
-            or not key_matches(parsed_key, context.key.account_id, context.key.secret_hash)
-        ):
-            raise errors.InvalidMasterKey()
-        return True
-    if bin.private:
-        raise errors.MasterKeyRequired()
-    if versioning is False:
-        raise errors.MasterKeyRequiredToDisableVersioning()
-    return False
+UPDATE_ROUTE = BinRoute(
+    action=UPDATE,
+    key_required="You need to pass X-Master-Key in the header to update a private bin",
+    invalid_key="Invalid X-Master-Key provided or the bin does not belong to your account",
+    not_found="Bin not found",
+    public_without_key=True,
+)
 
 
 def _keep_version(bin: BinMeta, versioning: bool | None, plan_allows_versioning: bool) -> bool:
@@ -97,7 +82,7 @@ def _account_allows(store: Store, account: Account | None, bin: BinMeta, request
     """Check the owner's allowance and plan; return whether this update keeps a version."""
     if account is None:
         # The bin's owner was deleted; nobody can be charged for, or own, this update.
-        raise errors.BinNotFound()
+        raise errors.NotFound(UPDATE_ROUTE.not_found)
     if account.requests_remaining <= 0:
         raise errors.RequestsExhausted(store.settings.buy_requests_at)
     plan = PLANS[account.plan]
@@ -110,8 +95,7 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     if not is_object_id(request.bin_id):
         raise errors.InvalidBinId()
     record = parse_record(request.body)
-    master_key_given = request.master_key is not None
-    parsed_key = parse_key(request.master_key) if master_key_given else None
+    parsed_key = request.credentials.parsed()
 
     uploaded_object_key: str | None = None
     # Set once the body must not be discarded: the update committed, or may have (a commit whose
@@ -119,20 +103,22 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     keep_body = False
     keep_version = False
     try:
-        for attempt in range(MAX_COMMIT_ATTEMPTS):
-            context = store.read_update_context(
+        for attempt in range(MAX_ATTEMPTS):
+            context = store.read_context(
                 request.bin_id,
                 parsed_key.key_id if parsed_key else None,
                 parsed_key.account_id if parsed_key else None,
             )
             bin = context.bin
             if bin is None:
-                raise errors.BinNotFound()
+                raise errors.NotFound(UPDATE_ROUTE.not_found)
             if uploaded_object_key is not None and bin.object_key == uploaded_object_key:
                 # An earlier attempt of ours was applied after all.
                 keep_body = True
                 return UpdateResult(bin, record, keep_version)
-            is_owner = _authorise(bin, parsed_key, master_key_given, context, request.versioning)
+            is_owner = authorise_bin(UPDATE_ROUTE, bin, request.credentials, context.key)
+            if not is_owner and request.versioning is False:
+                raise errors.MasterKeyRequiredToDisableVersioning()
             if is_owner:
                 # The account is already at hand: refuse before reading or uploading anything more.
                 keep_version = _account_allows(store, context.account, bin, request)
@@ -153,7 +139,7 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
             try:
                 updated = store.commit_update(bin, uploaded_object_key, keep_version, utc_now())
             except CommitConflict:
-                time.sleep(random.uniform(0, _BACKOFF_SECONDS * (attempt + 1)))
+                backoff(attempt)
                 continue
             except AllowanceSpent:
                 raise errors.RequestsExhausted(store.settings.buy_requests_at) from None

@@ -1,0 +1,73 @@
+"""What every route shares: reading headers, keys and bodies; writing JSON the way JSONBin does."""
+
+import base64
+import binascii
+import json
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from binstore import errors
+from binstore.access import Credentials
+
+JSON = "application/json"
+
+
+def store():
+    """The container's Store, made once by app at import (and swapped for moto's in tests)."""
+    import app
+
+    return app.store
+
+
+def compact(value) -> str:
+    # Compact, as JSONBin (Express) writes its responses.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(value, status: int = 200) -> Response:
+    return Response(status, JSON, compact(value))
+
+
+def message(status: int, text: str) -> Response:
+    return json_response({"message": text}, status)
+
+
+def record_response(record_json_text: str, metadata: dict) -> Response:
+    """`{"record": ..., "metadata": ...}`, with the record spliced in as the JSON text it already is."""
+    return Response(200, JSON, f'{{"record":{record_json_text},"metadata":{compact(metadata)}}}')
+
+
+def header(event: APIGatewayProxyEventV2, name: str) -> str | None:
+    return event.headers.get(name.lower())
+
+
+def credentials(event: APIGatewayProxyEventV2) -> Credentials:
+    return Credentials(master_key=header(event, "X-Master-Key"), access_key=header(event, "X-Access-Key"))
+
+
+def _is_json(content_type: str | None) -> bool:
+    # Parameters such as "; charset=utf-8" are fine; the media type is case-insensitive.
+    return content_type is not None and content_type.split(";", 1)[0].strip().lower() == JSON
+
+
+def json_body(event: APIGatewayProxyEventV2) -> bytes:
+    """The request body, raw, after checking it is declared as JSON (parsing is the domain's job)."""
+    if not _is_json(header(event, "Content-Type")):
+        raise errors.ContentTypeRequired()
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise errors.InvalidJson() from None
+    return body.encode("utf-8", "surrogatepass")
+
+
+def bin_metadata(bin, **extra) -> dict:
+    """A bin's metadata as JSONBin shows it; name and collection only when the bin has them."""
+    metadata = {"id": bin.bin_id, "private": bin.private, "createdAt": bin.created_at}
+    if bin.name is not None:
+        metadata["name"] = bin.name
+    if bin.collection_id is not None:
+        metadata["collectionId"] = bin.collection_id
+    return {**metadata, **extra}

@@ -1,0 +1,126 @@
+"""The Bins API, `/v3/b`: create, read, update, versions, delete, privacy and name."""
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.metrics import MetricUnit
+from binstore import bins
+from binstore.jsonpaths import select
+from binstore.updates import UpdateRequest, update_bin
+
+from api import bin_metadata, compact, credentials, header, json_body, json_response, record_response, store
+
+router = APIGatewayHttpRouter()
+logger = Logger(child=True)
+metrics = Metrics()
+
+
+def _count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+@router.post("/v3/b")
+def create() -> Response:
+    event = router.current_event
+    created = bins.create_bin(
+        store(),
+        credentials(event),
+        json_body(event),
+        private=bins.parse_bool_header("X-Bin-Private", header(event, "X-Bin-Private")) is not False,
+        name=header(event, "X-Bin-Name"),
+        collection_id=header(event, "X-Collection-Id"),
+    )
+    logger.append_keys(bin_id=created.bin.bin_id)
+    _count("BinCreated")
+    return record_response(created.record.json_text, bin_metadata(created.bin))
+
+
+def _read(bin_id: str, version: str | None) -> Response:
+    event = router.current_event
+    logger.append_keys(bin_id=bin_id)
+    with_meta = bins.parse_bool_header("X-Bin-Meta", header(event, "X-Bin-Meta"))
+    if with_meta is None:
+        with_meta = bins.parse_bool_header("meta", event.get_query_string_value("meta"))
+    json_path = header(event, "X-JSON-Path")
+    stored = bins.read_bin(store(), bin_id, credentials(event), version)
+    record_text = stored.json_text
+    if json_path is not None:
+        record_text = compact(select(json_path, stored.record_value()))
+    _count("BinRead")
+    if with_meta is False:
+        return Response(200, "application/json", record_text)
+    extra = {"version": stored.version} if stored.version is not None else {}
+    return record_response(record_text, bin_metadata(stored.bin, **extra))
+
+
+@router.get("/v3/b/<bin_id>")
+def read_latest(bin_id: str) -> Response:
+    return _read(bin_id, None)
+
+
+@router.get("/v3/b/<bin_id>/<version>")
+def read_version(bin_id: str, version: str) -> Response:
+    return _read(bin_id, version)
+
+
+@router.put("/v3/b/<bin_id>")
+def update(bin_id: str) -> Response:
+    event = router.current_event
+    logger.append_keys(bin_id=bin_id)
+    request = UpdateRequest(
+        bin_id=bin_id,
+        body=json_body(event),
+        credentials=credentials(event),
+        versioning=bins.parse_bool_header("X-Bin-Versioning", header(event, "X-Bin-Versioning")),
+    )
+    result = update_bin(store(), request)
+    _count("BinUpdated")
+    if result.versioned:
+        _count("VersionKept")
+    logger.info("Bin updated", extra={"revision": result.bin.revision, "versioned": result.versioned,
+                                      "bytes": len(request.body)})
+    return record_response(result.record.json_text, {"parentId": result.bin.bin_id, "private": result.bin.private})
+
+
+@router.get("/v3/b/<bin_id>/versions/count")
+def count_versions(bin_id: str) -> Response:
+    logger.append_keys(bin_id=bin_id)
+    bin = bins.count_versions(store(), bin_id, credentials(router.current_event))
+    return json_response({"metadata": {"id": bin.bin_id, "versionCount": bin.version_count, "private": bin.private}})
+
+
+@router.delete("/v3/b/<bin_id>/versions")
+def delete_versions(bin_id: str) -> Response:
+    event = router.current_event
+    logger.append_keys(bin_id=bin_id)
+    preserve = bins.parse_bool_header("X-Preserve-Latest", header(event, "X-Preserve-Latest"))
+    deleted = bins.delete_versions(store(), bin_id, credentials(event), preserve_latest=bool(preserve))
+    _count("VersionsDeleted")
+    return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
+                          "message": "Versions for the Bin are deleted successfully"})
+
+
+@router.delete("/v3/b/<bin_id>")
+def delete(bin_id: str) -> Response:
+    logger.append_keys(bin_id=bin_id)
+    deleted = bins.delete_bin(store(), bin_id, credentials(router.current_event))
+    _count("BinDeleted")
+    return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
+                          "message": "Bin deleted successfully"})
+
+
+@router.put("/v3/b/<bin_id>/meta/privacy")
+def set_privacy(bin_id: str) -> Response:
+    event = router.current_event
+    logger.append_keys(bin_id=bin_id)
+    private = bins.parse_bool_header("X-Bin-Private", header(event, "X-Bin-Private"))
+    bin = bins.set_privacy(store(), bin_id, credentials(event), private)
+    return json_response({"record": bin.bin_id, "metadata": {"private": bin.private}})
+
+
+@router.put("/v3/b/<bin_id>/meta/name")
+def set_name(bin_id: str) -> Response:
+    event = router.current_event
+    logger.append_keys(bin_id=bin_id)
+    bin = bins.set_name(store(), bin_id, credentials(event), header(event, "X-Bin-Name"))
+    return json_response({"record": bin.bin_id, "metadata": {"name": bin.name}})

@@ -1,0 +1,39 @@
+"""Collections, `/v3/c`: create one, attach a schema doc to it, remove it."""
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from binstore import collections
+
+from api import credentials, header, json_response, store
+
+router = APIGatewayHttpRouter()
+
+
+def _schema_doc_answer(collection) -> Response:
+    return json_response({
+        "collectionName": collection.name,
+        "schemaDocId": collection.schema_doc_id,
+        "metadata": {"id": collection.collection_id, "createdAt": collection.created_at},
+    })
+
+
+@router.post("/v3/c")
+def create() -> Response:
+    event = router.current_event
+    collection = collections.create_collection(store(), credentials(event), header(event, "X-Collection-Name"))
+    return json_response({"record": collection.collection_id,
+                          "metadata": {"createdAt": collection.created_at, "name": collection.name}})
+
+
+@router.put("/v3/c/<collection_id>/schemadoc/add")
+def add_schema_doc(collection_id: str) -> Response:
+    event = router.current_event
+    collection = collections.attach_schema_doc(store(), credentials(event), collection_id,
+                                               header(event, "X-Schema-Doc-Id"))
+    return _schema_doc_answer(collection)
+
+
+@router.put("/v3/c/<collection_id>/schemadoc/remove")
+def remove_schema_doc(collection_id: str) -> Response:
+    collection = collections.detach_schema_doc(store(), credentials(router.current_event), collection_id)
+    return _schema_doc_answer(collection)

@@ -1,0 +1,32 @@
+"""Schema docs, `/v3/s`: create, read and change the JSON Schemas that validate collections."""
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from binstore import schema_docs
+
+from api import credentials, header, json_body, record_response, store
+
+router = APIGatewayHttpRouter()
+
+
+def _answer(doc) -> Response:
+    return record_response(doc.schema_json, {"id": doc.schema_doc_id, "name": doc.name, "createdAt": doc.created_at})
+
+
+@router.post("/v3/s")
+def create() -> Response:
+    event = router.current_event
+    body = json_body(event)
+    return _answer(schema_docs.create_schema_doc(store(), credentials(event), header(event, "X-Schema-Doc-Name"), body))
+
+
+@router.get("/v3/s/<schema_doc_id>")
+def read(schema_doc_id: str) -> Response:
+    return _answer(schema_docs.read_schema_doc(store(), credentials(router.current_event), schema_doc_id))
+
+
+@router.put("/v3/s/<schema_doc_id>")
+def update(schema_doc_id: str) -> Response:
+    event = router.current_event
+    body = json_body(event)
+    return _answer(schema_docs.update_schema_doc(store(), credentials(event), schema_doc_id, body))

@@ -1,0 +1,109 @@
+"""Who may do what: X-Master-Key and X-Access-Key, checked the same way on every route.
+
+A master key may do anything to its account's bins, collections and schema docs. An access key
+belongs to an account too, but may only do to that account's bins what it was granted (create,
+read, update, delete), and nothing else. A caller without a key may read and update public bins.
+Which key is which is stored with its hash, so a master key offered as X-Access-Key (or the
+reverse) is refused like an unknown one.
+
+JSONBin words the same refusal differently on each route; a BinRoute carries one route's texts.
+"""
+
+from dataclasses import dataclass
+
+from binstore import errors
+from binstore.keys import ParsedKey, key_matches, parse_key
+from binstore.storage import Account, BinMeta, Store, StoredKey
+
+CREATE, READ, UPDATE, DELETE = "create", "read", "update", "delete"
+PERMISSIONS = (CREATE, READ, UPDATE, DELETE)
+
+MASTER, ACCESS = "master", "access"
+INVALID_MASTER_KEY = "Invalid X-Master-Key provided"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    master_key: str | None = None  # X-Master-Key
+    access_key: str | None = None  # X-Access-Key
+
+    @property
+    def kind(self) -> str | None:
+        """Which key the caller presented; the master key wins if both are."""
+        if self.master_key is not None:
+            return MASTER
+        return ACCESS if self.access_key is not None else None
+
+    def parsed(self) -> ParsedKey | None:
+        presented = self.master_key if self.master_key is not None else self.access_key
+        return parse_key(presented) if presented is not None else None
+
+
+NO_CREDENTIALS = Credentials()
+
+
+@dataclass(frozen=True)
+class BinRoute:
+    """What one route on an existing bin requires, and JSONBin's words for each refusal."""
+
+    action: str | None  # the permission an access key needs; None: master keys only
+    key_required: str  # no key, where one is needed
+    invalid_key: str  # a key that is unknown, revoked, of the wrong kind, or of another account
+    not_found: str
+    public_without_key: bool = False  # whether a caller without a key may use it on a public bin
+
+    def invalid(self, credentials: Credentials) -> errors.InvalidKey:
+        if credentials.kind == ACCESS:
+            return errors.InvalidKey(self.invalid_key.replace("X-Master-Key", "X-Access-Key"))
+        return errors.InvalidKey(self.invalid_key)
+
+
+def _valid_key(parsed: ParsedKey | None, stored: StoredKey | None, kind: str | None) -> bool:
+    return (
+        parsed is not None
+        and stored is not None
+        and stored.kind == kind
+        and key_matches(parsed, stored.account_id, stored.secret_hash)
+    )
+
+
+def _check_permission(stored: StoredKey, action: str) -> None:
+    if stored.kind == ACCESS and action not in stored.permissions:
+        raise errors.PermissionDenied(action)
+
+
+def authorise_bin(route: BinRoute, bin: BinMeta, credentials: Credentials, stored: StoredKey | None) -> bool:
+    """Check the caller may use `route` on `bin`; return whether it presented the owner's key.
+
+    `stored` is the key named by the caller's key id (read with the bin, in one round trip).
+    """
+    if credentials.kind is None:
+        if bin.private or not route.public_without_key:
+            raise errors.KeyRequired(route.key_required)
+        return False
+    if credentials.kind == ACCESS and route.action is None:
+        raise route.invalid(credentials)  # a route JSONBin opens to master keys only
+    # A key, when given, must be valid and the owner's, even for a public bin.
+    if not _valid_key(credentials.parsed(), stored, credentials.kind) or stored.account_id != bin.owner_id:
+        raise route.invalid(credentials)
+    _check_permission(stored, route.action)
+    return True
+
+
+def authenticate(store: Store, credentials: Credentials, action: str | None = None) -> Account:
+    """The account acting, for routes on the account itself (create a bin, collections, schema docs).
+
+    `action` is the bins permission an access key needs; None means only the master key will do.
+    """
+    if credentials.kind is None or (credentials.kind == ACCESS and action is None):
+        raise errors.KeyRequired("You need to pass X-Master-Key in the header")
+    parsed = credentials.parsed()
+    context = store.read_context(None, parsed.key_id, parsed.account_id) if parsed else None
+    stored = context.key if context else None
+    if not _valid_key(parsed, stored, credentials.kind):
+        raise errors.InvalidAccessKey() if credentials.kind == ACCESS else errors.InvalidKey(INVALID_MASTER_KEY)
+    _check_permission(stored, action)
+    account = context.account
+    if account is None:
+        raise errors.InvalidKey(INVALID_MASTER_KEY)
+    return account

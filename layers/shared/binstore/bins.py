@@ -1,0 +1,234 @@
+"""The Bins API around updates (JSONBin v3 `/v3/b`): create, read, count and delete versions,
+delete, privacy and name. Free of HTTP; updates live in binstore.updates.
+
+Every route that acts on a bin follows one path (`_on_bin`): what the request alone can refuse
+costs no AWS call; one batched read fetches the bin with the caller's key and account; the route's
+rules authorise the caller; one conditional write does the work and spends one of the owner's
+requests in the same transaction, retried from a fresh read if the bin changed meanwhile.
+A request that is refused spends nothing.
+"""
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from binstore import errors
+from binstore.access import CREATE, DELETE, READ, BinRoute, Credentials, authenticate, authorise_bin
+from binstore.ids import is_object_id, new_id
+from binstore.plans import FREE, PLANS
+from binstore.records import Record, parse_record
+from binstore.retries import retry_on_conflict
+from binstore.schemas import validate_record
+from binstore.storage import Account, AllowanceSpent, BinMeta, CommitConflict, Context, Store, utc_now
+
+MAX_NAME_LENGTH = 128
+_PARALLEL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-bins")
+
+_NOT_FOUND = "Bin not found or it doesn't belong to your account"
+_KEY_REQUIRED = "You need to pass X-Master-Key in the header"
+_INVALID_KEY = "X-Master-Key is invalid or the bin doesn't belong to your account"
+
+READ_ROUTE = BinRoute(READ, f"{_KEY_REQUIRED} to read a private bin", _INVALID_KEY, _NOT_FOUND,
+                      public_without_key=True)
+COUNT_ROUTE = BinRoute(READ, f"{_KEY_REQUIRED} to get version count for the private bin", _INVALID_KEY,
+                       _NOT_FOUND, public_without_key=True)
+DELETE_ROUTE = BinRoute(DELETE, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
+# JSONBin opens these to master keys only.
+DELETE_VERSIONS_ROUTE = BinRoute(None, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
+META_ROUTE = BinRoute(None, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
+
+
+def parse_bool_header(name: str, value: str | None) -> bool | None:
+    """A true/false header (any case, spaces ignored); None when absent."""
+    if value is None:
+        return None
+    normalized = value.strip().lower()
+    if normalized in ("true", "false"):
+        return normalized == "true"
+    raise errors.InvalidHeader(f"{name} must be true or false")
+
+
+def check_name(name: str) -> str:
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.strip():
+        raise errors.InvalidBinName()
+    return name
+
+
+def check_allowance(store: Store, account: Account | None) -> Account:
+    """The owner's account, if it has a request left to spend."""
+    if account is None:
+        raise errors.NotFound(_NOT_FOUND)  # the owner was deleted: nobody can be charged
+    if account.requests_remaining <= 0:
+        raise errors.RequestsExhausted(store.settings.buy_requests_at)
+    return account
+
+
+def _on_bin[T](store: Store, route: BinRoute, bin_id: str, credentials: Credentials,
+               act: Callable[[BinMeta, Context], T]) -> T:
+    """Authorise `route` on the bin, then `act` on it; retried from a fresh read on a conflict."""
+    if not is_object_id(bin_id):
+        raise errors.InvalidBinId()
+    parsed = credentials.parsed()
+
+    def attempt() -> T:
+        context = store.read_context(bin_id, parsed.key_id if parsed else None,
+                                     parsed.account_id if parsed else None)
+        if context.bin is None:
+            raise errors.NotFound(route.not_found)
+        if authorise_bin(route, context.bin, credentials, context.key):
+            check_allowance(store, context.account)
+        return act(context.bin, context)
+
+    return retry_on_conflict(store, attempt)
+
+
+# Create
+
+@dataclass(frozen=True)
+class NewBin:
+    bin: BinMeta
+    record: Record
+
+
+def create_bin(store: Store, credentials: Credentials, body: bytes, private: bool = True,
+               name: str | None = None, collection_id: str | None = None) -> NewBin:
+    if name is not None:
+        check_name(name)
+    if collection_id is not None and not is_object_id(collection_id):
+        raise errors.InvalidCollectionId()
+    record = parse_record(body)
+    account = check_allowance(store, authenticate(store, credentials, CREATE))
+    plan = PLANS[account.plan]
+    if len(body) > plan.max_record_bytes:
+        raise errors.RecordTooLargeForFreePlan() if plan is FREE else errors.RecordTooLarge()
+    if collection_id is not None:
+        collection = store.get_collection(collection_id)
+        if collection is None or collection.owner_id != account.account_id:
+            raise errors.CollectionNotFound()
+        if collection.schema_json:
+            validate_record(collection.schema_json, record.value)
+    bin_id = new_id()
+    object_key = store.new_object_key(bin_id)
+    store.put_body(object_key, record.json_bytes)
+    now = utc_now()
+    meta = BinMeta(bin_id, account.account_id, private, revision=1, object_key=object_key, version_count=0,
+                   collection_id=collection_id, created_at=now, updated_at=now, name=name)
+    try:
+        store.create_bin(meta)
+    except AllowanceSpent:
+        store.discard_body(object_key)
+        raise errors.RequestsExhausted(store.settings.buy_requests_at) from None
+    except CommitConflict:
+        store.discard_body(object_key)
+        raise
+    return NewBin(meta, record)
+
+
+# Read
+
+@dataclass(frozen=True)
+class StoredRecord:
+    bin: BinMeta
+    version: int | None  # None: the latest record
+    json_text: str
+
+    def record_value(self):
+        return json.loads(self.json_text)
+
+
+def parse_version(text: str | None) -> int | None:
+    """`latest` (or nothing) is None; otherwise a kept version, numbered from 1 (the oldest)."""
+    if text is None or text == "latest":
+        return None
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise errors.InvalidVersion()
+    return int(text)
+
+
+def _read_body(store: Store, object_key: str) -> bytes | None:
+    try:
+        return store.read_body(object_key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None  # replaced and cleaned up since the metadata was read
+        raise
+
+
+def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str | None = None) -> StoredRecord:
+    wanted = parse_version(version)
+
+    def read(bin: BinMeta, _: Context) -> StoredRecord:
+        if wanted is None:
+            object_key = bin.object_key
+        elif wanted > bin.version_count or (object_key := store.get_version_object_key(bin.bin_id, wanted)) is None:
+            raise errors.VersionNotFound()
+        # The body and the charge are independent: one round trip for both.
+        charge = _PARALLEL.submit(store.spend_request, bin.owner_id)
+        body = _read_body(store, object_key)
+        charge.result()
+        if body is None:
+            raise CommitConflict()  # read the bin again: it has moved on
+        return StoredRecord(bin, wanted, body.decode("utf-8"))
+
+    return _on_bin(store, READ_ROUTE, bin_id, credentials, read)
+
+
+def count_versions(store: Store, bin_id: str, credentials: Credentials) -> BinMeta:
+    def count(bin: BinMeta, _: Context) -> BinMeta:
+        store.spend_request(bin.owner_id)
+        return bin
+
+    return _on_bin(store, COUNT_ROUTE, bin_id, credentials, count)
+
+
+# Delete
+
+def delete_bin(store: Store, bin_id: str, credentials: Credentials) -> int:
+    """Delete the bin, its versions and every body stored for it; return how many versions went."""
+
+    def delete(bin: BinMeta, _: Context) -> int:
+        store.delete_bin_item(bin)
+        # The bin is gone for every reader from here on; what follows is housekeeping.
+        store.delete_version_items(bin.bin_id, store.list_versions(bin.bin_id))
+        store.delete_bodies(store.list_bodies(bin.bin_id))
+        return bin.version_count
+
+    return _on_bin(store, DELETE_ROUTE, bin_id, credentials, delete)
+
+
+def delete_versions(store: Store, bin_id: str, credentials: Credentials, preserve_latest: bool = False) -> int:
+    """Delete every kept version; return how many.
+
+    As in JSONBin, the bin then goes back to its base record (the oldest one kept) unless
+    `preserve_latest` keeps the latest record.
+    """
+
+    def delete(bin: BinMeta, _: Context) -> int:
+        versions = store.list_versions(bin.bin_id)
+        object_key = bin.object_key if preserve_latest or not versions else versions[0].object_key
+        store.reset_versions(bin, object_key)
+        store.delete_version_items(bin.bin_id, versions)
+        released = {kept.object_key for kept in versions} | {bin.object_key}
+        store.delete_bodies(sorted(released - {object_key}))
+        return len(versions)
+
+    return _on_bin(store, DELETE_VERSIONS_ROUTE, bin_id, credentials, delete)
+
+
+# Meta
+
+def set_privacy(store: Store, bin_id: str, credentials: Credentials, private: bool | None) -> BinMeta:
+    if private is None:
+        raise errors.BinPrivacyRequired()
+    return _on_bin(store, META_ROUTE, bin_id, credentials,
+                   lambda bin, _: store.change_bin_meta(bin, private=private))
+
+
+def set_name(store: Store, bin_id: str, credentials: Credentials, name: str | None) -> BinMeta:
+    if name is None:
+        raise errors.BinNameRequired()
+    check_name(name)
+    return _on_bin(store, META_ROUTE, bin_id, credentials, lambda bin, _: store.change_bin_meta(bin, name=name))

@@ -1,0 +1,79 @@
+"""Collections (JSONBin v3 `/v3/c`): named groups of bins, validated by an attached schema doc.
+
+Master keys only, as in JSONBin. Each successful request spends one of the account's requests.
+"""
+
+from binstore import errors
+from binstore.access import Credentials, authenticate
+from binstore.bins import check_allowance
+from binstore.ids import is_object_id, new_id
+from binstore.retries import retry_on_conflict
+from binstore.schema_docs import owned_schema_doc
+from binstore.storage import Account, Collection, Store, utc_now
+
+MAX_NAME_LENGTH = 32
+
+
+def _acting_account(store: Store, credentials: Credentials) -> Account:
+    return check_allowance(store, authenticate(store, credentials))
+
+
+def check_collection_name(name: str | None) -> str:
+    if name is None or not name.strip():
+        raise errors.CollectionNameRequired()
+    if len(name) > MAX_NAME_LENGTH:
+        raise errors.CollectionNameTooLong()
+    return name
+
+
+def create_collection(store: Store, credentials: Credentials, name: str | None) -> Collection:
+    check_collection_name(name)
+    account = _acting_account(store, credentials)
+    collection = Collection(new_id(), account.account_id, name, utc_now())
+    retry_on_conflict(store, lambda: store.create_collection(collection))
+    return collection
+
+
+def _owned_collection(store: Store, account: Account, collection_id: str) -> Collection:
+    collection = store.get_collection(collection_id)
+    if collection is None or collection.owner_id != account.account_id:
+        raise errors.CollectionNotFound()
+    return collection
+
+
+def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str,
+                      schema_doc_id: str | None) -> Collection:
+    if not is_object_id(collection_id):
+        raise errors.InvalidCollectionId()
+    if schema_doc_id is None:
+        raise errors.SchemaDocIdRequired()
+    if not is_object_id(schema_doc_id):
+        raise errors.InvalidSchemaDocId()
+    account = _acting_account(store, credentials)
+
+    def attach() -> Collection:
+        collection = _owned_collection(store, account, collection_id)
+        doc = owned_schema_doc(store, account, schema_doc_id)
+        if collection.schema_doc_id and collection.schema_doc_id != doc.schema_doc_id:
+            store.detach_schema_doc(collection)  # the old doc must stop refreshing this collection
+            collection = _owned_collection(store, account, collection_id)
+        store.attach_schema_doc(collection, doc)
+        return Collection(collection.collection_id, collection.owner_id, collection.name, collection.created_at,
+                          doc.schema_doc_id, doc.schema_json, doc.revision)
+
+    return retry_on_conflict(store, attach)
+
+
+def detach_schema_doc(store: Store, credentials: Credentials, collection_id: str) -> Collection:
+    if not is_object_id(collection_id):
+        raise errors.InvalidCollectionId()
+    account = _acting_account(store, credentials)
+
+    def detach() -> Collection:
+        collection = _owned_collection(store, account, collection_id)
+        if collection.schema_doc_id is None:
+            raise errors.NoSchemaDocAttached()
+        store.detach_schema_doc(collection)
+        return Collection(collection.collection_id, collection.owner_id, collection.name, collection.created_at)
+
+    return retry_on_conflict(store, detach)

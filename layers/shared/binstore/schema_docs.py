@@ -1,0 +1,88 @@
+"""Schema docs (JSONBin v3 `/v3/s`): JSON Schemas that validate the records of a collection.
+
+Master keys only, as in JSONBin. A schema doc must itself be a valid JSON Schema (an object). A
+changed doc is copied into every collection it is attached to, so records are validated against
+the new text from then on.
+"""
+
+import json
+
+from jsonschema.exceptions import SchemaError
+
+from binstore import errors
+from binstore.access import Credentials, authenticate
+from binstore.bins import check_allowance
+from binstore.ids import is_object_id, new_id
+from binstore.records import parse_record
+from binstore.retries import retry_on_conflict
+from binstore.schemas import check_schema
+from binstore.storage import Account, SchemaDoc, Store, utc_now
+
+MAX_NAME_LENGTH = 32
+
+
+def _schema_text(body: bytes) -> str:
+    schema = parse_record(body).value
+    if not isinstance(schema, dict):
+        raise errors.InvalidSchemaDoc("it must be a JSON object")
+    try:
+        check_schema(schema)
+    except SchemaError as error:
+        raise errors.InvalidSchemaDoc(error.message) from None
+    except RecursionError:
+        raise errors.InvalidSchemaDoc("it is nested too deeply") from None
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+
+
+def check_schema_doc_name(name: str | None) -> str:
+    if name is None or not name.strip():
+        raise errors.SchemaDocNameRequired()
+    if len(name) > MAX_NAME_LENGTH:
+        raise errors.SchemaDocNameTooLong()
+    return name
+
+
+def owned_schema_doc(store: Store, account: Account, schema_doc_id: str) -> SchemaDoc:
+    doc = store.get_schema_doc(schema_doc_id)
+    if doc is None or doc.owner_id != account.account_id:
+        raise errors.SchemaDocNotFound()
+    return doc
+
+
+def create_schema_doc(store: Store, credentials: Credentials, name: str | None, body: bytes) -> SchemaDoc:
+    check_schema_doc_name(name)
+    schema_json = _schema_text(body)
+    account = check_allowance(store, authenticate(store, credentials))
+    doc = SchemaDoc(new_id(), account.account_id, name, schema_json, utc_now())
+    retry_on_conflict(store, lambda: store.create_schema_doc(doc))
+    return doc
+
+
+def _checked_id(schema_doc_id: str) -> str:
+    if not is_object_id(schema_doc_id):
+        raise errors.InvalidSchemaDocId()
+    return schema_doc_id
+
+
+def read_schema_doc(store: Store, credentials: Credentials, schema_doc_id: str) -> SchemaDoc:
+    _checked_id(schema_doc_id)
+    account = check_allowance(store, authenticate(store, credentials))
+    doc = owned_schema_doc(store, account, schema_doc_id)
+    retry_on_conflict(store, lambda: store.spend_request(account.account_id))
+    return doc
+
+
+def update_schema_doc(store: Store, credentials: Credentials, schema_doc_id: str, body: bytes) -> SchemaDoc:
+    _checked_id(schema_doc_id)
+    schema_json = _schema_text(body)
+    account = check_allowance(store, authenticate(store, credentials))
+
+    def change() -> SchemaDoc:
+        return store.change_schema_doc(owned_schema_doc(store, account, schema_doc_id), schema_json)
+
+    doc = retry_on_conflict(store, change)
+    # The doc as stored lists every collection attached to it (an attach racing with this change
+    # either lands first and is listed, or fails on the doc's revision and copies the new text).
+    for collection_id in sorted(store.get_schema_doc(schema_doc_id).collection_ids):
+        store.refresh_schema_copy(collection_id, doc)
+    return doc
