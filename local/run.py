@@ -18,7 +18,8 @@ import time
 
 import boto3
 
-from binstore import provisioning
+from binstore import bins, provisioning
+from binstore.access import Credentials
 from binstore.settings import Settings
 from binstore.storage import Store
 from local.aws import create_resources
@@ -85,8 +86,8 @@ def start_gateway(port: int, moto_port: int) -> subprocess.Popen:
 
 def provision_demo(store: Store) -> tuple[str, str]:
     account = provisioning.create_account(store, "pro")
-    bin_meta = provisioning.create_bin(store, account.master_key, b'{"sample": "Hello World"}')
-    return account.master_key, bin_meta.bin_id
+    created = bins.create_bin(store, Credentials(master_key=account.master_key), b'{"sample": "Hello World"}')
+    return account.master_key, created.bin.bin_id
 
 
 def main() -> None:
@@ -108,11 +109,19 @@ def main() -> None:
             "-H", "Content-Type: application/json", "-H", f"X-Master-Key: {master_key}",
             "--data", '{"sample": "Hello again"}',
         ])
+        read = shlex.join(["curl", "-s", f"{url}/v3/b/{bin_id}/latest", "-H", f"X-Master-Key: {master_key}"])
+        create = shlex.join([
+            "curl", "-s", "-X", "POST", f"{url}/v3/b",
+            "-H", "Content-Type: application/json", "-H", f"X-Master-Key: {master_key}",
+            "-H", "X-Bin-Name: my first bin", "--data", '{"hello": "world"}',
+        ])
         print(
             f"\nbinstore is running at {url}  (AWS emulated by moto at http://127.0.0.1:{moto_port})\n"
             f"  demo master key (pro plan): {master_key}\n"
             f"  demo private bin id:        {bin_id}\n\n"
-            f"Update the demo bin:\n  {curl}\n\n"
+            f"Update the demo bin:\n  {curl}\n"
+            f"Read it:\n  {read}\n"
+            f"Create another (the README lists every route):\n  {create}\n\n"
             f"Provision more with binctl, e.g.:\n"
             f"  AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} AWS_DEFAULT_REGION={REGION} "
             f"AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x .venv/bin/binctl account create --plan free\n\n"

@@ -16,7 +16,7 @@ from binstore.storage import Store
 import bin_routes
 import collection_routes
 import schema_doc_routes
-from api import JSON, compact, message
+from api import message
 
 logger = Logger()
 metrics = Metrics()
@@ -43,19 +43,11 @@ def refused(error: errors.BinStoreError) -> Response:
     return message(status, error.message)
 
 
-def _allowed_methods(path: str) -> list[str]:
-    # Powertools answers a known path with an unknown method as "not found"; its route table
-    # (private, so pinned by a test) tells the two apart.
-    routes = app._static_routes + app._dynamic_routes
-    return sorted({route.method for route in routes if route.rule.match(path)})
-
-
 @app.not_found
 def route_not_found(_: NotFoundError) -> Response:
+    # API Gateway itself answers paths and methods the template does not route; this answers the
+    # same way for anything that reaches the function unrouted.
     metrics.add_metric(name="RequestRefused", unit=MetricUnit.Count, value=1)
-    allowed = _allowed_methods(app.current_event.path)
-    if allowed:
-        return Response(405, JSON, compact({"message": "Method Not Allowed"}), headers={"Allow": ", ".join(allowed)})
     return message(404, "Not Found")  # as API Gateway words it for a route it does not have
 
 

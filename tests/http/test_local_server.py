@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from binstore import provisioning
+from binstore import bins
+from binstore.access import Credentials
+from tests.conftest import stored_record
 
 ROOT = Path(__file__).resolve().parents[2]
 BINCTL = ROOT / ".venv" / "bin" / "binctl"
@@ -32,8 +34,7 @@ def test_update_over_http(local_stack):
     assert status == 200
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body)["record"] == {"over": "http"}
-    stored = provisioning.read_bin(local_stack.store(), local_stack.bin_id)
-    assert json.loads(stored.json_text) == {"over": "http"}
+    assert stored_record(local_stack.store(), local_stack.bin_id) == {"over": "http"}
 
 
 @pytest.mark.parametrize("path, body, headers, status, message", [
@@ -74,7 +75,7 @@ def test_unknown_route_is_a_json_404(local_stack):
 
 def test_concurrent_versioned_updates_over_http_lose_nothing(local_stack):
     store = local_stack.store()
-    bin_id = provisioning.create_bin(store, local_stack.master_key, b'{"n": 0}').bin_id
+    bin_id = bins.create_bin(store, Credentials(master_key=local_stack.master_key), b'{"n": 0}').bin.bin_id
     headers = {**JSON, "X-Master-Key": local_stack.master_key, "X-Bin-Versioning": "true"}
 
     def update(n):
