@@ -116,6 +116,25 @@ def update_event(bin_id: str, body: bytes | str | None, headers: dict | None = N
     return event
 
 
+def api_event(method: str, path: str, body=None, headers: dict | None = None, query: dict | None = None) -> dict:
+    """An API Gateway HTTP API (payload 2.0) event for any route; `body` may be JSON-able or bytes."""
+    event = json.loads((EVENTS_DIR / "update-bin.json").read_text())
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event.pop("pathParameters", None)
+    event["headers"] = {name.lower(): value for name, value in (headers or {}).items() if value is not None}
+    event["rawQueryString"] = "&".join(f"{name}={value}" for name, value in (query or {}).items())
+    if query:
+        event["queryStringParameters"] = query
+    if body is None:
+        event.pop("body", None)
+    else:
+        event["body"] = body.decode() if isinstance(body, bytes) else json.dumps(body)
+        event["headers"].setdefault("content-type", "application/json")
+    return event
+
+
 class FakeContext:
     function_name = "BinsFunction"
     memory_limit_in_mb = 512

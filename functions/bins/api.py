@@ -4,12 +4,20 @@ import base64
 import binascii
 import json
 
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from binstore import errors
 from binstore.access import Credentials
 
 JSON = "application/json"
+_metrics = Metrics()  # Powertools' metrics are shared: app flushes them after each request
+
+
+def served(metric: str) -> None:
+    """Count one successful request of a kind (BinCreated, BinRead, ...)."""
+    _metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
 def store():

@@ -1,22 +1,16 @@
 """The Bins API, `/v3/b`: create, read, update, versions, delete, privacy and name."""
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from aws_lambda_powertools.metrics import MetricUnit
 from binstore import bins
 from binstore.jsonpaths import select
 from binstore.updates import UpdateRequest, update_bin
 
-from api import bin_metadata, compact, credentials, header, json_body, json_response, record_response, store
+from api import bin_metadata, compact, credentials, header, json_body, json_response, record_response, served, store
 
 router = APIGatewayHttpRouter()
 logger = Logger(child=True)
-metrics = Metrics()
-
-
-def _count(name: str) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 @router.post("/v3/b")
@@ -31,7 +25,7 @@ def create() -> Response:
         collection_id=header(event, "X-Collection-Id"),
     )
     logger.append_keys(bin_id=created.bin.bin_id)
-    _count("BinCreated")
+    served("BinCreated")
     return record_response(created.record.json_text, bin_metadata(created.bin))
 
 
@@ -46,7 +40,7 @@ def _read(bin_id: str, version: str | None) -> Response:
     record_text = stored.json_text
     if json_path is not None:
         record_text = compact(select(json_path, stored.record_value()))
-    _count("BinRead")
+    served("BinRead")
     if with_meta is False:
         return Response(200, "application/json", record_text)
     extra = {"version": stored.version} if stored.version is not None else {}
@@ -74,9 +68,9 @@ def update(bin_id: str) -> Response:
         versioning=bins.parse_bool_header("X-Bin-Versioning", header(event, "X-Bin-Versioning")),
     )
     result = update_bin(store(), request)
-    _count("BinUpdated")
+    served("BinUpdated")
     if result.versioned:
-        _count("VersionKept")
+        served("VersionKept")
     logger.info("Bin updated", extra={"revision": result.bin.revision, "versioned": result.versioned,
                                       "bytes": len(request.body)})
     return record_response(result.record.json_text, {"parentId": result.bin.bin_id, "private": result.bin.private})
@@ -86,6 +80,7 @@ def update(bin_id: str) -> Response:
 def count_versions(bin_id: str) -> Response:
     logger.append_keys(bin_id=bin_id)
     bin = bins.count_versions(store(), bin_id, credentials(router.current_event))
+    served("VersionsCounted")
     return json_response({"metadata": {"id": bin.bin_id, "versionCount": bin.version_count, "private": bin.private}})
 
 
@@ -95,7 +90,7 @@ def delete_versions(bin_id: str) -> Response:
     logger.append_keys(bin_id=bin_id)
     preserve = bins.parse_bool_header("X-Preserve-Latest", header(event, "X-Preserve-Latest"))
     deleted = bins.delete_versions(store(), bin_id, credentials(event), preserve_latest=bool(preserve))
-    _count("VersionsDeleted")
+    served("VersionsDeleted")
     return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
                           "message": "Versions for the Bin are deleted successfully"})
 
@@ -104,7 +99,7 @@ def delete_versions(bin_id: str) -> Response:
 def delete(bin_id: str) -> Response:
     logger.append_keys(bin_id=bin_id)
     deleted = bins.delete_bin(store(), bin_id, credentials(router.current_event))
-    _count("BinDeleted")
+    served("BinDeleted")
     return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
                           "message": "Bin deleted successfully"})
 
@@ -115,6 +110,7 @@ def set_privacy(bin_id: str) -> Response:
     logger.append_keys(bin_id=bin_id)
     private = bins.parse_bool_header("X-Bin-Private", header(event, "X-Bin-Private"))
     bin = bins.set_privacy(store(), bin_id, credentials(event), private)
+    served("BinPrivacyChanged")
     return json_response({"record": bin.bin_id, "metadata": {"private": bin.private}})
 
 
@@ -123,4 +119,5 @@ def set_name(bin_id: str) -> Response:
     event = router.current_event
     logger.append_keys(bin_id=bin_id)
     bin = bins.set_name(store(), bin_id, credentials(event), header(event, "X-Bin-Name"))
+    served("BinRenamed")
     return json_response({"record": bin.bin_id, "metadata": {"name": bin.name}})

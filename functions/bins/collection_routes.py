@@ -4,12 +4,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import collections
 
-from api import credentials, header, json_response, store
+from api import credentials, header, json_response, served, store
 
 router = APIGatewayHttpRouter()
 
 
-def _schema_doc_answer(collection) -> Response:
+def _schema_doc_answer(collection, metric: str) -> Response:
+    served(metric)
     return json_response({
         "collectionName": collection.name,
         "schemaDocId": collection.schema_doc_id,
@@ -21,6 +22,7 @@ def _schema_doc_answer(collection) -> Response:
 def create() -> Response:
     event = router.current_event
     collection = collections.create_collection(store(), credentials(event), header(event, "X-Collection-Name"))
+    served("CollectionCreated")
     return json_response({"record": collection.collection_id,
                           "metadata": {"createdAt": collection.created_at, "name": collection.name}})
 
@@ -30,10 +32,10 @@ def add_schema_doc(collection_id: str) -> Response:
     event = router.current_event
     collection = collections.attach_schema_doc(store(), credentials(event), collection_id,
                                                header(event, "X-Schema-Doc-Id"))
-    return _schema_doc_answer(collection)
+    return _schema_doc_answer(collection, "SchemaDocAttached")
 
 
 @router.put("/v3/c/<collection_id>/schemadoc/remove")
 def remove_schema_doc(collection_id: str) -> Response:
     collection = collections.detach_schema_doc(store(), credentials(router.current_event), collection_id)
-    return _schema_doc_answer(collection)
+    return _schema_doc_answer(collection, "SchemaDocDetached")

@@ -4,12 +4,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import schema_docs
 
-from api import credentials, header, json_body, record_response, store
+from api import credentials, header, json_body, record_response, served, store
 
 router = APIGatewayHttpRouter()
 
 
-def _answer(doc) -> Response:
+def _answer(doc, metric: str) -> Response:
+    served(metric)
     return record_response(doc.schema_json, {"id": doc.schema_doc_id, "name": doc.name, "createdAt": doc.created_at})
 
 
@@ -17,16 +18,19 @@ def _answer(doc) -> Response:
 def create() -> Response:
     event = router.current_event
     body = json_body(event)
-    return _answer(schema_docs.create_schema_doc(store(), credentials(event), header(event, "X-Schema-Doc-Name"), body))
+    return _answer(schema_docs.create_schema_doc(store(), credentials(event), header(event, "X-Schema-Doc-Name"), body),
+                   "SchemaDocCreated")
 
 
 @router.get("/v3/s/<schema_doc_id>")
 def read(schema_doc_id: str) -> Response:
-    return _answer(schema_docs.read_schema_doc(store(), credentials(router.current_event), schema_doc_id))
+    return _answer(schema_docs.read_schema_doc(store(), credentials(router.current_event), schema_doc_id),
+                   "SchemaDocRead")
 
 
 @router.put("/v3/s/<schema_doc_id>")
 def update(schema_doc_id: str) -> Response:
     event = router.current_event
     body = json_body(event)
-    return _answer(schema_docs.update_schema_doc(store(), credentials(event), schema_doc_id, body))
+    return _answer(schema_docs.update_schema_doc(store(), credentials(event), schema_doc_id, body),
+                   "SchemaDocUpdated")

@@ -1,0 +1,148 @@
+"""Collections (/v3/c) and schema docs (/v3/s) through the Lambda handler."""
+
+import pytest
+from tests.conftest import Account, api_event, update_event
+
+UNKNOWN_ID = "0123456789abcdef01234567"
+USERS = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+
+
+def master(account: Account) -> dict:
+    return {"X-Master-Key": account.master_key}
+
+
+# Schema docs
+
+def test_create_and_read_a_schema_doc(invoke, pro):
+    before = pro.requests_remaining
+    status, _, created = invoke(api_event("POST", "/v3/s", USERS, {**master(pro), "X-Schema-Doc-Name": "Users"}))
+    assert status == 200, created
+    assert created["record"] == USERS
+    assert set(created["metadata"]) == {"id", "name", "createdAt"} and created["metadata"]["name"] == "Users"
+    doc_id = created["metadata"]["id"]
+    assert invoke(api_event("GET", f"/v3/s/{doc_id}", headers=master(pro)))[::2] == (200, created)
+    assert pro.requests_remaining == before - 2
+
+
+@pytest.mark.parametrize("body, headers, status, message", [
+    (USERS, {"Content-Type": "text/plain"}, 400, "You need to pass Content-Type set to application/json"),
+    (USERS, {"X-Schema-Doc-Name": None}, 400,
+     "You need to pass X-Schema-Doc-Name header to set a name for the Schema Doc"),
+    (USERS, {"X-Schema-Doc-Name": "n" * 33}, 400, "Name of the Schema Doc cannot be above 32 characters"),
+    ({"type": "no-such-type"}, {}, 400, "Schema Doc must be a valid JSON Schema: "),
+    ([1, 2], {}, 400, "Schema Doc must be a valid JSON Schema: it must be a JSON object"),
+    (b"{", {}, 400, "Bin must be valid JSON"),
+    (USERS, {"X-Master-Key": None}, 401, "You need to pass X-Master-Key in the header"),
+    (USERS, {"X-Master-Key": "bogus"}, 401, "Invalid X-Master-Key provided"),
+])
+def test_schema_doc_refusals_store_nothing(invoke, store, pro, body, headers, status, message):
+    event = api_event("POST", "/v3/s", body, {**master(pro), "X-Schema-Doc-Name": "Users", **headers})
+    answer = invoke(event)
+    assert answer[0] == status and answer[2]["message"].startswith(message), answer
+    assert store.dynamodb.scan(TableName=store.settings.schema_docs_table)["Count"] == 0
+
+
+def test_schema_docs_belong_to_their_account(invoke, store, pro):
+    doc_id = pro.create_schema_doc(USERS)
+    other = Account(store, "pro")
+    not_found = (404, {"message": "Schema Doc not found or it doesn't belong to your account"})
+    assert invoke(api_event("GET", f"/v3/s/{doc_id}", headers=master(other)))[::2] == not_found
+    assert invoke(api_event("PUT", f"/v3/s/{doc_id}", {"type": "array"}, master(other)))[::2] == not_found
+    assert invoke(api_event("GET", "/v3/s/nope", headers=master(pro)))[::2] == (
+        400, {"message": "Invalid Schema Doc Id provided"})
+    access = {"X-Access-Key": pro.create_access_key("create", "read", "update", "delete")}
+    assert invoke(api_event("GET", f"/v3/s/{doc_id}", headers=access))[0] == 401
+
+
+def test_a_changed_schema_doc_validates_every_collection_it_is_attached_to(invoke, store, pro):
+    doc_id = pro.create_schema_doc(USERS)
+    collections = [pro.create_collection(doc_id), pro.create_collection(doc_id)]
+    bins = [pro.create_bin({"name": "Ada"}, collection_id=collection_id) for collection_id in collections]
+    stricter = {**USERS, "required": ["name", "age"]}
+
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc_id}", stricter, master(pro)))
+
+    assert (status, body["record"]) == (200, stricter)
+    for bin_id in bins:
+        status, _, body = invoke(update_event(bin_id, b'{"name": "Ada"}', {"x-master-key": pro.master_key}))
+        assert (status, body["message"]) == (400, "Schema Doc Validation Mismatch: age:undefined "
+                                                  "('age' is a required property)")
+        assert invoke(update_event(bin_id, b'{"name": "Ada", "age": 36}', {"x-master-key": pro.master_key}))[0] == 200
+
+
+def test_an_invalid_schema_doc_update_changes_nothing(invoke, store, pro):
+    doc_id = pro.create_schema_doc(USERS)
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc_id}", {"type": 7}, master(pro)))
+    assert status == 400 and body["message"].startswith("Schema Doc must be a valid JSON Schema")
+    assert invoke(api_event("GET", f"/v3/s/{doc_id}", headers=master(pro)))[2]["record"] == USERS
+
+
+# Collections
+
+def test_create_a_collection(invoke, store, pro):
+    status, _, body = invoke(api_event("POST", "/v3/c", headers={**master(pro), "X-Collection-Name": "People"}))
+    assert status == 200
+    assert set(body) == {"record", "metadata"} and body["metadata"]["name"] == "People"
+    assert store.get_collection(body["record"]).owner_id == pro.account_id
+
+
+@pytest.mark.parametrize("headers, status, message", [
+    ({"X-Collection-Name": None}, 400, "You need to pass X-Collection-Name header to set a name for the Collection"),
+    ({"X-Collection-Name": "c" * 33}, 400, "Name of the Collection cannot be above 32 characters"),
+    ({"X-Master-Key": None}, 401, "You need to pass X-Master-Key in the header"),
+])
+def test_collection_refusals(invoke, store, pro, headers, status, message):
+    event = api_event("POST", "/v3/c", headers={**master(pro), "X-Collection-Name": "People", **headers})
+    assert invoke(event)[::2] == (status, {"message": message})
+    assert store.dynamodb.scan(TableName=store.settings.collections_table)["Count"] == 0
+
+
+def test_attach_and_remove_a_schema_doc(invoke, store, pro):
+    doc_id, collection_id = pro.create_schema_doc(USERS), pro.create_collection()
+    bin_id = pro.create_bin({"anything": True}, collection_id=collection_id)
+    update = lambda: invoke(update_event(bin_id, b'{"age": 1}', {"x-master-key": pro.master_key}))[0]
+
+    status, _, body = invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add",
+                                       headers={**master(pro), "X-Schema-Doc-Id": doc_id}))
+    assert (status, body["collectionName"], body["schemaDocId"], body["metadata"]["id"]) == (
+        200, "Collection", doc_id, collection_id)
+    assert update() == 400
+
+    status, _, body = invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/remove", headers=master(pro)))
+    assert (status, body["schemaDocId"]) == (200, None)
+    assert update() == 200
+    assert invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/remove", headers=master(pro)))[::2] == (
+        400, {"message": "The Collection has no Schema Doc attached"})
+    # A detached doc no longer lists (or refreshes) the collection.
+    assert store.get_schema_doc(doc_id).collection_ids == frozenset()
+
+
+def test_attaching_another_doc_replaces_the_first(invoke, store, pro):
+    first, second = pro.create_schema_doc(USERS), pro.create_schema_doc({"type": "object", "required": ["id"]})
+    collection_id = pro.create_collection(first)
+    headers = {**master(pro), "X-Schema-Doc-Id": second}
+    assert invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add", headers=headers))[0] == 200
+    assert store.get_schema_doc(first).collection_ids == frozenset()
+    assert store.get_schema_doc(second).collection_ids == {collection_id}
+    status, _, body = invoke(api_event("POST", "/v3/b", {"name": "Ada"},
+                                       {**master(pro), "X-Collection-Id": collection_id}))
+    assert status == 400 and body["message"].startswith("Schema Doc Validation Mismatch: id:undefined")
+
+
+@pytest.mark.parametrize("collection, schema_doc, status, message", [
+    ("nope", "doc", 400, "Invalid Collection Id provided"),
+    ("mine", None, 400, "You need to pass X-Schema-Doc-Id in the header"),
+    ("mine", "nope", 400, "Invalid Schema Doc Id provided"),
+    ("mine", "theirs", 404, "Schema Doc not found or it doesn't belong to your account"),
+    ("theirs", "doc", 404, "Collection not found or it doesn't belong to your account"),
+    (UNKNOWN_ID, "doc", 404, "Collection not found or it doesn't belong to your account"),
+])
+def test_attach_refusals(invoke, store, pro, collection, schema_doc, status, message):
+    other = Account(store, "pro")
+    ids = {"mine": pro.create_collection(), "theirs": other.create_collection(), "nope": "nope",
+           UNKNOWN_ID: UNKNOWN_ID}
+    docs = {"doc": pro.create_schema_doc(USERS), "theirs": other.create_schema_doc(USERS), "nope": "nope", None: None}
+    event = api_event("PUT", f"/v3/c/{ids[collection]}/schemadoc/add",
+                      headers={**master(pro), "X-Schema-Doc-Id": docs[schema_doc]})
+    assert invoke(event)[::2] == (status, {"message": message})
+    assert store.get_collection(ids["mine"]).schema_doc_id is None
