@@ -56,7 +56,8 @@ class Account:
         return bins.create_bin(self.store, self.credentials, body, private, name, collection_id).bin.bin_id
 
     def create_schema_doc(self, schema, name: str = "Schema") -> str:
-        return schema_docs.create_schema_doc(self.store, self.credentials, name, json.dumps(schema).encode()).schema_doc_id
+        body = json.dumps(schema).encode()
+        return schema_docs.create_schema_doc(self.store, self.credentials, name, body).schema_doc_id
 
     def create_collection(self, schema_doc_id: str | None = None, name: str = "Collection") -> str:
         collection_id = collections.create_collection(self.store, self.credentials, name).collection_id

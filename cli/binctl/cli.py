@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--collection")
     create.add_argument("--data", required=True, help="the bin's first record, as JSON")
     create.set_defaults(run=bin_create)
-    get = bin_commands.add_parser("get", help="read any bin's latest record, or a version (operator: no key, no charge)")
+    get = bin_commands.add_parser(
+        "get", help="read any bin's latest record, or a version (operator: no key, no charge)")
     get.add_argument("bin_id")
     get.add_argument("--version", type=_positive, help="a kept version: 1 is the oldest")
     get.set_defaults(run=bin_get)

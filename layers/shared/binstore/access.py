@@ -107,3 +107,20 @@ def authenticate(store: Store, credentials: Credentials, action: str | None = No
     if account is None:
         raise errors.InvalidKey(INVALID_MASTER_KEY)
     return account
+
+
+def owned[T](item: T | None, account: Account, not_found: errors.BinStoreError) -> T:
+    """`item` if it exists and belongs to `account`; otherwise `not_found` (never saying which)."""
+    if item is None or item.owner_id != account.account_id:
+        raise not_found
+    return item
+
+
+def required_name(name: str | None, max_length: int, missing: errors.BinStoreError,
+                  too_long: errors.BinStoreError) -> str:
+    """A collection's or schema doc's name: given, not blank, at most `max_length` characters."""
+    if name is None or not name.strip():
+        raise missing
+    if len(name) > max_length:
+        raise too_long
+    return name

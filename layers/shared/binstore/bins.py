@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from binstore import errors
-from binstore.access import CREATE, DELETE, READ, BinRoute, Credentials, authenticate, authorise_bin
+from binstore.access import CREATE, DELETE, READ, BinRoute, Credentials, authenticate, authorise_bin, owned
 from binstore.ids import is_object_id, new_id
 from binstore.plans import FREE, PLANS
 from binstore.records import Record, parse_record
@@ -105,9 +105,7 @@ def create_bin(store: Store, credentials: Credentials, body: bytes, private: boo
     if len(body) > plan.max_record_bytes:
         raise errors.RecordTooLargeForFreePlan() if plan is FREE else errors.RecordTooLarge()
     if collection_id is not None:
-        collection = store.get_collection(collection_id)
-        if collection is None or collection.owner_id != account.account_id:
-            raise errors.CollectionNotFound()
+        collection = owned(store.get_collection(collection_id), account, errors.CollectionNotFound())
         if collection.schema_json:
             validate_record(collection.schema_json, record.value)
     bin_id = new_id()

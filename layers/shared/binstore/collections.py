@@ -4,7 +4,7 @@ Master keys only, as in JSONBin. Each successful request spends one of the accou
 """
 
 from binstore import errors
-from binstore.access import Credentials, authenticate
+from binstore.access import Credentials, authenticate, owned, required_name
 from binstore.bins import check_allowance
 from binstore.ids import is_object_id, new_id
 from binstore.retries import retry_on_conflict
@@ -18,16 +18,8 @@ def _acting_account(store: Store, credentials: Credentials) -> Account:
     return check_allowance(store, authenticate(store, credentials))
 
 
-def check_collection_name(name: str | None) -> str:
-    if name is None or not name.strip():
-        raise errors.CollectionNameRequired()
-    if len(name) > MAX_NAME_LENGTH:
-        raise errors.CollectionNameTooLong()
-    return name
-
-
 def create_collection(store: Store, credentials: Credentials, name: str | None) -> Collection:
-    check_collection_name(name)
+    required_name(name, MAX_NAME_LENGTH, errors.CollectionNameRequired(), errors.CollectionNameTooLong())
     account = _acting_account(store, credentials)
     collection = Collection(new_id(), account.account_id, name, utc_now())
     retry_on_conflict(store, lambda: store.create_collection(collection))
@@ -35,10 +27,7 @@ def create_collection(store: Store, credentials: Credentials, name: str | None) 
 
 
 def _owned_collection(store: Store, account: Account, collection_id: str) -> Collection:
-    collection = store.get_collection(collection_id)
-    if collection is None or collection.owner_id != account.account_id:
-        raise errors.CollectionNotFound()
-    return collection
+    return owned(store.get_collection(collection_id), account, errors.CollectionNotFound())
 
 
 def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str,

@@ -10,7 +10,7 @@ import json
 from jsonschema.exceptions import SchemaError
 
 from binstore import errors
-from binstore.access import Credentials, authenticate
+from binstore.access import Credentials, authenticate, owned, required_name
 from binstore.bins import check_allowance
 from binstore.ids import is_object_id, new_id
 from binstore.records import parse_record
@@ -34,23 +34,12 @@ def _schema_text(body: bytes) -> str:
     return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
 
 
-def check_schema_doc_name(name: str | None) -> str:
-    if name is None or not name.strip():
-        raise errors.SchemaDocNameRequired()
-    if len(name) > MAX_NAME_LENGTH:
-        raise errors.SchemaDocNameTooLong()
-    return name
-
-
 def owned_schema_doc(store: Store, account: Account, schema_doc_id: str) -> SchemaDoc:
-    doc = store.get_schema_doc(schema_doc_id)
-    if doc is None or doc.owner_id != account.account_id:
-        raise errors.SchemaDocNotFound()
-    return doc
+    return owned(store.get_schema_doc(schema_doc_id), account, errors.SchemaDocNotFound())
 
 
 def create_schema_doc(store: Store, credentials: Credentials, name: str | None, body: bytes) -> SchemaDoc:
-    check_schema_doc_name(name)
+    required_name(name, MAX_NAME_LENGTH, errors.SchemaDocNameRequired(), errors.SchemaDocNameTooLong())
     schema_json = _schema_text(body)
     account = check_allowance(store, authenticate(store, credentials))
     doc = SchemaDoc(new_id(), account.account_id, name, schema_json, utc_now())
