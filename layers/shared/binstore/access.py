@@ -58,7 +58,8 @@ class BinRoute:
         return errors.InvalidKey(self.invalid_key)
 
 
-def _valid_key(parsed: ParsedKey | None, stored: StoredKey | None, kind: str | None) -> bool:
+def valid_key(parsed: ParsedKey | None, stored: StoredKey | None, kind: str | None) -> bool:
+    """Whether the presented key is the stored one, of the kind it was presented as."""
     return (
         parsed is not None
         and stored is not None
@@ -84,7 +85,7 @@ def authorise_bin(route: BinRoute, bin: BinMeta, credentials: Credentials, store
     if credentials.kind == ACCESS and route.action is None:
         raise route.invalid(credentials)  # a route JSONBin opens to master keys only
     # A key, when given, must be valid and the owner's, even for a public bin.
-    if not _valid_key(credentials.parsed(), stored, credentials.kind) or stored.account_id != bin.owner_id:
+    if not valid_key(credentials.parsed(), stored, credentials.kind) or stored.account_id != bin.owner_id:
         raise route.invalid(credentials)
     _check_permission(stored, route.action)
     return True
@@ -100,7 +101,7 @@ def authenticate(store: Store, credentials: Credentials, action: str | None = No
     parsed = credentials.parsed()
     context = store.read_context(None, parsed.key_id, parsed.account_id) if parsed else None
     stored = context.key if context else None
-    if not _valid_key(parsed, stored, credentials.kind):
+    if not valid_key(parsed, stored, credentials.kind):
         raise errors.InvalidAccessKey() if credentials.kind == ACCESS else errors.InvalidKey(INVALID_MASTER_KEY)
     _check_permission(stored, action)
     account = context.account

@@ -8,9 +8,9 @@ none of its requests. Bins, collections and schema docs are made through the API
 from dataclasses import dataclass
 
 from binstore import errors
-from binstore.access import ACCESS, MASTER, PERMISSIONS, Credentials, authenticate
+from binstore.access import ACCESS, MASTER, PERMISSIONS, Credentials, authenticate, valid_key
 from binstore.ids import is_object_id, new_id
-from binstore.keys import generate_key, key_matches, parse_key
+from binstore.keys import generate_key, parse_key
 from binstore.plans import PLANS
 from binstore.storage import Account, BinMeta, Store, StoredKey, utc_now
 
@@ -61,8 +61,7 @@ def revoke_access_key(store: Store, master_key: str, access_key: str) -> None:
     account = authenticate(store, Credentials(master_key=master_key))
     parsed = parse_key(access_key)
     stored = store.get_key(parsed.key_id) if parsed else None
-    if (stored is None or stored.kind != ACCESS or stored.account_id != account.account_id
-            or not key_matches(parsed, stored.account_id, stored.secret_hash)):
+    if not valid_key(parsed, stored, ACCESS) or stored.account_id != account.account_id:
         raise errors.InvalidAccessKey()
     store.delete_key(stored)
 
