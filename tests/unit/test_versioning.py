@@ -1,7 +1,8 @@
 import pytest
+from binstore.bins import parse_bool_header
 from binstore.errors import InvalidHeader, VersioningNotAvailable, VersionLimitReached
 from binstore.storage import BinMeta
-from binstore.updates import _keep_version, parse_versioning_header
+from binstore.updates import _keep_version
 
 
 def bin_meta(private: bool, version_count: int = 0) -> BinMeta:
@@ -33,9 +34,9 @@ def test_version_cap():
 
 @pytest.mark.parametrize("value, expected", [(None, None), ("true", True), ("FALSE", False), (" True ", True)])
 def test_versioning_header(value, expected):
-    assert parse_versioning_header(value) is expected
+    assert parse_bool_header("X-Bin-Versioning", value) is expected
 
 
 def test_versioning_header_other_values():
     with pytest.raises(InvalidHeader):
-        parse_versioning_header("1")
+        parse_bool_header("X-Bin-Versioning", "1")

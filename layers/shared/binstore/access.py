@@ -39,9 +39,6 @@ class Credentials:
         return parse_key(presented) if presented is not None else None
 
 
-NO_CREDENTIALS = Credentials()
-
-
 @dataclass(frozen=True)
 class BinRoute:
     """What one route on an existing bin requires, and JSONBin's words for each refusal."""

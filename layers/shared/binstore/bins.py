@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from binstore import errors
 from binstore.access import CREATE, DELETE, READ, BinRoute, Credentials, authenticate, authorise_bin, owned
 from binstore.ids import is_object_id, new_id
-from binstore.plans import FREE, PLANS
+from binstore.plans import PLANS, check_record_size
 from binstore.records import Record, parse_record
 from binstore.retries import retry_on_conflict
 from binstore.schemas import validate_record
@@ -57,10 +57,10 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_allowance(store: Store, account: Account | None) -> Account:
-    """The owner's account, if it has a request left to spend."""
+def check_allowance(store: Store, account: Account | None, not_found: str = _NOT_FOUND) -> Account:
+    """The acting account, if it has a request left to spend."""
     if account is None:
-        raise errors.NotFound(_NOT_FOUND)  # the owner was deleted: nobody can be charged
+        raise errors.NotFound(not_found)  # the bin's owner was deleted: nobody can be charged
     if account.requests_remaining <= 0:
         raise errors.RequestsExhausted(store.settings.buy_requests_at)
     return account
@@ -101,9 +101,7 @@ def create_bin(store: Store, credentials: Credentials, body: bytes, private: boo
         raise errors.InvalidCollectionId()
     record = parse_record(body)
     account = check_allowance(store, authenticate(store, credentials, CREATE))
-    plan = PLANS[account.plan]
-    if len(body) > plan.max_record_bytes:
-        raise errors.RecordTooLargeForFreePlan() if plan is FREE else errors.RecordTooLarge()
+    check_record_size(PLANS[account.plan], len(body))
     if collection_id is not None:
         collection = owned(store.get_collection(collection_id), account, errors.CollectionNotFound())
         if collection.schema_json:

@@ -3,6 +3,8 @@
 Master keys only, as in JSONBin. Each successful request spends one of the account's requests.
 """
 
+from dataclasses import replace
+
 from binstore import errors
 from binstore.access import Credentials, authenticate, owned, required_name
 from binstore.bins import check_allowance
@@ -47,8 +49,8 @@ def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str
             store.detach_schema_doc(collection)  # the old doc must stop refreshing this collection
             collection = _owned_collection(store, account, collection_id)
         store.attach_schema_doc(collection, doc)
-        return Collection(collection.collection_id, collection.owner_id, collection.name, collection.created_at,
-                          doc.schema_doc_id, doc.schema_json, doc.revision)
+        return replace(collection, schema_doc_id=doc.schema_doc_id, schema_json=doc.schema_json,
+                       schema_revision=doc.revision)
 
     return retry_on_conflict(store, attach)
 
@@ -63,6 +65,6 @@ def detach_schema_doc(store: Store, credentials: Credentials, collection_id: str
         if collection.schema_doc_id is None:
             raise errors.NoSchemaDocAttached()
         store.detach_schema_doc(collection)
-        return Collection(collection.collection_id, collection.owner_id, collection.name, collection.created_at)
+        return replace(collection, schema_doc_id=None, schema_json=None, schema_revision=0)
 
     return retry_on_conflict(store, detach)

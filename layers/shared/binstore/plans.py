@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from binstore import errors
+
 KB = 1024
 MB = 1024 * KB
 
@@ -23,3 +25,9 @@ LARGEST_RECORD_BYTES = max(plan.max_record_bytes for plan in PLANS.values())
 
 # JSONBin keeps at most this many versions of a bin.
 MAX_VERSIONS_PER_BIN = 1000
+
+
+def check_record_size(plan: Plan, size: int) -> None:
+    """Refuse a record of `size` bytes that `plan` cannot store."""
+    if size > plan.max_record_bytes:
+        raise errors.RecordTooLargeForFreePlan() if plan is FREE else errors.RecordTooLarge()

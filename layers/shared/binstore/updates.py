@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from binstore import errors
 from binstore.access import UPDATE, BinRoute, Credentials, authorise_bin
+from binstore.bins import check_allowance
 from binstore.ids import is_object_id
-from binstore.plans import FREE, MAX_VERSIONS_PER_BIN, PLANS
+from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, parse_record
 from binstore.retries import MAX_ATTEMPTS, backoff
 from binstore.schemas import validate_record
@@ -39,15 +40,6 @@ class UpdateResult:
     bin: BinMeta
     record: Record
     versioned: bool
-
-
-def parse_versioning_header(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    normalized = value.strip().lower()
-    if normalized in ("true", "false"):
-        return normalized == "true"
-    raise errors.InvalidHeader("X-Bin-Versioning must be true or false")
 
 
 UPDATE_ROUTE = BinRoute(
@@ -80,14 +72,8 @@ def _collection_schema(store: Store, collection_id: str) -> str | None:
 
 def _account_allows(store: Store, account: Account | None, bin: BinMeta, request: UpdateRequest) -> bool:
     """Check the owner's allowance and plan; return whether this update keeps a version."""
-    if account is None:
-        # The bin's owner was deleted; nobody can be charged for, or own, this update.
-        raise errors.NotFound(UPDATE_ROUTE.not_found)
-    if account.requests_remaining <= 0:
-        raise errors.RequestsExhausted(store.settings.buy_requests_at)
-    plan = PLANS[account.plan]
-    if len(request.body) > plan.max_record_bytes:
-        raise errors.RecordTooLargeForFreePlan() if plan is FREE else errors.RecordTooLarge()
+    plan = PLANS[check_allowance(store, account, UPDATE_ROUTE.not_found).plan]
+    check_record_size(plan, len(request.body))
     return _keep_version(bin, request.versioning, plan.versioning)
 
 
