@@ -142,6 +142,10 @@ class FakeContext:
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:BinsFunction"
     aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
 
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
 
 @pytest.fixture
 def invoke(store, monkeypatch):

@@ -82,6 +82,7 @@ def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys
                                      ("BinsTableName", "bins_table"), ("BinVersionsTableName", "bin_versions_table"),
                                      ("CollectionsTableName", "collections_table"),
                                      ("SchemaDocsTableName", "schema_docs_table"),
+                                     ("IdempotencyTableName", "idempotency_table"),
                                      ("RecordsBucketName", "records_bucket")]]
     template = {"Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
                 "Outputs": {o["OutputKey"]: {"Value": o["Value"]} for o in outputs}}

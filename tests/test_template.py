@@ -63,13 +63,27 @@ def test_policies_name_only_this_stacks_resources_and_actions(function):
             assert isinstance(resource, dict), f"{resource} is not a reference to a resource of this stack"
 
 
-def test_tables_are_on_demand_encrypted_and_kept():
+def test_tables_are_on_demand_encrypted_and_data_tables_kept():
     tables = resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
     assert len(tables) >= 3
-    for table in tables.values():
+    for logical_id, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
         assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True
-        assert table["DeletionPolicy"] == "Retain"
+        if logical_id != "IdempotencyTable":
+            assert table["DeletionPolicy"] == "Retain"
+
+
+def test_idempotency_records_expire_through_the_tables_ttl():
+    idempotency = RESOURCES["IdempotencyTable"]["Properties"]
+    # Powertools' DynamoDB persistence layer: partition key "id", expiry in "expiration".
+    assert idempotency["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_browsers_may_send_and_read_the_extension_headers():
+    cors = RESOURCES["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert {"if-match", "idempotency-key"} <= set(cors["AllowHeaders"])
+    assert {"etag", "idempotent-replayed"} <= set(cors["ExposeHeaders"])
 
 
 def test_bucket_is_private_encrypted_and_tls_only():

@@ -32,17 +32,22 @@ def compact(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def json_response(value, status: int = 200) -> Response:
-    return Response(status, JSON, compact(value))
+def json_response(value, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(status, JSON, compact(value), headers=headers)
+
+
+def replay_headers(replayed: bool) -> dict:
+    """Marks an answer replayed for a retried Idempotency-Key (as Stripe and others name it)."""
+    return {"Idempotent-Replayed": "true"} if replayed else {}
 
 
 def message(status: int, text: str) -> Response:
     return json_response({"message": text}, status)
 
 
-def record_response(record_json_text: str, metadata: dict) -> Response:
+def record_response(record_json_text: str, metadata: dict, headers: dict | None = None) -> Response:
     """`{"record": ..., "metadata": ...}`, with the record spliced in as the JSON text it already is."""
-    return Response(200, JSON, f'{{"record":{record_json_text},"metadata":{compact(metadata)}}}')
+    return Response(200, JSON, f'{{"record":{record_json_text},"metadata":{compact(metadata)}}}', headers=headers)
 
 
 def header(event: APIGatewayProxyEventV2, name: str) -> str | None:
@@ -69,6 +74,28 @@ def json_body(event: APIGatewayProxyEventV2) -> bytes:
         except (binascii.Error, ValueError):
             raise errors.InvalidJson() from None
     return body.encode("utf-8", "surrogatepass")
+
+
+def etag(revision: int) -> str:
+    """The bin's revision as a strong entity tag: what If-Match takes back."""
+    return f'"{revision}"'
+
+
+def expected_revisions(event: APIGatewayProxyEventV2) -> frozenset[int] | None:
+    """The revisions If-Match accepts; None when any will do (no header, or `*`).
+
+    A tag that is not one of ours (weak, or malformed) matches no revision, so the update is refused
+    with 412 rather than applied unconditionally.
+    """
+    value = header(event, "If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    revisions = set()
+    for tag in value.split(","):
+        tag = tag.strip()
+        if len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit() and tag[1:-1].isascii():
+            revisions.add(int(tag[1:-1]))
+    return frozenset(revisions)
 
 
 def bin_metadata(bin, **extra) -> dict:

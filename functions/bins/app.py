@@ -31,6 +31,9 @@ _STATUS = {
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PreconditionFailed: 412,
+    errors.Unprocessable: 422,
     errors.Busy: 503,
 }
 

@@ -5,9 +5,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import bins
 from binstore.jsonpaths import select
+from binstore.records import parse_record
 from binstore.updates import UpdateRequest, update_bin
 
-from api import bin_metadata, compact, credentials, header, json_body, json_response, record_response, served, store
+import idempotency
+from api import (bin_metadata, compact, credentials, etag, expected_revisions, header, json_body, json_response,
+                 record_response, replay_headers, served, store)
 
 router = APIGatewayHttpRouter()
 logger = Logger(child=True)
@@ -16,17 +19,30 @@ logger = Logger(child=True)
 @router.post("/v3/b")
 def create() -> Response:
     event = router.current_event
-    created = bins.create_bin(
-        store(),
-        credentials(event),
-        json_body(event),
-        private=bins.parse_bool_header("X-Bin-Private", header(event, "X-Bin-Private")) is not False,
-        name=header(event, "X-Bin-Name"),
-        collection_id=header(event, "X-Collection-Id"),
-    )
-    logger.append_keys(bin_id=created.bin.bin_id)
-    served("BinCreated")
-    return record_response(created.record.json_text, bin_metadata(created.bin))
+    body = json_body(event)
+    written = {}
+
+    def write() -> dict:
+        created = bins.create_bin(
+            store(),
+            credentials(event),
+            body,
+            private=bins.parse_bool_header("X-Bin-Private", header(event, "X-Bin-Private")) is not False,
+            name=header(event, "X-Bin-Name"),
+            collection_id=header(event, "X-Collection-Id"),
+        )
+        written["record"] = created.record.json_text
+        served("BinCreated")
+        return {"metadata": bin_metadata(created.bin), "revision": created.bin.revision}
+
+    summary, replayed = idempotency.once(event, router.lambda_context, body, write)
+    logger.append_keys(bin_id=summary["metadata"]["id"])
+    record_text = written["record"] if not replayed else parse_record(body).json_text
+    return record_response(record_text, summary["metadata"], _written_headers(summary, replayed))
+
+
+def _written_headers(summary: dict, replayed: bool) -> dict:
+    return {"ETag": etag(summary["revision"]), **replay_headers(replayed)}
 
 
 def _read(bin_id: str, version: str | None) -> Response:
@@ -41,10 +57,13 @@ def _read(bin_id: str, version: str | None) -> Response:
     if json_path is not None:
         record_text = compact(select(json_path, stored.record_value()))
     served("BinRead")
+    # The latest record is tagged with the bin's revision (what If-Match takes back); a kept version
+    # never changes, and is tagged as such.
+    headers = {"ETag": etag(stored.bin.revision) if stored.version is None else f'"v{stored.version}"'}
     if with_meta is False:
-        return Response(200, "application/json", record_text)
+        return Response(200, "application/json", record_text, headers=headers)
     extra = {"version": stored.version} if stored.version is not None else {}
-    return record_response(record_text, bin_metadata(stored.bin, **extra))
+    return record_response(record_text, bin_metadata(stored.bin, **extra), headers)
 
 
 @router.get("/v3/b/<bin_id>")
@@ -66,14 +85,24 @@ def update(bin_id: str) -> Response:
         body=json_body(event),
         credentials=credentials(event),
         versioning=bins.parse_bool_header("X-Bin-Versioning", header(event, "X-Bin-Versioning")),
+        expected_revisions=expected_revisions(event),
     )
-    result = update_bin(store(), request)
-    served("BinUpdated")
-    if result.versioned:
-        served("VersionKept")
-    logger.info("Bin updated", extra={"revision": result.bin.revision, "versioned": result.versioned,
-                                      "bytes": len(request.body)})
-    return record_response(result.record.json_text, {"parentId": result.bin.bin_id, "private": result.bin.private})
+    written = {}
+
+    def write() -> dict:
+        result = update_bin(store(), request)
+        written["record"] = result.record.json_text
+        served("BinUpdated")
+        if result.versioned:
+            served("VersionKept")
+        logger.info("Bin updated", extra={"revision": result.bin.revision, "versioned": result.versioned,
+                                          "bytes": len(request.body)})
+        return {"metadata": {"parentId": result.bin.bin_id, "private": result.bin.private},
+                "revision": result.bin.revision}
+
+    summary, replayed = idempotency.once(event, router.lambda_context, request.body, write)
+    record_text = written["record"] if not replayed else parse_record(request.body).json_text
+    return record_response(record_text, summary["metadata"], _written_headers(summary, replayed))
 
 
 @router.get("/v3/b/<bin_id>/versions/count")

@@ -4,7 +4,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import collections
 
-from api import credentials, header, json_response, served, store
+import idempotency
+from api import credentials, header, json_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
 
@@ -21,10 +22,15 @@ def _schema_doc_answer(collection, metric: str) -> Response:
 @router.post("/v3/c")
 def create() -> Response:
     event = router.current_event
-    collection = collections.create_collection(store(), credentials(event), header(event, "X-Collection-Name"))
-    served("CollectionCreated")
-    return json_response({"record": collection.collection_id,
-                          "metadata": {"createdAt": collection.created_at, "name": collection.name}})
+
+    def write() -> dict:
+        collection = collections.create_collection(store(), credentials(event), header(event, "X-Collection-Name"))
+        served("CollectionCreated")
+        return {"record": collection.collection_id,
+                "metadata": {"createdAt": collection.created_at, "name": collection.name}}
+
+    answer, replayed = idempotency.once(event, router.lambda_context, b"", write)
+    return json_response(answer, headers=replay_headers(replayed))
 
 
 @router.put("/v3/c/<collection_id>/schemadoc/add")

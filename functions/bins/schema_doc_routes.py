@@ -4,22 +4,33 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import schema_docs
 
-from api import credentials, header, json_body, record_response, served, store
+import idempotency
+from api import credentials, header, json_body, record_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
 
 
+def _metadata(doc) -> dict:
+    return {"id": doc.schema_doc_id, "name": doc.name, "createdAt": doc.created_at}
+
+
 def _answer(doc, metric: str) -> Response:
     served(metric)
-    return record_response(doc.schema_json, {"id": doc.schema_doc_id, "name": doc.name, "createdAt": doc.created_at})
+    return record_response(doc.schema_json, _metadata(doc))
 
 
 @router.post("/v3/s")
 def create() -> Response:
     event = router.current_event
     body = json_body(event)
-    return _answer(schema_docs.create_schema_doc(store(), credentials(event), header(event, "X-Schema-Doc-Name"), body),
-                   "SchemaDocCreated")
+
+    def write() -> dict:
+        doc = schema_docs.create_schema_doc(store(), credentials(event), header(event, "X-Schema-Doc-Name"), body)
+        served("SchemaDocCreated")
+        return {"schema": doc.schema_json, "metadata": _metadata(doc)}  # a schema doc is small enough to keep
+
+    answer, replayed = idempotency.once(event, router.lambda_context, body, write)
+    return record_response(answer["schema"], answer["metadata"], replay_headers(replayed))
 
 
 @router.get("/v3/s/<schema_doc_id>")

@@ -1,6 +1,7 @@
 """Refusals, each with JSONBin's exact message text.
 
-The categories (BadRequest, Unauthorized, Forbidden, NotFound, Busy) say why a request was refused;
+The categories (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+Unprocessable, Busy) say why a request was refused;
 the HTTP layer maps each category to its status code, so nothing here knows about HTTP.
 """
 
@@ -29,6 +30,18 @@ class Forbidden(BinStoreError):
 
 class NotFound(BinStoreError):
     pass
+
+
+class Conflict(BinStoreError):
+    """The request clashes with another one still running."""
+
+
+class PreconditionFailed(BinStoreError):
+    """A condition the caller set (If-Match) does not hold."""
+
+
+class Unprocessable(BinStoreError):
+    """Well-formed, but contradicts an earlier request (an Idempotency-Key reused for another one)."""
 
 
 class Busy(BinStoreError):
@@ -182,3 +195,21 @@ class InvalidSchemaDoc(BadRequest):
 
 class NoSchemaDocAttached(BadRequest):
     message = "The Collection has no Schema Doc attached"
+
+
+# Our extensions to JSONBin (see the README): conditional updates and idempotent retries.
+
+class BinChanged(PreconditionFailed):
+    message = "The bin has changed since the ETag given in If-Match: read it again, then retry"
+
+
+class InvalidIdempotencyKey(BadRequest):
+    message = "Idempotency-Key must be 1 to 255 visible ASCII characters"
+
+
+class IdempotencyKeyInProgress(Conflict):
+    message = "A request with this Idempotency-Key is still in progress: retry it later"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    message = "This Idempotency-Key was already used for a different request"

@@ -16,6 +16,7 @@ LOCAL_RESOURCE_NAMES = {
     "BIN_VERSIONS_TABLE": "BinVersionsTable",
     "COLLECTIONS_TABLE": "CollectionsTable",
     "SCHEMA_DOCS_TABLE": "SchemaDocsTable",
+    "IDEMPOTENCY_TABLE": "IdempotencyTable",
     "RECORDS_BUCKET": "recordsbucket",
 }
 DEFAULT_BUY_REQUESTS_AT = "your service operator"
@@ -28,6 +29,7 @@ STACK_OUTPUTS = {
     "BIN_VERSIONS_TABLE": "BinVersionsTableName",
     "COLLECTIONS_TABLE": "CollectionsTableName",
     "SCHEMA_DOCS_TABLE": "SchemaDocsTableName",
+    "IDEMPOTENCY_TABLE": "IdempotencyTableName",
     "RECORDS_BUCKET": "RecordsBucketName",
 }
 
@@ -41,6 +43,7 @@ class Settings:
     collections_table: str
     schema_docs_table: str
     records_bucket: str
+    idempotency_table: str = LOCAL_RESOURCE_NAMES["IDEMPOTENCY_TABLE"]
     buy_requests_at: str = DEFAULT_BUY_REQUESTS_AT
 
     @classmethod
@@ -56,6 +59,7 @@ class Settings:
             collections_table=name("COLLECTIONS_TABLE"),
             schema_docs_table=name("SCHEMA_DOCS_TABLE"),
             records_bucket=name("RECORDS_BUCKET"),
+            idempotency_table=name("IDEMPOTENCY_TABLE"),
             buy_requests_at=environ.get("BUY_REQUESTS_AT") or DEFAULT_BUY_REQUESTS_AT,
         )
 

@@ -33,6 +33,8 @@ class UpdateRequest:
     body: bytes
     credentials: Credentials = Credentials()
     versioning: bool | None = None  # X-Bin-Versioning; None when the header is absent
+    # Commit only if the bin is at one of these revisions (If-Match); None: whatever its revision.
+    expected_revisions: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,10 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
             is_owner = authorise_bin(UPDATE_ROUTE, bin, request.credentials, context.key)
             if not is_owner and request.versioning is False:
                 raise errors.MasterKeyRequiredToDisableVersioning()
+            if request.expected_revisions is not None and bin.revision not in request.expected_revisions:
+                # Checked against every fresh read: a writer that commits between our read and our
+                # commit makes the commit conflict, and the next attempt refuses here.
+                raise errors.BinChanged()
             if is_owner:
                 # The account is already at hand: refuse before reading or uploading anything more.
                 keep_version = _account_allows(store, context.account, bin, request)

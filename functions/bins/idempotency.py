@@ -1,0 +1,98 @@
+"""`Idempotency-Key` (our extension to JSONBin): a retried write answers as the first one did, and
+does nothing twice: no second bin, no second version, no second request spent.
+
+Powertools' idempotency utility keeps one item per key in a DynamoDB table: INPROGRESS while the
+first request runs, COMPLETED with what it returned once it succeeded (a refused request leaves
+nothing, so fixing and retrying it runs it afresh). Items expire after a day (the table's TTL).
+
+A key is scoped to the route, the path and the credentials presented (as a SHA-256, never the key
+itself), so two callers who pick the same key never see each other's answers. A retry must be the
+same request: its body and headers are hashed and compared, and a different request under a used
+key is refused (422). What is stored is the small summary a route returns (ids, flags, revision),
+never a record: a replayed answer embeds the retry's own body, which the hash proves identical.
+"""
+
+import hashlib
+from collections.abc import Callable
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from binstore import errors
+
+from api import header, store
+
+HEADER = "Idempotency-Key"
+# Headers that change what a write does: a retry must repeat them as they were.
+_MEANINGFUL_HEADERS = ("x-bin-private", "x-bin-name", "x-bin-versioning", "x-collection-id",
+                       "x-collection-name", "x-schema-doc-name", "if-match", "content-type")
+
+_CONFIG = IdempotencyConfig(
+    event_key_jmespath="scope",
+    payload_validation_jmespath="request",
+    hash_function="sha256",
+    expires_after_seconds=24 * 60 * 60,
+)
+_persistence_layers: dict[int, DynamoDBPersistenceLayer] = {}
+
+
+def _persistence_layer() -> DynamoDBPersistenceLayer:
+    """One persistence layer per Store, sharing its DynamoDB client (and so its endpoint)."""
+    current = store()
+    layer = _persistence_layers.get(id(current))
+    if layer is None:
+        layer = DynamoDBPersistenceLayer(table_name=current.settings.idempotency_table,
+                                         boto3_client=current.dynamodb)
+        _persistence_layers[id(current)] = layer
+    return layer
+
+
+def _sha256(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text).hexdigest()
+
+
+def _valid(key: str) -> bool:
+    return 1 <= len(key) <= 255 and key.isascii() and key.isprintable() and not key.isspace()
+
+
+def once(event: APIGatewayProxyEventV2, lambda_context, body: bytes, write: Callable[[], dict]) -> tuple[dict, bool]:
+    """Run `write` (returning a small JSON-able summary) at most once per Idempotency-Key.
+
+    Returns the summary and whether it is a replay of an earlier request's. Without the header,
+    `write` simply runs.
+    """
+    key = header(event, HEADER)
+    if key is None:
+        return write(), False
+    if not _valid(key):
+        raise errors.InvalidIdempotencyKey()
+    credentials = f"{header(event, 'X-Master-Key') or ''}\n{header(event, 'X-Access-Key') or ''}"
+    scoped = {
+        "scope": {"route": f"{event.request_context.http.method} {event.raw_path}", "key": key,
+                  "credentials": _sha256(credentials)},
+        "request": {"body": _sha256(body),
+                    "headers": {name: header(event, name) for name in _MEANINGFUL_HEADERS}},
+    }
+    ran = False
+
+    def first_time(request: dict) -> dict:
+        nonlocal ran
+        ran = True
+        return write()
+
+    _CONFIG.register_lambda_context(lambda_context)  # a Lambda that dies mid-request frees the key
+    try:
+        summary = idempotent_function(first_time, data_keyword_argument="request", key_prefix="binstore",
+                                      persistence_store=_persistence_layer(), config=_CONFIG)(request=scoped)
+    except IdempotencyValidationError:
+        raise errors.IdempotencyKeyReused() from None
+    except IdempotencyAlreadyInProgressError:
+        raise errors.IdempotencyKeyInProgress() from None
+    return summary, not ran
