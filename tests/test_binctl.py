@@ -98,3 +98,16 @@ def test_every_output_binctl_reads_is_in_the_template():
     assert set(STACK_OUTPUTS.values()) <= set(load_template()["Outputs"])
     with pytest.raises(ValueError, match="is it a binstore stack"):
         Settings.from_stack_outputs({"ApiUrl": "https://example"})
+
+
+def test_bodies_sweep_tags_bodies_no_record_points_at(store, capsys):
+    master = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
+    bin_id = run(capsys, "bin", "create", "--master-key", master, "--data", '{"a": 1}')[1]["id"]
+    stray = f"records/{bin_id}/stray.json"
+    store.put_body(stray, b"{}")
+
+    code, output, _ = run(capsys, "bodies", "sweep", "--grace-minutes", "0")
+
+    assert code == 0 and output == {"bins_checked": 1, "orphans_marked": 1, "bins_skipped": 0}
+    tags = store.s3.get_object_tagging(Bucket=store.settings.records_bucket, Key=stray)["TagSet"]
+    assert tags == [{"Key": "binstore-orphan", "Value": "true"}]

@@ -1,5 +1,6 @@
 """template.yaml: valid, buildable, least-privilege, private and encrypted storage."""
 
+import functools
 import json
 import os
 import subprocess
@@ -33,6 +34,7 @@ def test_sam_build_without_a_container_produces_the_function_and_its_layer(tmp_p
     assert result.returncode == 0, result.stdout + result.stderr
     assert (build_dir / "BinsFunction" / "app.py").exists()
     assert (build_dir / "BodyCleanupFunction" / "app.py").exists()
+    assert (build_dir / "SweeperFunction" / "app.py").exists()
     layer = build_dir / "SharedLayer" / "python"
     for package in ("binstore/updates.py", "aws_lambda_powertools", "jsonschema"):
         assert (layer / package).exists(), package
@@ -51,16 +53,60 @@ def test_function_runs_python313_on_arm64_behind_the_http_api():
     assert RESOURCES["HttpApi"]["Type"] == "AWS::Serverless::HttpApi"
 
 
-@pytest.mark.parametrize("function", sorted(resources_of_type(TEMPLATE, "AWS::Serverless::Function")))
-def test_policies_name_only_this_stacks_resources_and_actions(function):
-    for statement in RESOURCES[function]["Properties"]["Policies"][0]["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        assert statement["Effect"] == "Allow"
-        assert not any("*" in action for action in actions), statement
-        for resource in resources:
-            assert resource != "*", statement
-            assert isinstance(resource, dict), f"{resource} is not a reference to a resource of this stack"
+@functools.cache
+def transformed() -> dict:
+    """The template after the SAM transform: the roles and permissions SAM generates, spelled out."""
+    result = subprocess.run([str(ROOT / ".venv-sam" / "bin" / "python"), "-m", "local.transform", "template.yaml"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def roles() -> dict[str, dict]:
+    return {logical_id: resource["Properties"] for logical_id, resource in transformed()["Resources"].items()
+            if resource["Type"] == "AWS::IAM::Role"}
+
+
+def test_every_function_has_a_role_of_its_own():
+    functions = [resource for resource in transformed()["Resources"].values()
+                 if resource["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 3
+    assert len({json.dumps(function["Properties"]["Role"]) for function in functions}) == 3
+
+
+def test_roles_name_only_this_stacks_resources_and_actions():
+    """Least privilege, as deployed: every statement names actions and this stack's own resources."""
+    for logical_id, role in roles().items():
+        # Only the logging policy, never one that reaches other tables or streams.
+        assert set(role.get("ManagedPolicyArns", [])) <= {
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}, logical_id
+        statements = [statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
+        assert statements, logical_id
+        for statement in statements:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert statement["Effect"] == "Allow"
+            assert not any("*" in action for action in actions), statement
+            for resource in resources:
+                assert resource != "*", statement
+                assert isinstance(resource, dict), f"{resource} is not a reference to a resource of this stack"
+
+
+def test_stream_reader_reads_only_the_bins_tables_stream():
+    statements = roles()["BodyCleanupRole"]["Policies"][0]["PolicyDocument"]["Statement"]
+    (stream,) = [statement for statement in statements if "dynamodb:GetRecords" in statement["Action"]]
+    assert stream["Resource"] == {"Fn::Sub": "${BinsTable.Arn}/stream/*"}
+
+
+def test_functions_can_be_invoked_only_by_this_stacks_api_and_schedule():
+    """No confused deputy: every invoke permission names the API or rule it is for."""
+    permissions = [resource["Properties"] for resource in transformed()["Resources"].values()
+                   if resource["Type"] == "AWS::Lambda::Permission"]
+    assert permissions
+    for permission in permissions:
+        assert permission["Principal"] in ("apigateway.amazonaws.com", "events.amazonaws.com")
+        assert "SourceArn" in permission
 
 
 def test_tables_are_on_demand_encrypted_and_data_tables_kept():
@@ -93,6 +139,17 @@ def test_bucket_is_private_encrypted_and_tls_only():
     statements = RESOURCES["RecordsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
                for s in statements)
+
+
+def test_orphan_bodies_are_swept_daily_and_expired_by_the_buckets_lifecycle():
+    from binstore.storage import ORPHAN_TAG
+
+    rules = RESOURCES["RecordsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (expiry,) = [rule for rule in rules if "TagFilters" in rule]
+    assert expiry["Status"] == "Enabled" and expiry["ExpirationInDays"] == 1
+    assert expiry["TagFilters"] == [{"Key": ORPHAN_TAG, "Value": "true"}]
+    (schedule,) = RESOURCES["SweeperFunction"]["Properties"]["Events"].values()
+    assert schedule["Type"] == "Schedule" and schedule["Properties"]["Schedule"] == "rate(1 day)"
 
 
 def test_outputs_name_the_api_url_tables_and_bucket():

@@ -10,11 +10,12 @@ a failure prints a message on stderr and exits non-zero.
 import argparse
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from binstore import bins, collections, provisioning, schema_docs
+from binstore import bins, collections, provisioning, schema_docs, sweeping
 from binstore.access import Credentials
 from binstore.errors import BinStoreError
 from binstore.plans import PLANS
@@ -90,6 +91,11 @@ def bin_get(store: Store, args) -> dict:
     return {"record": json.loads(stored.json_text), "metadata": metadata}
 
 
+def bodies_sweep(store: Store, args) -> dict:
+    report = sweeping.sweep(store, datetime.now(UTC), timedelta(minutes=args.grace_minutes))
+    return vars(report)
+
+
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -157,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     get.add_argument("bin_id")
     get.add_argument("--version", type=_positive, help="a kept version: 1 is the oldest")
     get.set_defaults(run=bin_get)
+
+    bodies = resources.add_parser("bodies", help="record bodies in S3")
+    sweep = bodies.add_subparsers(dest="command", required=True).add_parser(
+        "sweep", help="tag bodies no record points at, for the bucket's lifecycle rule to delete "
+                      "(what the deployed stack's SweeperFunction does daily)")
+    sweep.add_argument("--grace-minutes", type=_non_negative, default=int(sweeping.GRACE.total_seconds() // 60),
+                       help="leave bodies younger than this alone: an update may be about to commit them")
+    sweep.set_defaults(run=bodies_sweep)
     return parser
 
 

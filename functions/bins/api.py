@@ -2,7 +2,6 @@
 
 import base64
 import binascii
-import json
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
@@ -10,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from binstore import errors
 from binstore.access import Credentials
+from binstore.records import to_json_text
 
 JSON = "application/json"
 _metrics = Metrics()  # Powertools' metrics are shared: app flushes them after each request
@@ -29,7 +29,7 @@ def store():
 
 def compact(value) -> str:
     # Compact, as JSONBin (Express) writes its responses.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return to_json_text(value)
 
 
 def json_response(value, status: int = 200, headers: dict | None = None) -> Response:

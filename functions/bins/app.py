@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from binstore import errors
-from binstore.storage import Store
+from binstore.storage import CommitOutcomeUnknown, Store
+from botocore.exceptions import BotoCoreError, ClientError
 
 import bin_routes
 import collection_routes
@@ -52,6 +53,15 @@ def route_not_found(_: NotFoundError) -> Response:
     # same way for anything that reaches the function unrouted.
     metrics.add_metric(name="RequestRefused", unit=MetricUnit.Count, value=1)
     return message(404, "Not Found")  # as API Gateway words it for a route it does not have
+
+
+@app.exception_handler([BotoCoreError, ClientError, CommitOutcomeUnknown])
+def storage_unavailable(_: Exception) -> Response:
+    # DynamoDB or S3 failed after botocore's retries. Nothing half-done is visible (a record is
+    # switched by one transaction), so the caller can retry; with an Idempotency-Key, safely.
+    logger.exception("Storage unavailable")
+    metrics.add_metric(name="StorageUnavailable", unit=MetricUnit.Count, value=1)
+    return message(503, "The service could not reach its storage: retry the request")
 
 
 @app.exception_handler(Exception)

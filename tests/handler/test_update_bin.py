@@ -465,7 +465,7 @@ def test_commit_with_a_lost_answer_never_discards_the_body_the_bin_points_at(inv
     monkeypatch.setattr(store, "commit_update", applied_but_answer_lost)
     status, _, body = invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": pro.master_key}))
 
-    assert (status, body) == (500, {"message": "Internal server error"})
+    assert (status, body) == (503, {"message": "The service could not reach its storage: retry the request"})
     assert stored_record(store, bin_id) == {"v": 2}  # the body the bin points at is still there
 
 

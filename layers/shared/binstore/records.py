@@ -36,6 +36,21 @@ def _finite_float(text: str) -> float:
     return number
 
 
+def to_json_text(value: Any) -> str:
+    """Compact JSON text of `value`, always encodable as UTF-8.
+
+    Non-ASCII characters stay as they are (as JSONBin writes them), unless the value holds a lone
+    surrogate (JSON text may escape one, `"\\ud800"`, and UTF-8 cannot carry it): then the text
+    escapes every non-ASCII character instead, which is the same value in valid UTF-8.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    return text
+
+
 def check_size(body: bytes) -> None:
     """Refuse, before parsing, a body no plan could store."""
     if len(body) > LARGEST_RECORD_BYTES:
@@ -52,7 +67,7 @@ def parse_record(body: bytes) -> Record:
         raise InvalidJson("Bin must be valid JSON encoded as UTF-8") from None
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-        json_text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        json_text = to_json_text(value)
     except json.JSONDecodeError as error:
         raise InvalidJson(
             f"Bin must be valid JSON: {error.msg} at line {error.lineno} column {error.colno}"

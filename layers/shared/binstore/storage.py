@@ -12,6 +12,7 @@ AWS_ENDPOINT_URL, so the same code runs against AWS and against moto.
 """
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -27,6 +28,9 @@ from binstore.settings import Settings
 logger = Logger(child=True)
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
+
+# The tag that marks a body as belonging to no record; template.yaml's lifecycle rule expires it.
+ORPHAN_TAG = "binstore-orphan"
 
 _CLIENT_CONFIG = Config(
     connect_timeout=2,
@@ -109,6 +113,12 @@ class KeptVersion:
 
 
 @dataclass(frozen=True)
+class StoredBody:
+    object_key: str
+    written_at: datetime
+
+
+@dataclass(frozen=True)
 class Context:
     """What one batched read returns: a bin, and the caller's key and account."""
 
@@ -123,6 +133,10 @@ class CommitConflict(Exception):
 
 class AllowanceSpent(Exception):
     """The account had no requests left when the write tried to commit."""
+
+
+class CommitOutcomeUnknown(Exception):
+    """DynamoDB did not answer a write (after botocore's own retries): it may or may not be applied."""
 
 
 def _account(values: dict) -> Account:
@@ -298,6 +312,18 @@ class Store:
         pages = paginator.paginate(Bucket=self.settings.records_bucket, Prefix=f"records/{bin_id}/")
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
+    def stored_bodies(self) -> Iterator[StoredBody]:
+        """Every record body in the bucket, with when it was written."""
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.settings.records_bucket, Prefix="records/"):
+            for item in page.get("Contents", []):
+                yield StoredBody(item["Key"], item["LastModified"])
+
+    def mark_orphan(self, object_key: str) -> None:
+        """Tag a body no record points at; the bucket's lifecycle rule deletes it a day later."""
+        self.s3.put_object_tagging(Bucket=self.settings.records_bucket, Key=object_key,
+                                   Tagging={"TagSet": [{"Key": ORPHAN_TAG, "Value": "true"}]})
+
     def discard_body(self, object_key: str) -> None:
         """Delete a body no record points at. Best effort: a failure leaves an orphan, never an error."""
         try:
@@ -337,6 +363,8 @@ class Store:
             if failed == [len(items)]:
                 raise AllowanceSpent() from None
             raise CommitConflict() from None
+        except (BotoCoreError, ClientError) as error:
+            raise CommitOutcomeUnknown() from error
 
     def spend_request(self, account_id: str) -> None:
         """Spend one of the account's requests, for a request that writes nothing else."""

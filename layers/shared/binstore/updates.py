@@ -2,7 +2,9 @@
 
 Order of checks, cheapest first: what the request alone can refuse (bin id, blank, size over every
 plan, JSON) costs no AWS call; then one batched read (bin, key, account); then authorisation, the
-allowance, the plan's limits, versioning and the schema doc; then one transaction commits. The body
+allowance, the plan's limits, versioning and the schema doc; then one transaction commits: the new
+record, the kept version and the spent request together, so a request is charged if and only if
+its update took effect. The body
 goes to S3 before the commit, while any remaining read (a keyless caller's owner account, the
 collection's schema) runs beside it: three sequential AWS round trips for every warm update.
 Nothing is stored unless every check passed, and an update that loses a race to a concurrent one
@@ -20,11 +22,12 @@ from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, parse_record
 from binstore.retries import MAX_ATTEMPTS, backoff
 from binstore.schemas import validate_record
-from binstore.storage import Account, AllowanceSpent, BinMeta, CommitConflict, Store, utc_now
+from binstore.storage import Account, AllowanceSpent, BinMeta, CommitConflict, CommitOutcomeUnknown, Store, utc_now
 
 # Reads that overlap the body's upload. Threads are cheap here: the work is waiting on the network.
 _LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-lookup")
-
+# Commits that got no answer, after botocore's own retries, before the update gives up (503).
+MAX_UNANSWERED_COMMITS = 2
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     # answer was lost). A stray body costs a few bytes; discarding a live one would lose the record.
     keep_body = False
     keep_version = False
+    unanswered_commits = 0
     try:
         for attempt in range(MAX_ATTEMPTS):
             context = store.read_context(
@@ -135,8 +139,18 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
                 continue
             except AllowanceSpent:
                 raise errors.RequestsExhausted(store.settings.buy_requests_at) from None
+            except CommitOutcomeUnknown:
+                # It may have been applied, so the body must stay. The next read tells: if the bin
+                # points at our body, it was. If not, committing again is safe: both commits are
+                # conditioned on the same revision, so at most one of them can ever apply.
+                keep_body = True
+                unanswered_commits += 1
+                if unanswered_commits > MAX_UNANSWERED_COMMITS:
+                    raise
+                backoff(attempt)
+                continue
             except BaseException:
-                keep_body = True  # the commit's outcome is unknown
+                keep_body = True  # interrupted mid-commit: its outcome is unknown
                 raise
             keep_body = True
             # A body this update replaced without keeping it as a version is deleted by the

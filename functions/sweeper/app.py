@@ -1,0 +1,21 @@
+"""Lambda entry point, run daily: tag record bodies that belong to no record, for S3 to expire."""
+
+from datetime import UTC, datetime
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from binstore.storage import Store
+from binstore.sweeping import sweep
+
+logger = Logger()
+metrics = Metrics()
+store = Store.from_environment()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict, context) -> dict:
+    report = sweep(store, datetime.now(UTC))
+    metrics.add_metric(name="OrphanBodiesMarked", unit=MetricUnit.Count, value=report.orphans_marked)
+    logger.info("Swept record bodies", extra=vars(report))
+    return vars(report)

@@ -1,0 +1,65 @@
+"""Finding record bodies that belong to no record, and handing them to the bucket's lifecycle rule.
+
+Bodies are written before the commit that makes them live, so a few can end up belonging to
+nothing: an update whose commit got no answer and did not apply, a function that died between its
+upload and its commit, a bin deleted by a function that died before deleting its bodies, a replaced
+body the stream's cleanup never got to. The sweep finds them and tags them; S3's lifecycle rule
+deletes tagged bodies a day later (a day in which an operator can still untag one).
+
+A body is only considered once it is older than `grace`: an update in flight uploads its body
+seconds before committing, and no request runs longer than the function's timeout. A body is an
+orphan when neither the bin item nor a version row points at it, as read between two reads of the
+bin that find the same revision: every change that moves a reference (update, versions reset,
+delete) bumps or removes the revision, so an unchanged revision means the references read are the
+bin's own, and never a mix of two states.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from binstore.storage import Store
+
+GRACE = timedelta(hours=1)
+
+
+@dataclass
+class SweepReport:
+    bins_checked: int = 0
+    orphans_marked: int = 0
+    bins_skipped: int = 0  # changed while being checked: looked at again by the next sweep
+
+
+def _bin_of(object_key: str) -> str:
+    return object_key.split("/")[1]  # records/<bin id>/<uuid>.json
+
+
+def _referenced(store: Store, bin_id: str) -> set[str] | None:
+    """The bodies the bin points at, or None if it changed while being read."""
+    before = store.get_bin(bin_id)
+    versions = store.list_versions(bin_id)
+    after = store.get_bin(bin_id)
+    if before is None and after is None:
+        return set()  # deleted: nothing points at its bodies any more (nor at leftover version rows)
+    if before is None or after is None or before.revision != after.revision:
+        return None
+    return {after.object_key, *(kept.object_key for kept in versions)}
+
+
+def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:
+    old_bodies: dict[str, list[str]] = defaultdict(list)
+    for body in store.stored_bodies():
+        if now - body.written_at >= grace:
+            old_bodies[_bin_of(body.object_key)].append(body.object_key)
+    report = SweepReport()
+    for bin_id, object_keys in old_bodies.items():
+        referenced = _referenced(store, bin_id)
+        if referenced is None:
+            report.bins_skipped += 1
+            continue
+        report.bins_checked += 1
+        for object_key in object_keys:
+            if object_key not in referenced:
+                store.mark_orphan(object_key)
+                report.orphans_marked += 1
+    return report

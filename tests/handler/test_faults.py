@@ -1,0 +1,244 @@
+"""Failures injected at each step of an update: the bin reads its old record or its new one, the
+allowance is spent only by an update that took effect, and bodies of updates that never committed
+are swept.
+
+Rule for the allowance: a request is charged if and only if its update took effect. The charge is
+part of the commit's transaction, so no failure can separate the two.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from binstore import sweeping
+from binstore.storage import ORPHAN_TAG
+from botocore.exceptions import ClientError, ReadTimeoutError
+from tests.conftest import api_event, body_keys, stored_record, update_event
+
+UNAVAILABLE = {"message": "The service could not reach its storage: retry the request"}
+
+
+def aws_error(operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, operation)
+
+
+def read(invoke, account, bin_id: str):
+    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-master-key": account.master_key}))
+    assert status == 200, body  # never a missing or half-written body
+    return body["record"]
+
+
+def orphans(store, bin_id: str) -> list[str]:
+    """Bodies the sweep marked for the lifecycle rule to delete."""
+    tagged = []
+    for key in body_keys(store, bin_id):
+        tags = store.s3.get_object_tagging(Bucket=store.settings.records_bucket, Key=key)["TagSet"]
+        if {"Key": ORPHAN_TAG, "Value": "true"} in tags:
+            tagged.append(key)
+    return tagged
+
+
+def sweep_now(store):
+    return sweeping.sweep(store, datetime.now(UTC) + timedelta(seconds=1), grace=timedelta(0))
+
+
+@pytest.fixture
+def bin_id(pro):
+    return pro.create_bin({"n": "old"})
+
+
+def update(invoke, account, bin_id: str, versioning: bool = False):
+    headers = {"x-master-key": account.master_key, "x-bin-versioning": "true" if versioning else "false"}
+    return invoke(update_event(bin_id, b'{"n": "new"}', headers))
+
+
+def fail_always(monkeypatch, client, operation: str, error_name: str):
+    def failing(**_):
+        raise aws_error(error_name)
+    monkeypatch.setattr(client, operation, failing)
+
+
+# Each step failing
+
+def test_first_read_failing_answers_503_and_changes_nothing(invoke, store, pro, bin_id, monkeypatch):
+    before = pro.requests_remaining
+    fail_always(monkeypatch, store.dynamodb, "batch_get_item", "BatchGetItem")
+
+    status, _, body = update(invoke, pro, bin_id)
+    monkeypatch.undo()
+
+    assert (status, body) == (503, UNAVAILABLE)
+    assert read(invoke, pro, bin_id) == {"n": "old"}
+    assert pro.requests_remaining == before - 1  # the read just made
+
+
+def test_body_upload_failing_answers_503_and_changes_nothing(invoke, store, pro, bin_id, monkeypatch):
+    before, bodies = pro.requests_remaining, body_keys(store, bin_id)
+    fail_always(monkeypatch, store.s3, "put_object", "PutObject")
+
+    status, _, body = update(invoke, pro, bin_id)
+    monkeypatch.undo()
+
+    assert (status, body) == (503, UNAVAILABLE)
+    assert read(invoke, pro, bin_id) == {"n": "old"}
+    assert pro.requests_remaining == before - 1  # only the read above
+    assert body_keys(store, bin_id) == bodies
+
+
+def test_commit_failing_for_good_leaves_old_record_no_charge_and_a_body_for_the_sweep(
+        invoke, store, pro, bin_id, monkeypatch):
+    before, bodies = pro.requests_remaining, body_keys(store, bin_id)
+    fail_always(monkeypatch, store.dynamodb, "transact_write_items", "TransactWriteItems")
+
+    status, _, body = update(invoke, pro, bin_id, versioning=True)
+    monkeypatch.undo()
+
+    assert (status, body) == (503, UNAVAILABLE)
+    assert stored_record(store, bin_id) == {"n": "old"}
+    assert pro.requests_remaining == before
+    assert store.get_bin(bin_id).version_count == 0
+    (stray,) = set(body_keys(store, bin_id)) - set(bodies)  # kept: the commit's outcome was unknown
+
+    report = sweep_now(store)
+
+    assert orphans(store, bin_id) == [stray]  # and only it: the live body is left alone
+    assert report.orphans_marked == 1
+    assert read(invoke, pro, bin_id) == {"n": "old"}
+
+
+def test_commit_failing_once_is_retried_and_charged_once(invoke, store, pro, bin_id, monkeypatch):
+    before = pro.requests_remaining
+    real_commit = store.dynamodb.transact_write_items
+    failures = []
+
+    def fail_first(**kwargs):
+        if not failures:
+            failures.append(1)
+            raise aws_error("TransactWriteItems")
+        return real_commit(**kwargs)
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", fail_first)
+    status, _, body = update(invoke, pro, bin_id, versioning=True)
+    monkeypatch.undo()
+
+    assert status == 200 and body["record"] == {"n": "new"}
+    assert stored_record(store, bin_id) == {"n": "new"}
+    assert store.get_bin(bin_id).version_count == 1
+    assert pro.requests_remaining == before - 1
+    assert len(body_keys(store, bin_id)) == 2  # the old record (now version 1) and the new: no stray
+
+
+def test_commit_applied_but_its_answer_lost_succeeds_once(invoke, store, pro, bin_id, monkeypatch):
+    """The commit times out after DynamoDB applied it: the next read sees our body, and stops there."""
+    before = pro.requests_remaining
+    real_commit = store.dynamodb.transact_write_items
+    calls = []
+
+    def apply_then_time_out(**kwargs):
+        calls.append(1)
+        real_commit(**kwargs)
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", apply_then_time_out)
+    status, _, body = update(invoke, pro, bin_id, versioning=True)
+    monkeypatch.undo()
+
+    assert status == 200 and body["record"] == {"n": "new"}
+    assert len(calls) == 1  # not committed a second time
+    assert stored_record(store, bin_id) == {"n": "new"}
+    assert store.get_bin(bin_id).version_count == 1
+    assert pro.requests_remaining == before - 1
+    assert sweep_now(store).orphans_marked == 0
+
+
+def test_commit_cancelled_by_a_concurrent_writer_is_retried_on_top_of_it(invoke, store, pro, bin_id, monkeypatch):
+    before = pro.requests_remaining
+    real_commit = store.dynamodb.transact_write_items
+    interleaved = []
+
+    def another_update_first(**kwargs):
+        if not interleaved:
+            interleaved.append(update_event(bin_id, b'{"n": "concurrent"}', {"x-master-key": pro.master_key,
+                                                                            "x-bin-versioning": "true"}))
+            assert invoke(interleaved[0])[0] == 200  # commits first: ours is cancelled
+        return real_commit(**kwargs)
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", another_update_first)
+    status, _, _ = update(invoke, pro, bin_id, versioning=True)
+    monkeypatch.undo()
+
+    assert status == 200
+    assert stored_record(store, bin_id) == {"n": "new"}
+    assert [stored_record(store, bin_id, version) for version in (1, 2)] == [{"n": "old"}, {"n": "concurrent"}]
+    assert pro.requests_remaining == before - 2  # one each
+    assert len(body_keys(store, bin_id)) == 3  # our body was uploaded once, and reused on the retry
+
+
+def test_function_dying_between_upload_and_commit_leaves_a_body_the_sweep_finds(
+        invoke, store, pro, bin_id, monkeypatch):
+    bodies = body_keys(store, bin_id)
+
+    def die(**_):
+        raise SystemExit("the Lambda runtime stopped")
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", die)
+    with pytest.raises(SystemExit):
+        update(invoke, pro, bin_id)
+    monkeypatch.undo()
+
+    (stray,) = set(body_keys(store, bin_id)) - set(bodies)
+    sweep_now(store)
+    assert orphans(store, bin_id) == [stray]
+    assert read(invoke, pro, bin_id) == {"n": "old"}
+
+
+def test_refused_update_deletes_its_body_at_once(invoke, store, pro, bin_id):
+    bodies = body_keys(store, bin_id)
+    pro.set_requests(0)
+    assert update(invoke, pro, bin_id)[0] == 403
+    assert body_keys(store, bin_id) == bodies
+
+
+# The sweep itself
+
+def test_sweep_leaves_every_referenced_body_alone(invoke, store, pro, bin_id):
+    for n in range(3):
+        invoke(update_event(bin_id, json.dumps({"n": n}).encode(), {"x-master-key": pro.master_key,
+                                                                    "x-bin-versioning": "true"}))
+    report = sweep_now(store)
+    assert report.orphans_marked == 0 and report.bins_checked == 1
+    assert orphans(store, bin_id) == []
+    assert [stored_record(store, bin_id, version) for version in (1, 2, 3)] == [{"n": "old"}, {"n": 0}, {"n": 1}]
+
+
+def test_sweep_leaves_young_bodies_alone(invoke, store, pro, bin_id, monkeypatch):
+    fail_always(monkeypatch, store.dynamodb, "transact_write_items", "TransactWriteItems")
+    update(invoke, pro, bin_id)
+    monkeypatch.undo()
+
+    report = sweeping.sweep(store, datetime.now(UTC))  # the default grace: an hour
+
+    assert report.orphans_marked == 0 and orphans(store, bin_id) == []
+
+
+def test_sweep_marks_the_bodies_of_a_bin_whose_delete_was_cut_short(store, pro, bin_id):
+    store.dynamodb.delete_item(TableName=store.settings.bins_table, Key={"binId": {"S": bin_id}})
+    sweep_now(store)
+    assert orphans(store, bin_id) == body_keys(store, bin_id) != []
+
+
+def test_sweep_skips_a_bin_that_changes_while_it_is_checked(invoke, store, pro, bin_id, monkeypatch):
+    fail_always(monkeypatch, store.dynamodb, "transact_write_items", "TransactWriteItems")
+    update(invoke, pro, bin_id)
+    monkeypatch.undo()
+    real_list_versions = store.list_versions
+
+    def update_meanwhile(bin):
+        invoke(update_event(bin_id, b'{"n": "meanwhile"}', {"x-master-key": pro.master_key}))
+        return real_list_versions(bin)
+
+    monkeypatch.setattr(store, "list_versions", update_meanwhile)
+    report = sweep_now(store)
+
+    assert (report.bins_skipped, report.orphans_marked) == (1, 0)
+    assert read(invoke, pro, bin_id) == {"n": "meanwhile"}

@@ -1,0 +1,49 @@
+"""openapi.yaml describes exactly the routes template.yaml serves, and documents every refusal as
+JSONBin's `{"message": ...}` envelope."""
+
+from pathlib import Path
+
+import yaml
+from local.template import load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENAPI = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+def template_routes() -> set[tuple[str, str]]:
+    routes = set()
+    for resource in load_template()["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+    return routes
+
+
+def openapi_routes() -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, item in OPENAPI["paths"].items() for method in item if method in METHODS}
+
+
+def test_openapi_describes_exactly_the_templates_routes():
+    assert openapi_routes() == template_routes()
+
+
+def test_every_operation_documents_its_errors_in_the_message_envelope():
+    envelope = {"$ref": "#/components/responses/Error"}
+    for path, item in OPENAPI["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            statuses = operation["responses"]
+            assert "200" in statuses, (method, path)
+            errors = {status: answer for status, answer in statuses.items() if status >= "400"}
+            assert "400" in errors and "503" in errors, (method, path)
+            assert all(answer == envelope for answer in errors.values()), (method, path)
+    assert OPENAPI["components"]["schemas"]["Error"]["required"] == ["message"]
+
+
+def test_extension_headers_are_documented_where_they_apply():
+    update = OPENAPI["paths"]["/v3/b/{binId}"]["put"]
+    names = {parameter.get("name") or parameter.get("$ref") for parameter in update["parameters"]}
+    assert "If-Match" in names and "#/components/parameters/IdempotencyKey" in names
+    assert "412" in update["responses"] and "ETag" in update["responses"]["200"]["headers"]
