@@ -141,6 +141,14 @@ def test_bucket_is_private_encrypted_and_tls_only():
                for s in statements)
 
 
+def test_the_api_throttles_floods_before_they_reach_the_function():
+    settings = RESOURCES["HttpApi"]["Properties"]["DefaultRouteSettings"]
+    parameters = TEMPLATE["Parameters"]
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+    assert 0 < parameters["ThrottlingRateLimit"]["Default"] <= parameters["ThrottlingBurstLimit"]["Default"]
+
+
 def test_orphan_bodies_are_swept_daily_and_expired_by_the_buckets_lifecycle():
     from binstore.storage import ORPHAN_TAG
 

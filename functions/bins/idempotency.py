@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from binstore import errors
 
-from api import header, store
+from api import header, served, store
 
 HEADER = "Idempotency-Key"
 # Headers that change what a write does: a retry must repeat them as they were.
@@ -95,4 +95,6 @@ def once(event: APIGatewayProxyEventV2, lambda_context, body: bytes, write: Call
         raise errors.IdempotencyKeyReused() from None
     except IdempotencyAlreadyInProgressError:
         raise errors.IdempotencyKeyInProgress() from None
+    if not ran:
+        served("RequestReplayed")
     return summary, not ran
