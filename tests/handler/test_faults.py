@@ -60,28 +60,21 @@ def fail_always(monkeypatch, client, operation: str, error_name: str):
 
 # Each step failing
 
-def test_first_read_failing_answers_503_and_changes_nothing(invoke, store, pro, bin_id, monkeypatch):
-    before = pro.requests_remaining
-    fail_always(monkeypatch, store.dynamodb, "batch_get_item", "BatchGetItem")
-
-    status, _, body = update(invoke, pro, bin_id)
-    monkeypatch.undo()
-
-    assert (status, body) == (503, UNAVAILABLE)
-    assert read(invoke, pro, bin_id) == {"n": "old"}
-    assert pro.requests_remaining == before - 1  # the read just made
-
-
-def test_body_upload_failing_answers_503_and_changes_nothing(invoke, store, pro, bin_id, monkeypatch):
+@pytest.mark.parametrize("service, operation, name", [
+    ("dynamodb", "batch_get_item", "BatchGetItem"),  # the first read
+    ("s3", "put_object", "PutObject"),  # the body's upload
+])
+def test_a_step_before_the_commit_failing_answers_503_and_changes_nothing(
+        invoke, store, pro, bin_id, monkeypatch, service, operation, name):
     before, bodies = pro.requests_remaining, body_keys(store, bin_id)
-    fail_always(monkeypatch, store.s3, "put_object", "PutObject")
+    fail_always(monkeypatch, getattr(store, service), operation, name)
 
     status, _, body = update(invoke, pro, bin_id)
     monkeypatch.undo()
 
     assert (status, body) == (503, UNAVAILABLE)
     assert read(invoke, pro, bin_id) == {"n": "old"}
-    assert pro.requests_remaining == before - 1  # only the read above
+    assert pro.requests_remaining == before - 1  # only the read just made
     assert body_keys(store, bin_id) == bodies
 
 
@@ -106,48 +99,37 @@ def test_commit_failing_for_good_leaves_old_record_no_charge_and_a_body_for_the_
     assert read(invoke, pro, bin_id) == {"n": "old"}
 
 
-def test_commit_failing_once_is_retried_and_charged_once(invoke, store, pro, bin_id, monkeypatch):
-    before = pro.requests_remaining
-    real_commit = store.dynamodb.transact_write_items
-    failures = []
-
-    def fail_first(**kwargs):
-        if not failures:
-            failures.append(1)
-            raise aws_error("TransactWriteItems")
-        return real_commit(**kwargs)
-
-    monkeypatch.setattr(store.dynamodb, "transact_write_items", fail_first)
-    status, _, body = update(invoke, pro, bin_id, versioning=True)
-    monkeypatch.undo()
-
-    assert status == 200 and body["record"] == {"n": "new"}
-    assert stored_record(store, bin_id) == {"n": "new"}
-    assert store.get_bin(bin_id).version_count == 1
-    assert pro.requests_remaining == before - 1
-    assert len(body_keys(store, bin_id)) == 2  # the old record (now version 1) and the new: no stray
+def fail_before_applying(commit, kwargs):
+    raise aws_error("TransactWriteItems")
 
 
-def test_commit_applied_but_its_answer_lost_succeeds_once(invoke, store, pro, bin_id, monkeypatch):
-    """The commit times out after DynamoDB applied it: the next read sees our body, and stops there."""
+def apply_then_time_out(commit, kwargs):
+    commit(**kwargs)
+    raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+
+@pytest.mark.parametrize("fault", [fail_before_applying, apply_then_time_out])
+def test_a_commit_without_an_answer_applies_the_update_once(invoke, store, pro, bin_id, monkeypatch, fault):
+    """Not applied: the next read shows it, and the commit is tried again. Applied (its answer lost):
+    the next read sees our body, and stops there. Either way: one version, one request spent."""
     before = pro.requests_remaining
     real_commit = store.dynamodb.transact_write_items
     calls = []
 
-    def apply_then_time_out(**kwargs):
+    def commit_with_a_fault_the_first_time(**kwargs):
         calls.append(1)
-        real_commit(**kwargs)
-        raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+        return fault(real_commit, kwargs) if len(calls) == 1 else real_commit(**kwargs)
 
-    monkeypatch.setattr(store.dynamodb, "transact_write_items", apply_then_time_out)
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", commit_with_a_fault_the_first_time)
     status, _, body = update(invoke, pro, bin_id, versioning=True)
     monkeypatch.undo()
 
     assert status == 200 and body["record"] == {"n": "new"}
-    assert len(calls) == 1  # not committed a second time
+    assert len(calls) == (2 if fault is fail_before_applying else 1)
     assert stored_record(store, bin_id) == {"n": "new"}
     assert store.get_bin(bin_id).version_count == 1
     assert pro.requests_remaining == before - 1
+    assert len(body_keys(store, bin_id)) == 2  # the old record (now version 1) and the new: no stray
     assert sweep_now(store).orphans_marked == 0
 
 
