@@ -189,7 +189,8 @@ def test_replaced_bodies_are_cleaned_up_from_the_bins_tables_stream():
 
 HTTP_ROUTES = {(e["Properties"]["Method"], e["Properties"]["Path"])
                for e in RESOURCES["BinsFunction"]["Properties"]["Events"].values()}
-HTTP_EVENT_FILES = sorted(path for path in (ROOT / "events").glob("*.json") if not path.name.startswith("cleanup-"))
+HTTP_EVENT_FILES = sorted(path for path in (ROOT / "events").glob("*.json")
+                          if not path.name.startswith(("cleanup-", "sweeper-")))
 
 
 @pytest.mark.parametrize("event_file", HTTP_EVENT_FILES, ids=lambda p: p.name)

@@ -224,3 +224,24 @@ def test_sweep_skips_a_bin_that_changes_while_it_is_checked(invoke, store, pro, 
 
     assert (report.bins_skipped, report.orphans_marked) == (1, 0)
     assert read(invoke, pro, bin_id) == {"n": "meanwhile"}
+
+
+def test_sweeper_function_sweeps_on_its_schedule(store, pro, bin_id, monkeypatch):
+    """SweeperFunction's handler, given the scheduled event, tags what the sweep finds."""
+    import importlib.util
+
+    from tests.conftest import EVENTS_DIR, ROOT, FakeContext
+
+    spec = importlib.util.spec_from_file_location("sweeper_app", ROOT / "functions" / "sweeper" / "app.py")
+    sweeper = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweeper)
+    monkeypatch.setattr(sweeper, "store", store)
+    stray = f"records/{bin_id}/left-by-a-dead-function.json"
+    store.put_body(stray, b'{"n": "never committed"}')
+    monkeypatch.setattr(sweeper, "sweep", lambda store_, now: sweeping.sweep(store_, now + timedelta(seconds=1),
+                                                                             timedelta(0)))
+
+    report = sweeper.lambda_handler(json.loads((EVENTS_DIR / "sweeper-daily.json").read_text()), FakeContext())
+
+    assert report == {"bins_checked": 1, "orphans_marked": 1, "bins_skipped": 0}
+    assert orphans(store, bin_id) == [stray]
