@@ -13,6 +13,7 @@ never a record: a replayed answer embeds the retry's own body, which the hash pr
 """
 
 import hashlib
+import re
 from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -58,8 +59,7 @@ def _sha256(text: str | bytes) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text).hexdigest()
 
 
-def _valid(key: str) -> bool:
-    return 1 <= len(key) <= 255 and key.isascii() and key.isprintable() and not key.isspace()
+_VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: no spaces, no control characters
 
 
 def once(event: APIGatewayProxyEventV2, lambda_context, body: bytes, write: Callable[[], dict]) -> tuple[dict, bool]:
@@ -71,7 +71,7 @@ def once(event: APIGatewayProxyEventV2, lambda_context, body: bytes, write: Call
     key = header(event, HEADER)
     if key is None:
         return write(), False
-    if not _valid(key):
+    if _VALID_KEY.fullmatch(key) is None:
         raise errors.InvalidIdempotencyKey()
     credentials = f"{header(event, 'X-Master-Key') or ''}\n{header(event, 'X-Access-Key') or ''}"
     scoped = {

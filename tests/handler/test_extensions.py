@@ -149,7 +149,7 @@ def test_retried_collection_and_schema_doc_creates_make_one(invoke, store, pro, 
     assert store.dynamodb.scan(TableName=table)["Count"] == 1
 
 
-@pytest.mark.parametrize("key", ["", " ", "x" * 256, "caf\u00e9", "tab\there"])
+@pytest.mark.parametrize("key", ["", " ", "a b", "x" * 256, "caf\u00e9", "tab\there"])
 def test_malformed_idempotency_key_is_refused(invoke, store, pro, key):
     bin_id = pro.create_bin({"n": 0})
     status, _, body = invoke(update_event(bin_id, b'{"n": 1}', {"x-master-key": pro.master_key,
