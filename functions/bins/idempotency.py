@@ -12,6 +12,7 @@ key is refused (422). What is stored is the small summary a route returns (ids, 
 never a record: a replayed answer embeds the retry's own body, which the hash proves identical.
 """
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from binstore import errors
+from binstore.storage import Store
 
 from api import header, served, store
 
@@ -41,18 +43,12 @@ _CONFIG = IdempotencyConfig(
     hash_function="sha256",
     expires_after_seconds=24 * 60 * 60,
 )
-_persistence_layers: dict[int, DynamoDBPersistenceLayer] = {}
 
 
-def _persistence_layer() -> DynamoDBPersistenceLayer:
-    """One persistence layer per Store, sharing its DynamoDB client (and so its endpoint)."""
-    current = store()
-    layer = _persistence_layers.get(id(current))
-    if layer is None:
-        layer = DynamoDBPersistenceLayer(table_name=current.settings.idempotency_table,
-                                         boto3_client=current.dynamodb)
-        _persistence_layers[id(current)] = layer
-    return layer
+@functools.lru_cache(maxsize=1)
+def _persistence_layer(current: Store) -> DynamoDBPersistenceLayer:
+    """The container's persistence layer, sharing its Store's DynamoDB client (and so its endpoint)."""
+    return DynamoDBPersistenceLayer(table_name=current.settings.idempotency_table, boto3_client=current.dynamodb)
 
 
 def _sha256(text: str | bytes) -> str:
@@ -90,7 +86,7 @@ def once(event: APIGatewayProxyEventV2, lambda_context, body: bytes, write: Call
     _CONFIG.register_lambda_context(lambda_context)  # a Lambda that dies mid-request frees the key
     try:
         summary = idempotent_function(first_time, data_keyword_argument="request", key_prefix="binstore",
-                                      persistence_store=_persistence_layer(), config=_CONFIG)(request=scoped)
+                                      persistence_store=_persistence_layer(store()), config=_CONFIG)(request=scoped)
     except IdempotencyValidationError:
         raise errors.IdempotencyKeyReused() from None
     except IdempotencyAlreadyInProgressError:

@@ -17,11 +17,8 @@ from binstore.plans import LARGEST_RECORD_BYTES
 @dataclass(frozen=True)
 class Record:
     value: Any
-    json_text: str  # compact JSON, what is stored and what the response embeds
-
-    @property
-    def json_bytes(self) -> bytes:
-        return self.json_text.encode("utf-8")
+    json_text: str  # compact JSON, what the response embeds
+    json_bytes: bytes  # the same, UTF-8 encoded: what is stored
 
 
 def _reject_constant(name: str):
@@ -36,8 +33,8 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def to_json_text(value: Any) -> str:
-    """Compact JSON text of `value`, always encodable as UTF-8.
+def _compact_json(value: Any) -> tuple[str, bytes]:
+    """Compact JSON text of `value`, and its UTF-8 encoding (made once: it is what gets stored).
 
     Non-ASCII characters stay as they are (as JSONBin writes them), unless the value holds a lone
     surrogate (JSON text may escape one, `"\\ud800"`, and UTF-8 cannot carry it): then the text
@@ -45,10 +42,15 @@ def to_json_text(value: Any) -> str:
     """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     try:
-        text.encode("utf-8")
+        return text, text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-    return text
+        return text, text.encode("ascii")
+
+
+def to_json_text(value: Any) -> str:
+    """Compact JSON text of `value`, always encodable as UTF-8."""
+    return _compact_json(value)[0]
 
 
 def check_size(body: bytes) -> None:
@@ -67,7 +69,7 @@ def parse_record(body: bytes) -> Record:
         raise InvalidJson("Bin must be valid JSON encoded as UTF-8") from None
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-        json_text = to_json_text(value)
+        json_text, json_bytes = _compact_json(value)
     except json.JSONDecodeError as error:
         raise InvalidJson(
             f"Bin must be valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
@@ -77,4 +79,4 @@ def parse_record(body: bytes) -> Record:
     except ValueError as error:
         # e.g. an integer longer than Python converts (sys.get_int_max_str_digits)
         raise InvalidJson(f"Bin must be valid JSON: {error}") from None
-    return Record(value, json_text)
+    return Record(value, json_text, json_bytes)
