@@ -1,0 +1,106 @@
+"""`make run`'s stack as a child process on free ports, for the HTTP tests and the benchmark.
+
+It is started exactly as a user starts it (`python -m local.run`), read from what it prints, and
+stopped as a user stops it (Ctrl-C to its process group), then killed if anything lingers.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+from binstore.settings import Settings
+from binstore.storage import Store
+from local.run import aws_environment
+from local.template import ROOT
+
+READY_LINE = "Press Ctrl-C to stop."
+
+
+class StackDidNotStart(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LocalStack:
+    url: str
+    moto_url: str
+    master_key: str
+    bin_id: str
+    curl_line: str
+    log_path: Path
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict | None = None) -> tuple[int, dict, str]:
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode()
+
+    @property
+    def aws_environment(self) -> dict[str, str]:
+        """What binctl needs to reach this stack: the same variables make run tells users to set."""
+        return aws_environment(int(self.moto_url.rsplit(":", 1)[1]))
+
+    def store(self) -> Store:
+        def client(service):
+            return boto3.client(service, endpoint_url=self.moto_url, region_name="us-east-1",
+                                aws_access_key_id="x", aws_secret_access_key="x")
+        # Settings' defaults are the local stack's resource names.
+        return Store(Settings.from_environment({}), dynamodb=client("dynamodb"), s3=client("s3"))
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def running_stack(log_path: Path, timeout: float = 120) -> Iterator[LocalStack]:
+    """Start `python -m local.run` on free ports, logging to `log_path`; stop it on exit."""
+    port, moto_port = free_port(), free_port()
+    env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port), "PYTHONUNBUFFERED": "1"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while READY_LINE not in log_path.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise StackDidNotStart("make run's stack did not start:\n" + log_path.read_text(errors="replace"))
+            time.sleep(0.2)
+        output = log_path.read_text(errors="replace")
+        yield LocalStack(
+            url=f"http://127.0.0.1:{port}",
+            moto_url=f"http://127.0.0.1:{moto_port}",
+            master_key=re.search(r"demo master key \(pro plan\): (\S+)", output)[1],
+            bin_id=re.search(r"demo private bin id: +(\S+)", output)[1],
+            curl_line=next(line.strip() for line in output.splitlines() if line.strip().startswith("curl ")),
+            log_path=log_path,
+        )
+    finally:
+        # Ctrl-C, as a user stops make run; then make sure nothing is left behind.
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
