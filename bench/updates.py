@@ -1,0 +1,202 @@
+"""Updates through the handler, in process, against moto: AWS calls, round trips, the handler's own time.
+
+The handler's own time is an invocation's wall time minus the time spent inside AWS calls (see
+aws_calls). Its floor is what no implementation can skip: one `json.loads` and one `json.dumps` of
+the same body, with the standard library.
+"""
+
+import gc
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bench.aws_calls import CallRecorder, operations, round_trips, time_inside
+from bench.bodies import KIB, SIZES, json_body
+from bench.function import bins_function, import_handler
+from local.template import ROOT
+from local.worker import LambdaContext
+
+RUNS = 200
+WARMUP = 10
+
+
+@dataclass(frozen=True)
+class Measured:
+    scenario: str
+    size: str
+    body_bytes: int
+    status: int
+    operations: Counter  # AWS calls of one invocation, by service:operation
+    items: dict[str, int]  # DynamoDB items each operation touched (for capacity units)
+    round_trips: int
+    own_ms: float  # median
+    aws_ms: float  # median time inside AWS calls (emulated: not a latency figure)
+    floor_ms: float | None  # median json.loads + json.dumps of the body; None where not meaningful
+    log_bytes: float  # what the handler wrote to its log (CloudWatch Logs) per invocation
+    response_bytes: int
+
+
+def update_event(bin_id: str, body: str, headers: dict) -> dict:
+    """An API Gateway HTTP API (payload 2.0) event for PUT /v3/b/<bin_id>, from events/update-bin.json."""
+    event = json.loads((ROOT / "events" / "update-bin.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v3/b/{bin_id}"
+    event["pathParameters"] = {"binId": bin_id}
+    event["headers"] = {"content-type": "application/json", "content-length": str(len(body.encode())),
+                        **headers}
+    event["body"] = body
+    return event
+
+
+def floor_ms(body: str, runs: int = RUNS) -> float:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":"))
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
+def output_bytes() -> int:
+    """Bytes the handler has printed so far into handler_output_counted's file."""
+    sys.stdout.flush()
+    return os.fstat(1).st_size
+
+
+@contextmanager
+def handler_output_counted():
+    """Send what the handler prints (its logs and metrics) to a file, and count it: a dict gets `bytes`."""
+    counted = {}
+    with tempfile.TemporaryFile() as sink:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield counted
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            counted["bytes"] = os.fstat(sink.fileno()).st_size
+
+
+class InProcessFunction:
+    """The Bins function's handler, warm, on moto's in-process emulation of its tables and bucket."""
+
+    def __init__(self):
+        # Imported here: moto must be in place before the handler makes its clients.
+        import boto3
+        from moto import mock_aws
+
+        from local.aws import create_resources
+
+        self._mock = mock_aws()
+        self._mock.start()
+        self.module, self.handler = import_handler(bins_function())
+        from binstore import provisioning
+        from binstore.settings import Settings
+        from binstore.storage import Store
+
+        create_resources(boto3.client("dynamodb"), boto3.client("s3"))
+        self.store = Store(Settings.from_environment())
+        self.module.store = self.store  # the container's Store, on the emulated resources
+        self.recorder = CallRecorder()
+        self.recorder.attach(self.store.dynamodb, self.store.s3)
+        self.account = provisioning.create_account(self.store, "pro", 10_000_000)
+
+    def close(self):
+        self._mock.stop()
+
+    def new_bin(self) -> str:
+        from binstore import bins
+        from binstore.access import Credentials
+
+        created = bins.create_bin(self.store, Credentials(master_key=self.account.master_key), b'{"new": true}')
+        return created.bin.bin_id
+
+    def invoke(self, event: dict) -> tuple[dict, float, list]:
+        self.recorder.clear()
+        started = time.perf_counter()
+        response = self.handler(event, LambdaContext(function_name="BinsFunction"))
+        wall = time.perf_counter() - started
+        return response, wall, self.recorder.calls
+
+    def measure(self, scenario: str, size: str, events, runs: int, expected_status: int,
+                floor_body: str | None) -> Measured:
+        """Invoke `runs` times (after a warm-up) with the events `events()` makes; medians of the timings."""
+        own, aws, signatures = [], [], Counter()
+        with handler_output_counted() as output:
+            for _ in range(WARMUP):
+                self.invoke(events())
+            gc.collect()
+            output["warm-up"] = output_bytes()
+            for _ in range(runs):
+                event = events()
+                response, wall, calls = self.invoke(event)
+                if response["statusCode"] != expected_status:
+                    raise RuntimeError(f"{scenario} {size}: status {response['statusCode']}: {response['body'][:200]}")
+                inside = time_inside(calls)
+                own.append(wall - inside)
+                aws.append(inside)
+                signatures[tuple(call.operation for call in calls)] += 1
+        signature, _ = signatures.most_common(1)[0]
+        if len(signatures) > 1:
+            raise RuntimeError(f"{scenario} {size}: calls varied between runs: {dict(signatures)}")
+        return Measured(
+            scenario=scenario, size=size, body_bytes=len((event["body"] or "").encode()),
+            status=response["statusCode"], operations=operations(calls),
+            items={call.operation: call.items for call in calls}, round_trips=round_trips(calls),
+            own_ms=statistics.median(own) * 1000, aws_ms=statistics.median(aws) * 1000,
+            floor_ms=floor_ms(floor_body) if floor_body is not None else None,
+            log_bytes=(output["bytes"] - output["warm-up"]) / runs, response_bytes=len(response["body"]),
+        )
+
+
+UPDATE_SCENARIOS = {
+    "private": {"x-bin-versioning": "false"},
+    "private, versioned": {"x-bin-versioning": "true"},
+}
+
+
+def measure_updates(function: InProcessFunction, runs: int = RUNS) -> list[Measured]:
+    results = []
+    key = {"x-master-key": function.account.master_key}
+    for size, size_bytes in SIZES.items():
+        body = json_body(size_bytes)
+        for scenario, headers in UPDATE_SCENARIOS.items():
+            bin_id = function.new_bin()  # a fresh bin: a versioned one keeps at most 1000 versions
+            event = update_event(bin_id, body, {**key, **headers})
+            results.append(function.measure(scenario, size, lambda: event, runs, 200, body))
+    # An Idempotency-Key (our extension) adds its own record's writes; a new key every time.
+    bin_id = function.new_bin()
+    body = json_body(KIB)
+
+    def keyed_event():
+        return update_event(bin_id, body, {**key, "idempotency-key": uuid.uuid4().hex})
+
+    results.append(function.measure("private, Idempotency-Key", "1 KB", keyed_event, runs, 200, body))
+    return results
+
+
+def measure_rejections(function: InProcessFunction, runs: int = 50) -> list[Measured]:
+    """Requests refused from the request alone: no AWS call is needed to refuse them."""
+    bin_id = function.new_bin()
+    key = {"x-master-key": function.account.master_key}
+    over = json_body(SIZES["1 MB"]) + " "
+    cases = [
+        ("bad bin id", update_event("not-a-bin-id", '{"a":1}', key), 400),
+        ("blank body", update_event(bin_id, "", key), 400),
+        ("wrong Content-Type", update_event(bin_id, '{"a":1}', {**key, "content-type": "text/plain"}), 400),
+        ("over the largest plan", update_event(bin_id, over, key), 403),
+    ]
+    results = []
+    for scenario, event, status in cases:
+        results.append(function.measure(scenario, "", lambda event=event: event, runs, status, None))
+    return results
+
