@@ -42,9 +42,14 @@ run: $(VENV)/.installed $(VENV_SAM)/.installed
 test: $(VENV)/.installed $(VENV_SAM)/.installed
 	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest
 
-# sam build resolves the python3.13 runtime from PATH.
-build: $(VENV_SAM)/.installed
-	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build
+# sam build resolves the python3.13 runtime from PATH. Then every module is compiled to bytecode:
+# Lambda's code is read-only, so Python cannot cache what it compiles, and without these files every
+# cold start compiles every module it imports again (measured: 651 ms -> 390 ms for the handler's
+# imports). unchecked-hash: the files are used as they are, whatever the timestamps in the zip.
+BUILD_DIR ?= .aws-sam/build
+build: $(VENV_SAM)/.installed | python313
+	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --build-dir $(BUILD_DIR)
+	$(PYTHON313) -m compileall -q --invalidation-mode unchecked-hash $(BUILD_DIR)
 
 validate: $(VENV_SAM)/.installed
 	$(VENV_SAM)/bin/sam validate --lint

@@ -17,15 +17,6 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from binstore import errors
 from binstore.storage import Store
@@ -37,17 +28,27 @@ HEADER = "Idempotency-Key"
 _MEANINGFUL_HEADERS = ("x-bin-private", "x-bin-name", "x-bin-versioning", "x-collection-id",
                        "x-collection-name", "x-schema-doc-name", "if-match", "content-type")
 
-_CONFIG = IdempotencyConfig(
-    event_key_jmespath="scope",
-    payload_validation_jmespath="request",
-    hash_function="sha256",
-    expires_after_seconds=24 * 60 * 60,
-)
+
+# Powertools' idempotency utility is imported by the first request that carries the header, not by
+# every cold start: most requests never carry one.
+
+@functools.cache
+def _config():
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="scope",
+        payload_validation_jmespath="request",
+        hash_function="sha256",
+        expires_after_seconds=24 * 60 * 60,
+    )
 
 
 @functools.lru_cache(maxsize=1)
-def _persistence_layer(current: Store) -> DynamoDBPersistenceLayer:
+def _persistence_layer(current: Store):
     """The container's persistence layer, sharing its Store's DynamoDB client (and so its endpoint)."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(table_name=current.settings.idempotency_table, boto3_client=current.dynamodb)
 
 
@@ -83,10 +84,17 @@ def once(event: APIGatewayProxyEventV2, lambda_context, body: bytes, write: Call
         ran = True
         return write()
 
-    _CONFIG.register_lambda_context(lambda_context)  # a Lambda that dies mid-request frees the key
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    config = _config()
+    config.register_lambda_context(lambda_context)  # a Lambda that dies mid-request frees the key
     try:
         summary = idempotent_function(first_time, data_keyword_argument="request", key_prefix="binstore",
-                                      persistence_store=_persistence_layer(store()), config=_CONFIG)(request=scoped)
+                                      persistence_store=_persistence_layer(store()), config=config)(request=scoped)
     except IdempotencyValidationError:
         raise errors.IdempotencyKeyReused() from None
     except IdempotencyAlreadyInProgressError:

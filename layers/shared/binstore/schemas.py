@@ -1,13 +1,13 @@
-"""Schema docs: JSON Schema validation of records in a collection."""
+"""Schema docs: JSON Schema validation of records in a collection.
+
+jsonschema is imported on first use, not with the module: only records of a collection with a schema
+doc are validated, and importing it costs a cold start more than a tenth of its time.
+"""
 
 import json
 from functools import lru_cache
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import best_match
-from jsonschema.validators import validator_for
-
-from binstore.errors import SchemaMismatch
+from binstore.errors import InvalidSchemaDoc, SchemaMismatch
 
 _MAX_SHOWN_VALUE = 120
 
@@ -15,6 +15,9 @@ _MAX_SHOWN_VALUE = 120
 @lru_cache(maxsize=128)
 def _validator(schema_json: str):
     # Compiled once per container per distinct schema text; a changed schema is a new cache key.
+    from jsonschema import Draft7Validator
+    from jsonschema.validators import validator_for
+
     schema = json.loads(schema_json)
     cls = validator_for(schema, default=Draft7Validator)
     return cls(schema)
@@ -27,6 +30,8 @@ def _shown(value) -> str:
 
 def validate_record(schema_json: str, record) -> None:
     """Raise SchemaMismatch naming the failing key and value, as JSONBin's `key:val`."""
+    from jsonschema.exceptions import best_match
+
     try:
         error = best_match(_validator(schema_json).iter_errors(record))
     except RecursionError:
@@ -44,5 +49,12 @@ def validate_record(schema_json: str, record) -> None:
 
 
 def check_schema(schema) -> None:
-    """Raise jsonschema.SchemaError if `schema` is not itself a valid JSON Schema."""
-    validator_for(schema, default=Draft7Validator).check_schema(schema)
+    """Raise InvalidSchemaDoc if `schema` is not itself a valid JSON Schema."""
+    from jsonschema import Draft7Validator
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
+    try:
+        validator_for(schema, default=Draft7Validator).check_schema(schema)
+    except SchemaError as error:
+        raise InvalidSchemaDoc(error.message) from None

@@ -7,10 +7,11 @@ never a half-written one. The pointer, the kept version and the spent request mo
 DynamoDB transaction, conditioned on the bin's revision (so a concurrent writer cannot be lost) and
 on the account having requests left (so an allowance of N yields exactly N updates).
 
-Clients are made once per Store, and the function makes one Store per container. boto3 honours
+Clients are made once per Store, on first use, and the function makes one Store per container. boto3 honours
 AWS_ENDPOINT_URL, so the same code runs against AWS and against moto.
 """
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -188,10 +189,35 @@ def _schema_doc(values: dict) -> SchemaDoc:
 
 
 class Store:
+    """Every AWS call, on one DynamoDB client and one S3 client.
+
+    Each client is made on first use and kept: a container's requests share them (and their
+    connection pools). Making them loads botocore's service models, a third of a cold start; a
+    request refused from the request alone never needs them, and one that touches only DynamoDB
+    never makes the S3 client.
+    """
+
     def __init__(self, settings: Settings, dynamodb=None, s3=None):
         self.settings = settings
-        self.dynamodb = dynamodb or boto3.client("dynamodb", config=_CLIENT_CONFIG)
-        self.s3 = s3 or boto3.client("s3", config=_CLIENT_CONFIG)
+        self._clients = {"dynamodb": dynamodb, "s3": s3}
+        self._making_clients = threading.Lock()  # boto3's default session is not thread-safe
+
+    def _client(self, service: str):
+        client = self._clients[service]
+        if client is None:
+            with self._making_clients:
+                client = self._clients[service]
+                if client is None:
+                    client = self._clients[service] = boto3.client(service, config=_CLIENT_CONFIG)
+        return client
+
+    @property
+    def dynamodb(self):
+        return self._client("dynamodb")
+
+    @property
+    def s3(self):
+        return self._client("s3")
 
     @classmethod
     def from_environment(cls) -> "Store":
