@@ -13,11 +13,12 @@ VENV_SAM := .venv-sam
 MOTO_PORT ?= 5000
 PORT ?= 3000
 
-.PHONY: help run test build validate deploy clean
+.PHONY: help run test bench build validate deploy clean
 
 help:
 	@echo "make run    - serve the API locally on 127.0.0.1:$(PORT) (AWS emulated by moto on port $(MOTO_PORT))"
 	@echo "make test   - run every test"
+	@echo "make bench  - measure an update: AWS calls, own time, cold start, cost, local throughput"
 	@echo "make build  - sam build (what sam deploy ships)"
 	@echo "make deploy - sam deploy --guided"
 
@@ -41,6 +42,10 @@ run: $(VENV)/.installed $(VENV_SAM)/.installed
 
 test: $(VENV)/.installed $(VENV_SAM)/.installed
 	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest
+
+# Figures, not pass/fail: see bench/__main__.py. The local stack it starts needs .venv-sam too.
+bench: $(VENV)/.installed $(VENV_SAM)/.installed
+	$(VENV)/bin/python -m bench
 
 # sam build resolves the python3.13 runtime from PATH. Then every module is compiled to bytecode:
 # Lambda's code is read-only, so Python cannot cache what it compiles, and without these files every

@@ -3,7 +3,7 @@
     python -m bench [--runs N] [--skip-throughput]
 
 1. AWS calls and sequential round trips per update (botocore's events), and for refusals.
-2. The handler's own time per update (moto, in process) beside its floor.
+2. The handler's own time per update (against moto's server) beside its floor.
 3. Cold start: importing the handler beside a bare `import boto3`.
 4. Cost per million updates at us-east-1 list prices, and what the memory size changes.
 5. Local API throughput through `make run`'s server, 8 clients at once.
@@ -17,7 +17,7 @@ import sys
 import time
 
 from bench import cold_start, cost, throughput
-from bench.updates import RUNS, InProcessFunction, Measured, measure_rejections, measure_updates
+from bench.updates import RUNS, WarmFunction, Measured, measure_rejections, measure_updates
 from local.template import load_template
 
 GOAL_CALLS = 3
@@ -136,7 +136,7 @@ def main(argv: list[str]) -> None:
           f"{arguments.runs} runs per figure", flush=True)
 
     cold = cold_start.measure()  # first: fresh interpreters, before this process grows
-    function = InProcessFunction()
+    function = WarmFunction()
     try:
         updates = measure_updates(function, arguments.runs)
         refusals = measure_rejections(function, max(arguments.runs // 4, 1))

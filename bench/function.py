@@ -27,7 +27,6 @@ def python_path(function: LocalFunction) -> list[str]:
 
 def import_handler(function: LocalFunction):
     """Import the handler's module in this process, as a warm Lambda container has it; return the handler."""
-    os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update(environment(function))
     sys.path[:0] = python_path(function)
     module_name, handler_name = function.handler.rsplit(".", 1)

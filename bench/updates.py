@@ -1,4 +1,4 @@
-"""Updates through the handler, in process, against moto: AWS calls, round trips, the handler's own time.
+"""Updates through the warm handler, against moto: AWS calls, round trips, the handler's own time.
 
 The handler's own time is an invocation's wall time minus the time spent inside AWS calls (see
 aws_calls). Its floor is what no implementation can skip: one `json.loads` and one `json.dumps` of
@@ -9,6 +9,7 @@ import gc
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from bench.aws_calls import CallRecorder, operations, round_trips, time_inside
 from bench.bodies import KIB, SIZES, json_body
 from bench.function import bins_function, import_handler
+from local.run import wait_for_port
+from local.stack import free_port
 from local.template import ROOT
 from local.worker import LambdaContext
 
@@ -86,32 +89,48 @@ def handler_output_counted():
             counted["bytes"] = os.fstat(sink.fileno()).st_size
 
 
-class InProcessFunction:
-    """The Bins function's handler, warm, on moto's in-process emulation of its tables and bucket."""
+class WarmFunction:
+    """The Bins function's handler, imported once in this process as in a warm Lambda container.
+
+    Its AWS is moto's server in a process of its own, as AWS is another machine: the emulation's
+    work (thousands of Python calls per AWS call) then neither counts as the handler's time nor
+    runs on the handler's core between its steps, evicting its code and data from the CPU caches.
+    """
 
     def __init__(self):
-        # Imported here: moto must be in place before the handler makes its clients.
         import boto3
-        from moto import mock_aws
 
         from local.aws import create_resources
 
-        self._mock = mock_aws()
-        self._mock.start()
-        self.module, self.handler = import_handler(bins_function())
-        from binstore import provisioning
-        from binstore.settings import Settings
-        from binstore.storage import Store
+        port = free_port()
+        self._moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            wait_for_port(port, self._moto)
+            self.module, self.handler = import_handler(bins_function())
+            os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"  # boto3 honours it
+            from binstore import provisioning
+            from binstore.settings import Settings
+            from binstore.storage import Store
 
-        create_resources(boto3.client("dynamodb"), boto3.client("s3"))
-        self.store = Store(Settings.from_environment())
-        self.module.store = self.store  # the container's Store, on the emulated resources
-        self.recorder = CallRecorder()
-        self.recorder.attach(self.store.dynamodb, self.store.s3)
-        self.account = provisioning.create_account(self.store, "pro", 10_000_000)
+            create_resources(boto3.client("dynamodb"), boto3.client("s3"))
+            self.store = Store(Settings.from_environment())
+            self.module.store = self.store  # the container's Store (as the module made it), for the recorder
+            self.recorder = CallRecorder()
+            self.recorder.attach(self.store.dynamodb, self.store.s3)
+            self.account = provisioning.create_account(self.store, "pro", 10_000_000)
+        except BaseException:
+            self.close()
+            raise
 
     def close(self):
-        self._mock.stop()
+        if self._moto.poll() is None:
+            self._moto.terminate()
+            try:
+                self._moto.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._moto.kill()
+                self._moto.wait()
 
     def new_bin(self) -> str:
         from binstore import bins
@@ -121,9 +140,10 @@ class InProcessFunction:
         return created.bin.bin_id
 
     def invoke(self, event: dict) -> tuple[dict, float, list]:
+        context = LambdaContext(function_name="BinsFunction")  # Lambda's runtime makes it, not the handler
         self.recorder.clear()
         started = time.perf_counter()
-        response = self.handler(event, LambdaContext(function_name="BinsFunction"))
+        response = self.handler(event, context)
         wall = time.perf_counter() - started
         return response, wall, self.recorder.calls
 
@@ -164,7 +184,7 @@ UPDATE_SCENARIOS = {
 }
 
 
-def measure_updates(function: InProcessFunction, runs: int = RUNS) -> list[Measured]:
+def measure_updates(function: WarmFunction, runs: int = RUNS) -> list[Measured]:
     results = []
     key = {"x-master-key": function.account.master_key}
     for size, size_bytes in SIZES.items():
@@ -184,7 +204,7 @@ def measure_updates(function: InProcessFunction, runs: int = RUNS) -> list[Measu
     return results
 
 
-def measure_rejections(function: InProcessFunction, runs: int = 50) -> list[Measured]:
+def measure_rejections(function: WarmFunction, runs: int = 50) -> list[Measured]:
     """Requests refused from the request alone: no AWS call is needed to refuse them."""
     bin_id = function.new_bin()
     key = {"x-master-key": function.account.master_key}
