@@ -25,7 +25,7 @@ app = APIGatewayHttpResolver()
 app.include_router(bin_routes.router)
 app.include_router(collection_routes.router)
 app.include_router(schema_doc_routes.router)
-store = Store.from_environment()  # clients made once per container, reused by every request
+store = Store.from_environment()  # one per container: its clients, made on first use, serve every request
 
 _STATUS = {
     errors.BadRequest: 400,
