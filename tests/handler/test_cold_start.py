@@ -1,0 +1,28 @@
+"""A cold start imports and makes only what every request needs; the rest waits for its first use."""
+
+import json
+import os
+import subprocess
+import sys
+
+from local.template import ROOT
+
+_PROBE = """
+import json, sys
+import app
+print(json.dumps({"modules": sorted(sys.modules), "clients": [name for name, client in app.store._clients.items()
+                                                             if client is not None]}))
+"""
+
+
+def test_importing_the_handler_makes_no_client_and_skips_what_few_requests_need():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "bins"),
+                                                        str(ROOT / "layers" / "shared")]),
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.splitlines()[-1])
+    assert loaded["clients"] == []  # made by the first request that calls AWS
+    for lazy in ("jsonschema", "jsonpath_ng", "aws_lambda_powertools.utilities.idempotency"):
+        assert lazy not in loaded["modules"], lazy
+    assert "aws_lambda_powertools.event_handler" in loaded["modules"]  # the probe did import the handler
