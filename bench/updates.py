@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from bench.aws_calls import CallRecorder, operations, round_trips, time_inside
 from bench.bodies import KIB, SIZES, json_body
 from bench.function import bins_function, import_handler
+from local.events import update_event
 from local.run import wait_for_port
 from local.stack import free_port
-from local.template import ROOT
 from local.worker import LambdaContext
 
 RUNS = 200
@@ -41,21 +41,8 @@ class Measured:
     items: dict[str, int]  # DynamoDB items each operation touched (for capacity units)
     round_trips: int
     own_ms: float  # median
-    aws_ms: float  # median time inside AWS calls (emulated: not a latency figure)
     floor_ms: float | None  # median json.loads + json.dumps of the body; None where not meaningful
     log_bytes: float  # what the handler wrote to its log (CloudWatch Logs) per invocation
-    response_bytes: int
-
-
-def update_event(bin_id: str, body: str, headers: dict) -> dict:
-    """An API Gateway HTTP API (payload 2.0) event for PUT /v3/b/<bin_id>, from events/update-bin.json."""
-    event = json.loads((ROOT / "events" / "update-bin.json").read_text())
-    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v3/b/{bin_id}"
-    event["pathParameters"] = {"binId": bin_id}
-    event["headers"] = {"content-type": "application/json", "content-length": str(len(body.encode())),
-                        **headers}
-    event["body"] = body
-    return event
 
 
 @functools.lru_cache(maxsize=8)  # one floor per body, whichever bins it updates
@@ -152,7 +139,7 @@ class WarmFunction:
     def measure(self, scenario: str, size: str, events, runs: int, expected_status: int,
                 floor_body: str | None) -> Measured:
         """Invoke `runs` times (after a warm-up) with the events `events()` makes; medians of the timings."""
-        own, aws, signatures = [], [], Counter()
+        own, signatures = [], Counter()
         with handler_output_counted() as output:
             for _ in range(WARMUP):
                 self.invoke(events())
@@ -165,18 +152,16 @@ class WarmFunction:
                     raise RuntimeError(f"{scenario} {size}: status {response['statusCode']}: {response['body'][:200]}")
                 inside = time_inside(calls)
                 own.append(wall - inside)
-                aws.append(inside)
                 signatures[tuple(call.operation for call in calls)] += 1
-        signature, _ = signatures.most_common(1)[0]
         if len(signatures) > 1:
             raise RuntimeError(f"{scenario} {size}: calls varied between runs: {dict(signatures)}")
         return Measured(
             scenario=scenario, size=size, body_bytes=len((event["body"] or "").encode()),
             status=response["statusCode"], operations=operations(calls),
             items={call.operation: call.items for call in calls}, round_trips=round_trips(calls),
-            own_ms=statistics.median(own) * 1000, aws_ms=statistics.median(aws) * 1000,
+            own_ms=statistics.median(own) * 1000,
             floor_ms=floor_ms(floor_body, runs) if floor_body is not None else None,
-            log_bytes=(output["bytes"] - output["warm-up"]) / runs, response_bytes=len(response["body"]),
+            log_bytes=(output["bytes"] - output["warm-up"]) / runs,
         )
 
 

@@ -1,6 +1,5 @@
 """Shared fixtures: AWS emulated in-process by moto, with tables and bucket built from template.yaml."""
 
-import base64
 import json
 import os
 from pathlib import Path
@@ -26,6 +25,7 @@ from binstore.settings import Settings  # noqa: E402
 from binstore.storage import Store  # noqa: E402
 from local.aws import create_resources  # noqa: E402
 from local.emulation import atomic_in_process_calls  # noqa: E402
+from local.events import update_event  # noqa: E402,F401  (tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
@@ -98,23 +98,6 @@ def body_keys(store: Store, bin_id: str) -> list[str]:
     """The S3 keys of every record body stored for a bin."""
     listing = store.s3.list_objects_v2(Bucket=store.settings.records_bucket, Prefix=f"records/{bin_id}/")
     return sorted(item["Key"] for item in listing.get("Contents", []))
-
-
-def update_event(bin_id: str, body: bytes | str | None, headers: dict | None = None,
-                 base64_body: bool = False) -> dict:
-    """An API Gateway HTTP API (payload 2.0) event for PUT /v3/b/<bin_id>, from events/update-bin.json."""
-    event = json.loads((EVENTS_DIR / "update-bin.json").read_text())
-    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v3/b/{bin_id}"
-    event["pathParameters"] = {"binId": bin_id}
-    event["headers"] = {"content-type": "application/json", **(headers or {})}
-    if isinstance(body, bytes):
-        if base64_body:
-            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
-        else:
-            event["body"] = body.decode("utf-8")
-    else:
-        event["body"] = body
-    return event
 
 
 def api_event(method: str, path: str, body=None, headers: dict | None = None, query: dict | None = None) -> dict:
