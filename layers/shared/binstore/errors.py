@@ -75,6 +75,14 @@ class SchemaMismatch(BadRequest):
         super().__init__(self.prefix + detail)
 
 
+class SchemaDocUnresolvable(SchemaMismatch):
+    """A schema doc stored before refs were checked at creation, with a ref that resolves nowhere."""
+
+    def __init__(self):
+        super().__init__("the Schema Doc has a reference that does not resolve inside it, so records "
+                         "cannot be validated: its owner must update the Schema Doc")
+
+
 class MasterKeyRequiredToDisableVersioning(Unauthorized):
     message = "You need to pass X-Master-Key in the header to turn off versioning of a public bin"
 
@@ -140,6 +148,26 @@ class InvalidJsonPath(BadRequest):
     message = "Invalid X-JSON-Path expression passed"
 
 
+class UnsupportedJsonPath(BadRequest):
+    def __init__(self, what: str):
+        super().__init__(f"X-JSON-Path uses {what}, which is not supported. Supported: $, @, .name, ['name'], "
+                         "one .., *, [n], [n,m], [start:end:step] and ?() filters comparing a member of @ "
+                         "with ==, !=, <, <=, >, >= (joined with && or ||)")
+
+
+class JsonPathTooCostly(BadRequest):
+    message = "X-JSON-Path needs more work on this record than one read may take: narrow the expression"
+
+
+class JsonPathResultTooLarge(BadRequest):
+    def __init__(self, limit: int):
+        super().__init__(f"X-JSON-Path selects more than {limit // 1024}kb of this record: narrow the expression")
+
+
+class JsonPathTooDeep(BadRequest):
+    message = "X-JSON-Path cannot be applied to a record nested this deeply"
+
+
 class InvalidBinName(BadRequest):
     message = "X-Bin-Name must be between 1 and 128 characters"
 
@@ -191,6 +219,12 @@ class SchemaDocNameTooLong(BadRequest):
 class InvalidSchemaDoc(BadRequest):
     def __init__(self, detail: str):
         super().__init__(f"Schema Doc must be a valid JSON Schema: {detail}")
+
+
+class SchemaDocRefNotAllowed(BadRequest):
+    def __init__(self, reference: str):
+        super().__init__(f"Schema Doc can only refer to itself: the reference {reference} does not resolve inside "
+                         "it (refs to #/..., its anchors and the $ids it defines are allowed; nothing is fetched)")
 
 
 class NoSchemaDocAttached(BadRequest):

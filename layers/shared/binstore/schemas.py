@@ -1,41 +1,77 @@
 """Schema docs: JSON Schema validation of records in a collection.
 
+A schema doc is written by its owner, and so by an attacker: validating with it must never open a
+URL or a file. jsonschema, left to itself, still fetches a remote `$ref` (a deprecated default,
+with urlopen and no timeout). So every validator here is built on a `referencing.Registry` that
+refuses to retrieve anything: a `$ref` resolves only inside the schema doc itself (`#/...`, its
+anchors, and the `$id`s it defines). A schema doc is checked for that when it is created or
+changed; one stored before the rule that still points outside answers a 4xx on a write, never a
+fetch.
+
 jsonschema is imported on first use, not with the module: only records of a collection with a schema
 doc are validated, and importing it costs a cold start more than a tenth of its time.
 """
 
 import json
+from collections.abc import Iterator
 from functools import lru_cache
+from urllib.parse import urljoin
 
-from binstore.errors import InvalidSchemaDoc, SchemaMismatch
+from binstore.errors import InvalidSchemaDoc, SchemaDocRefNotAllowed, SchemaDocUnresolvable, SchemaMismatch
 
 _MAX_SHOWN_VALUE = 120
+_MAX_SHOWN_REF = 200
+# The base URI of a schema doc without an `$id` of its own: relative refs resolve against it, and
+# nothing outside the doc is named by it.
+_DOC_URI = "urn:binstore:schema-doc"
+# The keywords that name another schema: `$ref` (every draft), `$dynamicRef` (2020-12) and
+# `$recursiveRef` (2019-09).
+_REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def _refuse_retrieval(uri: str):
+    # Registry calls this for any URI the doc does not define itself: never fetch, fail instead.
+    from referencing.exceptions import NoSuchResource
+
+    raise NoSuchResource(ref=uri)
+
+
+def _validator_class(schema):
+    from jsonschema import Draft7Validator
+    from jsonschema.validators import validator_for
+
+    return validator_for(schema, default=Draft7Validator)
 
 
 @lru_cache(maxsize=128)
 def _validator(schema_json: str):
     # Compiled once per container per distinct schema text; a changed schema is a new cache key.
-    from jsonschema import Draft7Validator
-    from jsonschema.validators import validator_for
+    from referencing import Registry
 
     schema = json.loads(schema_json)
-    cls = validator_for(schema, default=Draft7Validator)
-    return cls(schema)
+    return _validator_class(schema)(schema, registry=Registry(retrieve=_refuse_retrieval))
 
 
 def _shown(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (RecursionError, ValueError):
+        text = "<nested too deeply to show>"
     return text if len(text) <= _MAX_SHOWN_VALUE else text[: _MAX_SHOWN_VALUE - 3] + "..."
 
 
 def validate_record(schema_json: str, record) -> None:
     """Raise SchemaMismatch naming the failing key and value, as JSONBin's `key:val`."""
     from jsonschema.exceptions import best_match
+    from referencing.exceptions import Unresolvable
 
     try:
         error = best_match(_validator(schema_json).iter_errors(record))
     except RecursionError:
         raise SchemaMismatch("$:<nested too deeply to validate>") from None
+    except Unresolvable:
+        # Only a doc stored before refs were checked at creation can get here.
+        raise SchemaDocUnresolvable() from None
     if error is None:
         return
     path = list(error.absolute_path)
@@ -49,12 +85,45 @@ def validate_record(schema_json: str, record) -> None:
 
 
 def check_schema(schema) -> None:
-    """Raise InvalidSchemaDoc if `schema` is not itself a valid JSON Schema."""
-    from jsonschema import Draft7Validator
+    """Raise InvalidSchemaDoc unless `schema` is a valid JSON Schema whose refs all resolve inside it."""
     from jsonschema.exceptions import SchemaError
-    from jsonschema.validators import validator_for
 
+    cls = _validator_class(schema)
     try:
-        validator_for(schema, default=Draft7Validator).check_schema(schema)
+        cls.check_schema(schema)
     except SchemaError as error:
         raise InvalidSchemaDoc(error.message) from None
+    _check_references(schema, cls)
+
+
+def _references(resource, base_uri: str) -> Iterator[tuple[str, str]]:
+    """Every reference in the schema, with the base URI it resolves against (its nearest `$id`)."""
+    base_uri = urljoin(base_uri, resource.id() or "")
+    contents = resource.contents
+    if isinstance(contents, dict):
+        for keyword in _REFERENCE_KEYWORDS:
+            if keyword in contents:
+                yield contents[keyword], base_uri
+    for subresource in resource.subresources():
+        yield from _references(subresource, base_uri)
+
+
+def _check_references(schema, cls) -> None:
+    from referencing import Registry, Resource
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import specification_with
+
+    specification = specification_with(cls.META_SCHEMA["$schema"])
+    resource = Resource(contents=schema, specification=specification)
+    # Only the doc itself is in the registry (crawled for its `$id`s and anchors); anything else
+    # is refused by _refuse_retrieval, never fetched.
+    registry = Registry(retrieve=_refuse_retrieval).with_resource(_DOC_URI, resource).crawl()
+    for reference, base_uri in _references(resource, _DOC_URI):
+        if not isinstance(reference, str):
+            raise InvalidSchemaDoc(f"a reference must be a string, not {_shown(reference)}")
+        try:
+            registry.resolver(base_uri).lookup(reference)
+        except (Unresolvable, ValueError, KeyError, TypeError, LookupError):
+            # ValueError and friends: a malformed URI or pointer, which resolves nowhere either.
+            shown = reference if len(reference) <= _MAX_SHOWN_REF else reference[: _MAX_SHOWN_REF - 3] + "..."
+            raise SchemaDocRefNotAllowed(json.dumps(shown, ensure_ascii=False)) from None
