@@ -4,12 +4,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import bins
-from binstore.jsonpaths import select
+from binstore.jsonpaths import compile_path
 from binstore.records import parse_record
 from binstore.updates import UpdateRequest, update_bin
 
 import idempotency
-from api import (bin_metadata, compact, credentials, etag, expected_revisions, header, json_body, json_response,
+from api import (bin_metadata, credentials, etag, expected_revisions, header, json_body, json_response,
                  record_response, replay_headers, served, store)
 
 router = APIGatewayHttpRouter()
@@ -52,10 +52,11 @@ def _read(bin_id: str, version: str | None) -> Response:
     if with_meta is None:
         with_meta = bins.parse_bool_header("meta", event.get_query_string_value("meta"))
     json_path = header(event, "X-JSON-Path")
-    stored = bins.read_bin(store(), bin_id, credentials(event), version)
+    # Parsed and checked against the supported subset before any AWS call: a refused expression
+    # costs the bin's owner nothing.
+    path = compile_path(json_path) if json_path is not None else None
+    stored = bins.read_bin(store(), bin_id, credentials(event), version, path)
     record_text = stored.json_text
-    if json_path is not None:
-        record_text = compact(select(json_path, stored.record_value()))
     served("BinRead")
     # The latest record is tagged with the bin's revision (what If-Match takes back); a kept version
     # never changes, and is tagged as such.

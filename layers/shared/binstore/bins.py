@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 from binstore import errors
 from binstore.access import CREATE, DELETE, READ, BinRoute, Credentials, authenticate, authorise_bin, owned
 from binstore.ids import is_object_id, new_id
-from binstore.plans import PLANS, check_record_size
+from binstore.jsonpaths import JsonPath, select_json
+from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, parse_record
 from binstore.retries import retry_on_conflict
 from binstore.schemas import validate_record
@@ -129,17 +130,26 @@ def create_bin(store: Store, credentials: Credentials, body: bytes, private: boo
 class StoredRecord:
     bin: BinMeta
     version: int | None  # None: the latest record
-    json_text: str
+    json_text: str  # the record, or the JSON list of what X-JSON-Path selected in it
 
     def record_value(self):
         return json.loads(self.json_text)
+
+
+# No bin keeps more versions than this, so a longer number needs no lookup to be refused (and is
+# never handed to int(), which refuses over 4300 digits with an error of its own).
+_MAX_VERSION_DIGITS = len(str(MAX_VERSIONS_PER_BIN))
 
 
 def parse_version(text: str | None) -> int | None:
     """`latest` (or nothing) is None; otherwise a kept version, numbered from 1 (the oldest)."""
     if text is None or text == "latest":
         return None
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
+    if not text.isascii() or not text.isdigit():
+        raise errors.InvalidVersion()
+    if len(text.lstrip("0")) > _MAX_VERSION_DIGITS or int(text) > MAX_VERSIONS_PER_BIN:
+        raise errors.VersionNotFound()
+    if int(text) < 1:
         raise errors.InvalidVersion()
     return int(text)
 
@@ -153,23 +163,61 @@ def _read_body(store: Store, object_key: str) -> bytes | None:
         raise
 
 
-def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str | None = None) -> StoredRecord:
+class _Charge:
+    """The one request a read spends, whatever retries it takes; given back if the read fails.
+
+    The charge runs beside the body's fetch (no extra round trip). A body that vanished meanwhile
+    (a concurrent update, delete or version reset) sends the read round again on the charge it
+    already paid; a read that then fails (the bin is gone, the storage failed, X-JSON-Path is over
+    its bounds) gives the request back.
+    """
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._paid_by: str | None = None
+
+    def pay_while(self, owner_id: str, fetch: Callable[[], bytes | None]) -> bytes | None:
+        if self._paid_by is not None:
+            return fetch()
+        pending = _PARALLEL.submit(self._store.spend_request, owner_id)
+        try:
+            body = fetch()
+        finally:
+            pending.result()  # AllowanceSpent: nothing was spent, and the read is refused
+            self._paid_by = owner_id
+        return body
+
+    def give_back(self) -> None:
+        if self._paid_by is not None:
+            self._store.refund_request(self._paid_by)
+            self._paid_by = None
+
+
+def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str | None = None,
+             json_path: JsonPath | None = None) -> StoredRecord:
+    """The latest record or a kept version; with `json_path`, the list of what it selects.
+
+    Spends one request of the owner's if, and only if, the read answers (see _Charge).
+    """
     wanted = parse_version(version)
+    charge = _Charge(store)
 
     def read(bin: BinMeta, _: Context) -> StoredRecord:
         if wanted is None:
             object_key = bin.object_key
         elif wanted > bin.version_count or (object_key := store.get_version_object_key(bin.bin_id, wanted)) is None:
             raise errors.VersionNotFound()
-        # The body and the charge are independent: one round trip for both.
-        charge = _PARALLEL.submit(store.spend_request, bin.owner_id)
-        body = _read_body(store, object_key)
-        charge.result()
+        body = charge.pay_while(bin.owner_id, lambda: _read_body(store, object_key))
         if body is None:
             raise CommitConflict()  # read the bin again: it has moved on
-        return StoredRecord(bin, wanted, body.decode("utf-8"))
+        text = body.decode("utf-8")
+        return StoredRecord(bin, wanted, select_json(json_path, text) if json_path is not None else text)
 
-    return _on_bin(store, READ_ROUTE, bin_id, credentials, read)
+    try:
+        return _on_bin(store, READ_ROUTE, bin_id, credentials, read)
+    except BaseException:
+        charge.give_back()
+        raise
 
 
 def count_versions(store: Store, bin_id: str, credentials: Credentials) -> BinMeta:

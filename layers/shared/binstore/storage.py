@@ -399,6 +399,24 @@ class Store:
         except self.dynamodb.exceptions.ConditionalCheckFailedException:
             raise AllowanceSpent() from None
 
+    def refund_request(self, account_id: str) -> None:
+        """Give back a request spent by a read that then failed. Best effort: a failure is logged.
+
+        An atomic ADD, so concurrent charges and refunds never lose one another; conditioned on the
+        account existing, so a refund never makes an account item out of nothing.
+        """
+        try:
+            self.dynamodb.update_item(
+                TableName=self.settings.accounts_table,
+                Key=_to_item({"accountId": account_id}),
+                UpdateExpression="ADD requestsRemaining :one",
+                ConditionExpression="attribute_exists(accountId)",
+                ExpressionAttributeValues=_to_item({":one": 1}),
+            )
+        except (BotoCoreError, ClientError) as error:
+            logger.warning("Could not give back a request spent by a failed read",
+                           extra={"account_id": account_id, "error_type": type(error).__name__})
+
     def _update_bin_item(self, current: BinMeta, set_clause: str, values: dict) -> dict:
         """An update of the bin item, conditioned on its revision, that bumps the revision."""
         return {
@@ -562,20 +580,24 @@ class Store:
         })], doc.owner_id)
 
     def attach_schema_doc(self, collection: Collection, doc: SchemaDoc) -> None:
-        """Copy the schema doc into the collection, and list the collection on the doc.
+        """Copy the schema doc into the collection, list the collection on the doc, and take it off
+        the doc it replaces: one transaction, one request, the old schema or the new, never none.
 
-        Conditioned on the doc's revision: a doc changed meanwhile fails with CommitConflict, so a
-        collection never keeps a copy older than the doc it names.
+        Conditioned on the collection still naming the doc it named when read (a concurrent attach
+        or detach makes this CommitConflict) and on the doc's revision (a doc changed meanwhile
+        fails too), so a collection never keeps a copy older than the doc it names.
         """
-        self._transact_charged([
+        replaced = collection.schema_doc_id
+        condition = "schemaDocId = :replaced" if replaced else "attribute_not_exists(schemaDocId)"
+        items = [
             {"Update": {
                 "TableName": self.settings.collections_table,
                 "Key": _to_item({"collectionId": collection.collection_id}),
                 "UpdateExpression": "SET schemaDocId = :doc, #schema = :schema, schemaRevision = :revision",
-                "ConditionExpression": "attribute_exists(collectionId)",
+                "ConditionExpression": f"attribute_exists(collectionId) AND {condition}",
                 "ExpressionAttributeNames": {"#schema": "schema"},
                 "ExpressionAttributeValues": _to_item({":doc": doc.schema_doc_id, ":schema": doc.schema_json,
-                                                       ":revision": doc.revision}),
+                                                       ":revision": doc.revision, ":replaced": replaced}),
             }},
             {"Update": {
                 "TableName": self.settings.schema_docs_table,
@@ -585,7 +607,19 @@ class Store:
                 "ExpressionAttributeValues": {":collection": {"SS": [collection.collection_id]},
                                               **_to_item({":revision": doc.revision})},
             }},
-        ], collection.owner_id)
+        ]
+        if replaced and replaced != doc.schema_doc_id:
+            items.append(self._unlist_collection(replaced, collection.collection_id))
+        self._transact_charged(items, collection.owner_id)
+
+    def _unlist_collection(self, schema_doc_id: str, collection_id: str) -> dict:
+        """A transaction item taking a collection off the list of those a schema doc refreshes."""
+        return {"Update": {
+            "TableName": self.settings.schema_docs_table,
+            "Key": _to_item({"schemaDocId": schema_doc_id}),
+            "UpdateExpression": "DELETE collectionIds :collection",
+            "ExpressionAttributeValues": {":collection": {"SS": [collection_id]}},
+        }}
 
     def detach_schema_doc(self, collection: Collection) -> None:
         items = [{"Update": {
@@ -596,12 +630,7 @@ class Store:
             "ExpressionAttributeNames": {"#schema": "schema"},
         }}]
         if collection.schema_doc_id:
-            items.append({"Update": {
-                "TableName": self.settings.schema_docs_table,
-                "Key": _to_item({"schemaDocId": collection.schema_doc_id}),
-                "UpdateExpression": "DELETE collectionIds :collection",
-                "ExpressionAttributeValues": {":collection": {"SS": [collection.collection_id]}},
-            }})
+            items.append(self._unlist_collection(collection.schema_doc_id, collection.collection_id))
         self._transact_charged(items, collection.owner_id)
 
     def change_schema_doc(self, doc: SchemaDoc, schema_json: str) -> SchemaDoc:
