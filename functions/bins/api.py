@@ -87,21 +87,18 @@ def etag(revision: int) -> str:
     return f'"{revision}"'
 
 
-def expected_revisions(event: APIGatewayProxyEventV2) -> frozenset[int] | None:
-    """The revisions If-Match accepts; None when any will do (no header, or `*`).
+def expected_revisions(event: APIGatewayProxyEventV2) -> frozenset[str] | None:
+    """The entity tags If-Match accepts, as the strings between their quotes; None when any will do.
 
-    A tag that is not one of ours (weak, or malformed) matches no revision, so the update is refused
-    with 412 rather than applied unconditionally.
+    Compared with the bin's ETag as strings (RFC 9110's strong comparison): `"02"` is not `"2"`, and
+    a tag is never read as a number, however long. A weak tag (`W/"2"`) or a malformed one matches
+    nothing, so the update is refused with 412 rather than applied unconditionally.
     """
     value = header(event, "If-Match")
     if value is None or value.strip() == "*":
         return None
-    revisions = set()
-    for tag in value.split(","):
-        tag = tag.strip()
-        if len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit() and tag[1:-1].isascii():
-            revisions.add(int(tag[1:-1]))
-    return frozenset(revisions)
+    tags = (tag.strip() for tag in value.split(","))
+    return frozenset(tag[1:-1] for tag in tags if len(tag) >= 2 and tag[0] == tag[-1] == '"')
 
 
 def bin_metadata(bin, **extra) -> dict:

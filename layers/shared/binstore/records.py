@@ -25,6 +25,24 @@ def _reject_constant(name: str):
     raise InvalidJson(f"Bin must be valid JSON: {name} is not a JSON value")
 
 
+def _checked_float(literal: str) -> float:
+    """A JSON number as a float, refusing one that is not zero but too small for a double.
+
+    `1e-400` would otherwise be stored as 0.0 without a word; it is refused like `1e400`.
+    """
+    value = float(literal)
+    if value == 0.0 and any(digit in "123456789" for digit in literal.lower().split("e", 1)[0]):
+        raise InvalidJson("Bin must be valid JSON: a number is out of range")
+    return value
+
+
+def _may_underflow(text: str) -> bool:
+    # A number that rounds to zero has a negative exponent, or hundreds of zeros after its point
+    # (the smallest double is about 4.9e-324). Only then is the text parsed again with a check on
+    # every float: a hook on every float would slow down every record.
+    return "e-" in text or "E-" in text or "0" * 300 in text
+
+
 def _compact_json(value: Any) -> tuple[str, bytes]:
     """Compact JSON text of `value`, and its UTF-8 encoding (made once: it is what gets stored).
 
@@ -63,6 +81,8 @@ def parse_record(body: bytes) -> Record:
         # Floats are parsed by the C scanner (a parse_float hook would call Python for each one); a
         # number too large for a float becomes inf, which the serialisation refuses (allow_nan=False).
         value = json.loads(text, parse_constant=_reject_constant)
+        if _may_underflow(text):
+            value = json.loads(text, parse_constant=_reject_constant, parse_float=_checked_float)
         json_text, json_bytes = _compact_json(value)
     except json.JSONDecodeError as error:
         raise InvalidJson(

@@ -36,8 +36,9 @@ class UpdateRequest:
     body: bytes
     credentials: Credentials = Credentials()
     versioning: bool | None = None  # X-Bin-Versioning; None when the header is absent
-    # Commit only if the bin is at one of these revisions (If-Match); None: whatever its revision.
-    expected_revisions: frozenset[int] | None = None
+    # Commit only if the bin is at one of these revisions (If-Match), each as the decimal text of its
+    # ETag, compared as strings; None: whatever its revision.
+    expected_revisions: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
             is_owner = authorise_bin(UPDATE_ROUTE, bin, request.credentials, context.key)
             if not is_owner and request.versioning is False:
                 raise errors.MasterKeyRequiredToDisableVersioning()
-            if request.expected_revisions is not None and bin.revision not in request.expected_revisions:
+            if request.expected_revisions is not None and str(bin.revision) not in request.expected_revisions:
                 # Checked against every fresh read: a writer that commits between our read and our
                 # commit makes the commit conflict, and the next attempt refuses here.
                 raise errors.BinChanged()
