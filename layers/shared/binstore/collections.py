@@ -45,9 +45,7 @@ def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str
     def attach() -> Collection:
         collection = _owned_collection(store, account, collection_id)
         doc = owned_schema_doc(store, account, schema_doc_id)
-        if collection.schema_doc_id and collection.schema_doc_id != doc.schema_doc_id:
-            store.detach_schema_doc(collection)  # the old doc must stop refreshing this collection
-            collection = _owned_collection(store, account, collection_id)
+        # One transaction replaces the doc the collection had, if any: never a moment without one.
         store.attach_schema_doc(collection, doc)
         return replace(collection, schema_doc_id=doc.schema_doc_id, schema_json=doc.schema_json,
                        schema_revision=doc.revision)
