@@ -5,6 +5,8 @@ schema_doc_routes); what a request means lives in binstore. Every refusal, which
 it, leaves here as `{"message": ...}` with its status.
 """
 
+import traceback
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -55,19 +57,32 @@ def route_not_found(_: NotFoundError) -> Response:
     return message(404, "Not Found")  # as API Gateway words it for a route it does not have
 
 
+def _failure(error: BaseException) -> dict:
+    """What the logs say of an error: its type, AWS's error code, and where it was raised.
+
+    Never its message or its traceback's text: those can carry what a caller sent (a schema doc's
+    `$ref`, part of a record, an expression), and logs must hold ids and reasons only.
+    """
+    cause = error.__cause__ or error
+    code = cause.response.get("Error", {}).get("Code") if isinstance(cause, ClientError) else None
+    frames = traceback.extract_tb(error.__traceback__)
+    return {"error_type": type(cause).__name__, "error_code": code,
+            "raised_at": [f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}" for frame in frames[-5:]]}
+
+
 @app.exception_handler([BotoCoreError, ClientError, CommitOutcomeUnknown])
-def storage_unavailable(_: Exception) -> Response:
+def storage_unavailable(error: Exception) -> Response:
     # DynamoDB or S3 failed after botocore's retries. Nothing half-done is visible (a record is
     # switched by one transaction), so the caller can retry; with an Idempotency-Key, safely.
-    logger.exception("Storage unavailable")
+    logger.error("Storage unavailable", extra=_failure(error))
     metrics.add_metric(name="StorageUnavailable", unit=MetricUnit.Count, value=1)
     return message(503, "The service could not reach its storage: retry the request")
 
 
 @app.exception_handler(Exception)
-def unexpected(_: Exception) -> Response:
-    # Logged with its traceback for the operator; the caller gets no internals.
-    logger.exception("Unexpected error")
+def unexpected(error: Exception) -> Response:
+    # Logged with where it happened for the operator; the caller gets no internals.
+    logger.error("Unexpected error", extra=_failure(error))
     metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
     return message(500, "Internal server error")
 
