@@ -32,6 +32,10 @@ class WorkerDied(Exception):
     pass
 
 
+class WorkerTimedOut(WorkerDied):
+    pass
+
+
 class Worker:
     def __init__(self, argv: list[str], env: dict[str, str], cwd: str):
         self.process = subprocess.Popen(
@@ -47,13 +51,29 @@ class Worker:
             raise WorkerDied("worker exited")
         return json.loads(line)
 
-    def invoke(self, event: str) -> dict:
+    def invoke(self, event: str, timeout: float) -> dict:
+        """The function's reply; a worker still busy after `timeout` seconds is killed, as Lambda
+        ends an invocation at the function's Timeout, so a stuck request cannot hold the server."""
+        expired = threading.Event()
+
+        def expire():
+            expired.set()
+            self.process.kill()
+
+        timer = threading.Timer(timeout, expire)
+        timer.start()
         try:
             self.process.stdin.write(event.replace("\n", " ") + "\n")
             self.process.stdin.flush()
+            return self._read()
         except (BrokenPipeError, OSError) as error:
             raise WorkerDied(str(error)) from None
-        return self._read()
+        except WorkerDied:
+            if expired.is_set():
+                raise WorkerTimedOut(f"Task timed out after {timeout:.2f} seconds") from None
+            raise
+        finally:
+            timer.cancel()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -67,8 +87,8 @@ class Worker:
 class WarmWorkerPool:
     """Up to `max_workers` warm workers for one function; the most recently used serves first."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: str, max_workers: int):
-        self._argv, self._env, self._cwd = argv, env, cwd
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str, max_workers: int, timeout: float):
+        self._argv, self._env, self._cwd, self._timeout = argv, env, cwd, timeout
         self._slots = threading.BoundedSemaphore(max_workers)
         self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
         self._workers: list[Worker] = []
@@ -90,7 +110,7 @@ class WarmWorkerPool:
             except queue.Empty:
                 worker = self._start_worker()
             try:
-                reply = worker.invoke(event)
+                reply = worker.invoke(event, self._timeout)
             except WorkerDied:
                 worker.stop()
                 with self._lock:
@@ -118,6 +138,8 @@ class PooledLambdaRunner:
         pool = self.pools[function_identifier.split("/")[-1]]
         try:
             reply = pool.invoke(event)
+        except WorkerTimedOut as error:
+            reply = {"errorMessage": str(error), "errorType": "Sandbox.Timedout"}
         except WorkerDied as error:
             reply = {"errorMessage": f"function crashed: {error}", "errorType": "WorkerDied"}
         if "result" in reply:
@@ -170,6 +192,7 @@ def main() -> None:
             env={**os.environ, **config["environment"], "AWS_LAMBDA_FUNCTION_NAME": logical_id},
             cwd=config["cwd"],
             max_workers=args.max_workers,
+            timeout=config["timeout"],
         )
         pools[logical_id].prewarm()
 

@@ -65,6 +65,7 @@ def start_gateway(port: int, moto_port: int) -> subprocess.Popen:
             "layer_dirs": function.layer_dirs,
             "environment": function.environment,
             "cwd": str(ROOT),
+            "timeout": function.timeout_seconds,
         }
         for function in local_functions(load_template())
         # Stream consumers have no local event source: the local stack serves the API only.

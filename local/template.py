@@ -68,6 +68,7 @@ class LocalFunction:
     layer_dirs: list[str]
     environment: dict[str, str]
     event_types: frozenset[str]  # e.g. {"HttpApi"} for a function behind the API
+    timeout_seconds: int = 3  # Lambda's default, when the template sets none
 
 
 def _resolve(value, template: dict, names: dict[str, str]) -> str:
@@ -107,5 +108,6 @@ def local_functions(template: dict) -> list[LocalFunction]:
             layer_dirs=layer_dirs,
             environment={name: _resolve(value, template, names) for name, value in variables.items()},
             event_types=frozenset(event["Type"] for event in properties.get("Events", {}).values()),
+            timeout_seconds=int(properties.get("Timeout", 3)),
         ))
     return functions
