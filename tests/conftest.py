@@ -142,3 +142,45 @@ def invoke(store, monkeypatch):
         return response["statusCode"], response["headers"], json.loads(response["body"])
 
     return call
+
+
+@pytest.fixture
+def aws_calls(store):
+    """Every AWS call the code under test makes, as "service:Operation", counted by botocore's events."""
+    calls = []
+
+    def record(model, **_):
+        calls.append(f"{model.service_model.service_name}:{model.name}")
+
+    for client in (store.dynamodb, store.s3):
+        client.meta.events.register("before-call", record)
+    yield calls
+    for client in (store.dynamodb, store.s3):
+        client.meta.events.unregister("before-call", record)
+
+
+@pytest.fixture
+def debug_logs(capsys, caplog):
+    """Everything logged, with our loggers and Powertools' at DEBUG (the most an operator can turn
+    on) and formatted as Lambda writes it: Powertools' JSON, every extra field included. Call it
+    for the text so far."""
+    import logging
+
+    ours = [logging.getLogger(name) for name in logging.root.manager.loggerDict
+            if name == "binstore" or name.startswith("binstore.")]
+    levels = {logger: logger.level for logger in ours}
+    for logger in ours:
+        logger.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="binstore")
+    caplog.set_level(logging.DEBUG, logger="aws_lambda_powertools")
+    caplog.handler.setFormatter(logging.getLogger("binstore").handlers[0].formatter)
+    seen = []
+
+    def text() -> str:
+        captured = capsys.readouterr()
+        seen.append(captured.out + captured.err)
+        return "".join(seen) + caplog.text
+
+    yield text
+    for logger, level in levels.items():
+        logger.setLevel(level)

@@ -9,20 +9,6 @@ import pytest
 from tests.conftest import body_keys, update_event
 
 
-@pytest.fixture
-def aws_calls(store):
-    calls = []
-
-    def record(model, **_):
-        calls.append(f"{model.service_model.service_name}:{model.name}")
-
-    for client in (store.dynamodb, store.s3):
-        client.meta.events.register("before-call", record)
-    yield calls
-    for client in (store.dynamodb, store.s3):
-        client.meta.events.unregister("before-call", record)
-
-
 @pytest.mark.parametrize("versioning", ["false", "true"])
 def test_warm_update_with_a_key_takes_three_round_trips(invoke, pro, aws_calls, versioning):
     bin_id = pro.create_bin()

@@ -3,7 +3,6 @@
 import base64
 import hmac
 import json
-import logging
 
 import pytest
 from binstore import keys
@@ -57,52 +56,35 @@ def test_keys_are_compared_in_constant_time(monkeypatch):
     assert len(compared) == 2
 
 
-def our_loggers() -> list[logging.Logger]:
-    names = [name for name in logging.root.manager.loggerDict if name == "binstore" or name.startswith("binstore.")]
-    return [logging.getLogger(name) for name in names]
-
-
-def test_a_full_request_cycle_logs_no_key_and_no_record(invoke, store, pro, free, capsys, caplog, monkeypatch):
+def test_a_full_request_cycle_logs_no_key_and_no_record(invoke, store, pro, free, debug_logs, monkeypatch):
     """Every route a key and a record pass through, refusals and a storage failure included, with our
     loggers and Powertools' at DEBUG: the most an operator can turn on (POWERTOOLS_LOG_LEVEL)."""
-    levels = {logger: logger.level for logger in our_loggers()}
-    for logger in levels:
-        logger.setLevel(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="binstore")
-    caplog.set_level(logging.DEBUG, logger="aws_lambda_powertools")
-    # Format what is captured as Lambda writes it: Powertools' JSON, every extra field included.
-    caplog.handler.setFormatter(logging.getLogger("binstore").handlers[0].formatter)
     access_key = pro.create_access_key("create", "read", "update", "delete")
     master = {"x-master-key": pro.master_key}
     body = {"secret": SECRET_RECORD}
-    try:
-        status, _, created = invoke(api_event("POST", "/v3/b", body, {**master, "idempotency-key": "k1"}))
-        assert status == 200
-        bin_id = created["metadata"]["id"]
-        for event in [
-            update_event(bin_id, json.dumps(body).encode(), {**master, "x-bin-versioning": "true"}),
-            update_event(bin_id, json.dumps(body).encode(), {"x-access-key": access_key, "idempotency-key": "k2"}),
-            api_event("GET", f"/v3/b/{bin_id}", headers=master),
-            api_event("GET", f"/v3/b/{bin_id}/1", headers={"x-access-key": access_key}),
-            api_event("GET", f"/v3/b/{bin_id}", headers={"x-master-key": free.master_key}),  # refused
-            update_event(bin_id, b'{"secret": "' + SECRET_RECORD.encode() + b'"', master),  # invalid JSON
-            api_event("POST", "/v3/s", {"type": "object", "description": SECRET_RECORD}, master),
-        ]:
-            assert invoke(event)[0] in (200, 400, 401)
+    status, _, created = invoke(api_event("POST", "/v3/b", body, {**master, "idempotency-key": "k1"}))
+    assert status == 200
+    bin_id = created["metadata"]["id"]
+    for event in [
+        update_event(bin_id, json.dumps(body).encode(), {**master, "x-bin-versioning": "true"}),
+        update_event(bin_id, json.dumps(body).encode(), {"x-access-key": access_key, "idempotency-key": "k2"}),
+        api_event("GET", f"/v3/b/{bin_id}", headers=master),
+        api_event("GET", f"/v3/b/{bin_id}/1", headers={"x-access-key": access_key}),
+        api_event("GET", f"/v3/b/{bin_id}", headers={"x-master-key": free.master_key}),  # refused
+        update_event(bin_id, b'{"secret": "' + SECRET_RECORD.encode() + b'"', master),  # invalid JSON
+        api_event("POST", "/v3/s", {"type": "object", "description": SECRET_RECORD}, master),
+    ]:
+        assert invoke(event)[0] in (200, 400, 401)
 
-        def failing(**_):
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutObject")
+    def failing(**_):
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutObject")
 
-        monkeypatch.setattr(store.s3, "put_object", failing)
-        assert invoke(update_event(bin_id, json.dumps(body).encode(), master))[0] == 503
-        monkeypatch.undo()
-        assert invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=master))[0] == 200
-    finally:
-        for logger, level in levels.items():
-            logger.setLevel(level)
+    monkeypatch.setattr(store.s3, "put_object", failing)
+    assert invoke(update_event(bin_id, json.dumps(body).encode(), master))[0] == 503
+    monkeypatch.undo()
+    assert invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=master))[0] == 200
 
-    captured = capsys.readouterr()
-    logs = captured.out + captured.err + caplog.text
+    logs = debug_logs()
     assert '"bin_id"' in logs  # the JSON lines, extra fields and all
     assert "Bin updated" in logs and "Request refused" in logs and "Storage unavailable" in logs  # logs were captured
     for secret in (pro.master_key, access_key, free.master_key, keys.parse_key(pro.master_key).secret,

@@ -1,0 +1,426 @@
+"""Hostile input, as an attacker sends it: no outside access, bounded work, never a 500, refusals free.
+
+Each class of attack has its tests here, through the Lambda handler against moto; the fuzzing of
+every header and path parameter is in test_hostile_values.py.
+"""
+
+import http.server
+import json
+import threading
+import urllib.request
+
+import pytest
+from binstore import errors, jsonpaths
+from binstore.storage import SchemaDoc, utc_now
+from botocore.exceptions import ClientError
+from tests.conftest import api_event, stored_record, update_event
+
+
+@pytest.fixture
+def fetches(monkeypatch):
+    """Every URL or file the code tries to open (urlopen is how jsonschema fetches a remote $ref), plus
+    the requests a real server on loopback receives: both must stay empty."""
+    opened = []
+
+    def no_urlopen(url, *args, **kwargs):
+        opened.append(getattr(url, "full_url", url))
+        raise OSError("the test forbids opening URLs")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_urlopen)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            opened.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"type": "string", "description": "fetched"}')
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield opened, f"http://127.0.0.1:{server.server_address[1]}/schema.json"
+    server.shutdown()
+    server.server_close()
+
+
+def master(account) -> dict:
+    return {"x-master-key": account.master_key}
+
+
+# Outside access through schema docs (SSRF)
+
+@pytest.mark.parametrize("ref", ["{server}", "{server}#/definitions/a", "file:///etc/passwd",
+                                 "http://169.254.169.254/latest/meta-data/", "other.json",
+                                 "http://json-schema.org/draft-07/schema#"])
+def test_a_schema_doc_referring_outside_itself_is_refused_and_nothing_is_fetched(invoke, pro, fetches, ref):
+    opened, server = fetches
+    ref = ref.format(server=server)
+    schema = {"type": "object", "properties": {"a": {"$ref": ref}}}
+    remaining = pro.requests_remaining
+
+    status, _, body = invoke(api_event("POST", "/v3/s", schema, {**master(pro), "x-schema-doc-name": "S"}))
+
+    assert status == 400
+    assert body["message"].startswith(f"Schema Doc can only refer to itself: the reference {json.dumps(ref)}")
+    doc_id = pro.create_schema_doc({"type": "object"})
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc_id}", schema, master(pro)))
+    assert status == 400 and json.dumps(ref) in body["message"]
+    assert invoke(api_event("GET", f"/v3/s/{doc_id}", headers=master(pro)))[2]["record"] == {"type": "object"}
+    assert opened == []
+    assert pro.requests_remaining == remaining - 2  # the doc made, and the read: not the refusals
+
+
+@pytest.mark.parametrize("schema", [
+    {"properties": {"a": {"$ref": "#/definitions/nope"}}},
+    {"$id": "http://example.com/root.json", "properties": {"a": {"$ref": "missing.json"}}},
+    {"$schema": "https://json-schema.org/draft/2020-12/schema", "properties": {"a": {"$dynamicRef": "#nowhere"}}},
+])
+def test_a_reference_that_resolves_nowhere_is_refused_at_creation(invoke, pro, fetches, schema):
+    status, _, body = invoke(api_event("POST", "/v3/s", schema, {**master(pro), "x-schema-doc-name": "S"}))
+    assert status == 400 and body["message"].startswith("Schema Doc can only refer to itself")
+    assert fetches[0] == []
+
+
+@pytest.mark.parametrize("schema", [
+    {"definitions": {"name": {"type": "string"}}, "properties": {"a": {"$ref": "#/definitions/name"}}},
+    {"$id": "http://example.com/root.json", "definitions": {"name": {"$id": "name.json", "type": "string"}},
+     "properties": {"a": {"$ref": "name.json"}}},
+    {"$id": "http://example.com/root.json", "definitions": {"name": {"type": "string"}},
+     "properties": {"a": {"$ref": "http://example.com/root.json#/definitions/name"}}},
+    {"$schema": "https://json-schema.org/draft/2020-12/schema",
+     "$defs": {"name": {"$anchor": "name", "type": "string"}}, "properties": {"a": {"$ref": "#name"}}},
+])
+def test_references_inside_the_schema_doc_validate_records(invoke, pro, fetches, schema):
+    status, _, created = invoke(api_event("POST", "/v3/s", schema, {**master(pro), "x-schema-doc-name": "S"}))
+    assert status == 200
+    collection_id = pro.create_collection(created["metadata"]["id"])
+    create = {**master(pro), "x-collection-id": collection_id}
+
+    assert invoke(api_event("POST", "/v3/b", {"a": "text"}, create))[0] == 200
+    status, _, body = invoke(api_event("POST", "/v3/b", {"a": 1}, create))
+    assert status == 400 and body["message"].startswith("Schema Doc Validation Mismatch: a:1")
+    assert fetches[0] == []
+
+
+def test_a_schema_doc_stored_before_refs_were_checked_answers_400_on_writes_and_fetches_nothing(
+        invoke, store, pro, fetches):
+    opened, server = fetches
+    collection_id = pro.create_collection()
+    bin_id = pro.create_bin({"a": "before"}, collection_id=collection_id)
+    doc = SchemaDoc("0123456789abcdef01234567", pro.account_id, "Old",
+                    json.dumps({"properties": {"a": {"$ref": server}}}), utc_now())
+    store.create_schema_doc(doc)  # as an older version stored it, unchecked
+    store.attach_schema_doc(store.get_collection(collection_id), doc)
+    remaining = pro.requests_remaining
+
+    for event in (update_event(bin_id, b'{"a": "after"}', master(pro)),
+                  api_event("POST", "/v3/b", {"a": "new"}, {**master(pro), "x-collection-id": collection_id})):
+        status, _, body = invoke(event)
+        assert status == 400
+        assert body["message"].startswith("Schema Doc Validation Mismatch: the Schema Doc has a reference")
+        assert server not in body["message"]
+
+    assert stored_record(store, bin_id) == {"a": "before"}
+    assert pro.requests_remaining == remaining
+    assert opened == []
+
+
+# Bounded work per request: X-JSON-Path
+
+def read(invoke, bin_id: str, path: str, headers: dict | None = None):
+    return invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-json-path": path, **(headers or {})}))
+
+
+JSONBIN_PAGE_RECORD = {"moduleAccess": {
+    "users": [
+        {"id": "1", "firstName": "Nigel", "age": 23, "gender": "male", "country": "Australia"},
+        {"id": "2", "firstName": "Evelyn", "age": 28, "gender": "female", "country": "Indonesia"},
+        {"id": "3", "firstName": "Michelle", "age": 27, "gender": "female", "country": "Spain"},
+    ],
+    "userPermissions": {"createGrant": True, "editGrant": False},
+}}
+USERS = JSONBIN_PAGE_RECORD["moduleAccess"]["users"]
+
+
+@pytest.mark.parametrize("path, selected", [
+    ("$.moduleAccess.users[*].firstName", ["Nigel", "Evelyn", "Michelle"]),
+    ("$..country", ["Australia", "Indonesia", "Spain"]),
+    ("$.moduleAccess.*", [USERS, JSONBIN_PAGE_RECORD["moduleAccess"]["userPermissions"]]),
+    ("$.moduleAccess..age", [23, 28, 27]),
+    ("$..users[2]", [USERS[2]]),
+    ("$..users[-1:]", [USERS[2]]),
+    ("$..users[0,1]", USERS[:2]),
+    ("$..users[:2]", USERS[:2]),
+    ("$..users[?(@.age > 25)].firstName", ["Evelyn", "Michelle"]),
+    ("$..users[?(@.gender == 'male' || @.age <= 27)].id", ["1", "3"]),
+    ("$..users[?(@.id)].id", ["1", "2", "3"]),
+    ("$['moduleAccess']['userPermissions']['createGrant','editGrant']", [True, False]),
+    ("moduleAccess.users[0].firstName", ["Nigel"]),
+    ("$", [JSONBIN_PAGE_RECORD]),
+])
+def test_the_json_path_jsonbin_documents_works(invoke, pro, path, selected):
+    bin_id = pro.create_bin(JSONBIN_PAGE_RECORD)
+    status, _, body = read(invoke, bin_id, path, master(pro))
+    assert (status, body["record"]) == (200, selected)
+
+
+UNSUPPORTED = [
+    "$..users[?(@.firstName =~ '(a+)+$')]",  # regex: catastrophic backtracking
+    "$.moduleAccess.`sub(/(a+)+$/, x)`",
+    "$.f * 10",  # arithmetic: 1e308 * 10 is infinity, which JSON cannot carry
+    "$..a..a..a..a..b",  # chained descents multiply each other
+    "$.moduleAccess.users.`len`",
+    "$.a | $.b",
+    "$..users[?(@..age)]",
+    "$..users[/age]",
+    "$.moduleAccess.`parent`",
+    "$[?(@.age == $.x)]",
+]
+INVALID = ["$.`split(,)`", "$..users[?(@.firstName =~ /[/)]", "$..users[(@.length-1)]", "$[", "'", " "]
+
+
+@pytest.mark.parametrize("path", UNSUPPORTED + INVALID)
+def test_an_expression_outside_the_subset_is_refused_before_any_aws_call_and_costs_nothing(
+        invoke, pro, aws_calls, path):
+    bin_id = pro.create_bin({**JSONBIN_PAGE_RECORD, "f": 1e308})
+    remaining = pro.requests_remaining
+    aws_calls.clear()
+
+    status, _, body = read(invoke, bin_id, path, master(pro))
+
+    assert status == 400
+    expected = "X-JSON-Path uses " if path in UNSUPPORTED else "Invalid X-JSON-Path expression passed"
+    assert body["message"].startswith(expected)
+    assert aws_calls == []
+    assert pro.requests_remaining == remaining
+
+
+def nested(depth: int):
+    record = 1
+    for _ in range(depth):
+        record = [record]
+    return record
+
+
+def test_work_is_bounded_and_a_costly_expression_is_refused_and_given_back(invoke, pro):
+    # Each union of ten copies multiplies the matches by ten: 10**40 if nothing stopped it.
+    bin_id = pro.create_bin(nested(40), private=False)
+    remaining = pro.requests_remaining
+
+    status, _, body = read(invoke, bin_id, "$" + "[0,0,0,0,0,0,0,0,0,0]" * 40)
+
+    assert (status, body) == (400, {"message": "X-JSON-Path needs more work on this record than one read may "
+                                               "take: narrow the expression"})
+    assert pro.requests_remaining == remaining
+
+
+def test_the_time_bound_stops_what_the_work_count_lets_through(invoke, pro, monkeypatch):
+    monkeypatch.setattr(jsonpaths, "MAX_WORK", 10**12)
+    monkeypatch.setattr(jsonpaths, "MAX_SECONDS", 0.05)
+    bin_id = pro.create_bin(nested(40), private=False)
+    status, _, body = read(invoke, bin_id, "$" + "[0,0,0,0,0,0,0,0,0,0]" * 40)
+    assert status == 400 and body["message"].startswith("X-JSON-Path needs more work")
+
+
+def test_an_answer_over_a_megabyte_is_refused_not_truncated_and_given_back(invoke, pro):
+    # 900 KB of record; $..* repeats each level's content once per level above it.
+    record = {"a": {"b": {"c": {"d": ["x" * 100] * 9000}}}}
+    bin_id = pro.create_bin(record)
+    remaining = pro.requests_remaining
+
+    status, _, body = read(invoke, bin_id, "$..*", master(pro))
+
+    assert (status, body) == (400, {"message": "X-JSON-Path selects more than 1024kb of this record: "
+                                               "narrow the expression"})
+    assert pro.requests_remaining == remaining
+    assert read(invoke, bin_id, "$.a.b.c.d[0]", master(pro))[2]["record"] == ["x" * 100]
+
+
+def test_a_record_at_the_parsers_deepest_reads_back_whole_through_json_path(invoke, pro):
+    depth = 9000
+    bin_id = pro.create_bin(nested(depth))
+    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers={
+        **master(pro), "x-json-path": "$", "x-bin-meta": "false"}))
+    assert status == 200
+    text = json.dumps(body)
+    assert text.count("[") == depth + 1  # the record, inside the list of matches
+
+
+def test_a_deep_record_cannot_amplify_a_10kb_record_into_megabytes(invoke, pro):
+    # $..* answers every level with all the levels below it: 5000 levels make 25 MB of answer.
+    bin_id = pro.create_bin(nested(5000), private=False)
+    remaining = pro.requests_remaining
+    status, _, body = read(invoke, bin_id, "$..*")
+    assert status == 400 and body["message"].startswith("X-JSON-Path selects more than 1024kb")
+    assert pro.requests_remaining == remaining
+
+
+def test_an_expression_too_deep_for_the_interpreter_is_refused_not_crashed():
+    class TooDeep:
+        def find(self, _):
+            raise RecursionError()
+
+    path = jsonpaths.JsonPath("$", TooDeep())
+    with pytest.raises(errors.JsonPathTooDeep):
+        jsonpaths.select_json(path, "[1]")
+
+
+# Never a 500 on input
+
+def test_a_huge_if_match_is_a_precondition_failure(invoke, pro):
+    bin_id = pro.create_bin({"a": 0})
+    status, _, body = invoke(update_event(bin_id, b'{"a": 1}', {**master(pro), "if-match": '"' + "9" * 5000 + '"'}))
+    assert status == 412 and body["message"].startswith("The bin has changed")
+    assert stored_record(pro.store, bin_id) == {"a": 0}
+
+
+def test_if_match_compares_entity_tags_as_strings(invoke, pro):
+    bin_id = pro.create_bin({"a": 0})
+    assert invoke(update_event(bin_id, b'{"a": 1}', master(pro)))[1]["ETag"] == '"2"'
+    assert invoke(update_event(bin_id, b'{"a": 2}', {**master(pro), "if-match": '"02"'}))[0] == 412
+    assert invoke(update_event(bin_id, b'{"a": 2}', {**master(pro), "if-match": '"2 "'}))[0] == 412
+    assert stored_record(pro.store, bin_id) == {"a": 1}
+    assert invoke(update_event(bin_id, b'{"a": 2}', {**master(pro), "if-match": '"2"'}))[0] == 200
+
+
+@pytest.mark.parametrize("version, status, message", [
+    ("9" * 5000, 404, "Bin version not found"),
+    ("1001", 404, "Bin version not found"),
+    ("0", 400, "Bin version is invalid"),
+    ("1²", 400, "Bin version is invalid"),
+])
+def test_a_version_no_bin_can_have_is_refused_without_any_aws_call(invoke, pro, aws_calls, version, status,
+                                                                   message):
+    bin_id = pro.create_bin()
+    aws_calls.clear()
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/{version}", headers=master(pro)))[:3:2] == (
+        status, {"message": message})
+    assert aws_calls == []
+
+
+@pytest.mark.parametrize("number", [b"1e-400", b"-2.5e-999", b"0." + b"0" * 400 + b"1"])
+def test_a_number_that_would_underflow_to_zero_is_refused_like_one_that_overflows(invoke, pro, number):
+    bin_id = pro.create_bin({"a": 0})
+    for event in (update_event(bin_id, b'{"a": ' + number + b"}", master(pro)),
+                  api_event("POST", "/v3/b", b'{"a": ' + number + b"}", master(pro))):
+        status, _, body = invoke(event)
+        assert (status, body) == (400, {"message": "Bin must be valid JSON: a number is out of range"})
+    assert stored_record(pro.store, bin_id) == {"a": 0}
+
+
+def test_zero_and_the_smallest_doubles_are_still_stored(invoke, pro):
+    bin_id = pro.create_bin()
+    body = b'{"a": 0.0, "b": 0e-10, "c": 5e-324, "d": 1e-300, "e": "1e-400"}'
+    assert invoke(update_event(bin_id, body, master(pro)))[0] == 200
+    assert stored_record(pro.store, bin_id) == {"a": 0.0, "b": 0.0, "c": 5e-324, "d": 1e-300, "e": "1e-400"}
+
+
+# Refusals are never charged
+
+def test_a_read_whose_body_vanishes_meanwhile_is_charged_once(invoke, store, pro, monkeypatch):
+    bin_id = pro.create_bin({"v": 1})
+    original = store.read_body
+    raced = []
+
+    def read_body_after_a_concurrent_update(object_key):
+        if not raced:
+            raced.append(object_key)
+            assert invoke(update_event(bin_id, b'{"v": 2}', master(pro)))[0] == 200
+            store.delete_body(object_key)  # as the cleanup function does with a replaced body
+        return original(object_key)
+
+    monkeypatch.setattr(store, "read_body", read_body_after_a_concurrent_update)
+    remaining = pro.requests_remaining
+
+    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
+
+    assert (status, body["record"]) == (200, {"v": 2})
+    assert pro.requests_remaining == remaining - 2  # the concurrent update, and this read once
+
+
+def test_a_read_whose_bin_is_deleted_meanwhile_answers_404_and_costs_nothing(invoke, store, pro, monkeypatch):
+    bin_id = pro.create_bin({"v": 1})
+    original = store.read_body
+
+    def read_body_after_a_concurrent_delete(object_key):
+        assert invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=master(pro)))[0] == 200
+        return original(object_key)
+
+    monkeypatch.setattr(store, "read_body", read_body_after_a_concurrent_delete)
+    remaining = pro.requests_remaining
+
+    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
+
+    assert (status, body) == (404, {"message": "Bin not found or it doesn't belong to your account"})
+    assert pro.requests_remaining == remaining - 1  # the delete only
+
+
+def test_a_read_that_fails_on_storage_is_given_back(invoke, store, pro, monkeypatch):
+    bin_id = pro.create_bin()
+
+    def failing(_):
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "GetObject")
+
+    monkeypatch.setattr(store, "read_body", failing)
+    remaining = pro.requests_remaining
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))[0] == 503
+    assert pro.requests_remaining == remaining
+
+
+# Replacing a collection's schema doc is one step
+
+def test_replacing_a_collections_schema_doc_is_one_charged_transaction(invoke, store, pro, aws_calls):
+    old = pro.create_schema_doc({"type": "object", "required": ["old"]})
+    new = pro.create_schema_doc({"type": "object", "required": ["new"]})
+    collection_id = pro.create_collection(old)
+    pro.set_requests(1)  # enough for one step: never for a detach and then an attach
+    aws_calls.clear()
+
+    status, _, body = invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add",
+                                       headers={**master(pro), "x-schema-doc-id": new}))
+
+    assert status == 200 and body["schemaDocId"] == new
+    assert aws_calls.count("dynamodb:TransactWriteItems") == 1
+    assert pro.requests_remaining == 0
+    assert store.get_collection(collection_id).schema_doc_id == new
+    assert store.get_schema_doc(old).collection_ids == frozenset()
+    assert store.get_schema_doc(new).collection_ids == {collection_id}
+
+
+def test_a_refused_replacement_keeps_the_old_schema_doc(invoke, store, pro):
+    old = pro.create_schema_doc({"type": "object", "required": ["old"]})
+    new = pro.create_schema_doc({"type": "object"})
+    collection_id = pro.create_collection(old)
+    pro.set_requests(0)
+
+    status, _, body = invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add",
+                                       headers={**master(pro), "x-schema-doc-id": new}))
+
+    assert status == 403 and body["message"].startswith("Requests exhausted")
+    assert store.get_collection(collection_id).schema_doc_id == old
+    assert store.get_schema_doc(old).collection_ids == {collection_id}
+
+
+# Logs hold ids and reasons, not what callers sent
+
+def test_errors_log_no_schema_text_no_ref_and_no_expression(invoke, store, pro, fetches, debug_logs, monkeypatch):
+    import bin_routes
+
+    marker = "attacker-supplied-7f3a"
+    ref = f"http://{marker}.example/schema.json"
+    invoke(api_event("POST", "/v3/s", {"description": marker, "$ref": ref}, {**master(pro), "x-schema-doc-name": "S"}))
+    bin_id = pro.create_bin()
+    read(invoke, bin_id, f"$..{marker}[?(@.x =~ '{marker}')]", master(pro))
+
+    def crash(*_args, **_kwargs):
+        raise ValueError(f"an internal error quoting the caller: {marker}")
+
+    monkeypatch.setattr(bin_routes, "compile_path", crash)
+    status, _, body = read(invoke, bin_id, "$.a", master(pro))
+    assert (status, body) == (500, {"message": "Internal server error"})
+
+    logs = debug_logs()
+    assert "Unexpected error" in logs and "ValueError" in logs and "Request refused" in logs
+    assert marker not in logs
