@@ -2,14 +2,17 @@
 local stack `make run` serves. No answer may be a 5xx; every answer must be one openapi.yaml
 documents, errors in the `{"message": ...}` envelope. Bounded: a few dozen examples per route."""
 
+import json
+import urllib.parse
 from pathlib import Path
 
 import pytest
 import schemathesis
-from binstore import bins, provisioning
+from binstore import bins, collections, provisioning, schema_docs
 from binstore.access import Credentials
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from tests.hostile import HEADERS, HOSTILE, PATH_PARAMETERS, ROUTES, path_for
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -46,3 +49,34 @@ def aim(case, master_key: str, bin_id: str) -> None:
 def test_no_route_answers_5xx_or_off_its_contract(case, local_stack, fuzz_account):
     aim(case, *fuzz_account)
     case.call_and_validate(base_url=local_stack.url, checks=CHECKS, timeout=30)
+
+
+# Hostile values, not only schema-valid ones: the nastiest few of tests/hostile.py in every header and
+# path parameter of every route, through make run's API Gateway emulation (the handler test sends all
+# of them, in-process).
+HTTP_HOSTILE = [HOSTILE[0], HOSTILE[3], "$[?(@.a =~ /(a+)+$/)]"]
+
+
+@pytest.mark.parametrize("method, path", ROUTES)
+def test_hostile_values_in_every_header_and_path_parameter_over_http(local_stack, fuzz_account, method, path):
+    master_key, _ = fuzz_account
+    store, credentials = local_stack.store(), Credentials(master_key=master_key)
+    doc_id = schema_docs.create_schema_doc(store, credentials, "S", b'{"type": "object"}').schema_doc_id
+    collection_id = collections.create_collection(store, credentials, "C").collection_id
+    collections.attach_schema_doc(store, credentials, collection_id, doc_id)
+    ids = {"binId": bins.create_bin(store, credentials, b'{"a": 0}').bin.bin_id, "collectionId": collection_id,
+           "schemaDocId": doc_id, "version": "latest"}
+    slots = [("header", name) for name in HEADERS] + \
+            [("path", name) for name in PATH_PARAMETERS if "{" + name + "}" in path]
+    for kind, name in slots:
+        for value in HTTP_HOSTILE:
+            values = {**ids, name: urllib.parse.quote(value, safe="")} if kind == "path" else ids
+            headers = {"Content-Type": "application/json", "X-Master-Key": master_key}
+            if kind == "header":
+                headers[name] = value
+            status, response_headers, body = local_stack.request(method, path_for(path, values),
+                                                                 b'{"a": 1}' if method in ("POST", "PUT") else None,
+                                                                 headers)
+            assert status < 500, (method, path, name, value[:20], body)
+            if status >= 400:
+                assert set(json.loads(body)) == {"message"}

@@ -1,0 +1,79 @@
+"""Every hostile value in every header and every path parameter of every route, through the handler.
+
+No answer may be a 5xx; every refusal is `{"message": ...}` and spends nothing. The other headers
+are valid (a real master key, real ids), so each hostile value gets as deep as it can.
+"""
+
+import json
+
+import pytest
+from tests.conftest import api_event
+from tests.hostile import HEADERS, HOSTILE_IN_PROCESS, PATH_PARAMETERS, ROUTES, path_for
+
+
+@pytest.fixture
+def target(pro):
+    doc_id = pro.create_schema_doc({"type": "object"})
+    ids = {"binId": pro.create_bin({"a": 1}), "collectionId": pro.create_collection(doc_id),
+           "schemaDocId": doc_id, "version": "latest"}
+    assert set(ids) == set(PATH_PARAMETERS)
+    return ids
+
+
+def body_for(method: str, path: str):
+    if method not in ("POST", "PUT") or "/meta/" in path or "/schemadoc/" in path or path == "/v3/c":
+        return None
+    return {"type": "object"} if path.startswith("/v3/s") else {"a": 2}
+
+
+def valid_headers(pro, target) -> dict:
+    return {"x-master-key": pro.master_key, "x-bin-private": "true", "x-bin-name": "n", "x-collection-name": "c",
+            "x-schema-doc-name": "s", "x-schema-doc-id": target["schemaDocId"]}
+
+
+def check(invoke, event) -> bool:
+    """Whether the request succeeded; a refusal must be a JSON message, and never a 5xx."""
+    status, headers, body = invoke(event)
+    assert status < 500, (event["routeKey"], body)
+    assert headers["Content-Type"] == "application/json"
+    if status >= 400:
+        assert set(body) == {"message"} and isinstance(body["message"], str)
+    return status < 400
+
+
+@pytest.fixture
+def only_successes_spend(pro):
+    """Every success spends exactly one request, every refusal none: checked once, on the total."""
+    remaining = pro.requests_remaining
+    successes = []
+    yield successes
+    assert pro.requests_remaining == remaining - sum(successes)
+
+
+@pytest.mark.parametrize("method, path", ROUTES)
+def test_hostile_header_values_never_answer_5xx_and_refusals_cost_nothing(invoke, pro, target, only_successes_spend,
+                                                                          method, path):
+    for header in HEADERS:
+        for value in HOSTILE_IN_PROCESS:
+            headers = {**valid_headers(pro, target), header: value}
+            event = api_event(method, path_for(path, target), body_for(method, path), headers)
+            only_successes_spend.append(check(invoke, event))
+
+
+@pytest.mark.parametrize("method, path", [route for route in ROUTES if "{" in route[1]])
+def test_hostile_path_parameters_never_answer_5xx_and_refusals_cost_nothing(invoke, pro, target, only_successes_spend,
+                                                                           method, path):
+    for parameter in (name for name in PATH_PARAMETERS if "{" + name + "}" in path):
+        for value in HOSTILE_IN_PROCESS:
+            event = api_event(method, path_for(path, {**target, parameter: value}), body_for(method, path),
+                              valid_headers(pro, target))
+            event["routeKey"] = f"{method} {path}"
+            only_successes_spend.append(check(invoke, event))
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 5000 + b"1" + b"}" * 5000, b"9" * 5000, b"1e-400",
+                                  b'"\\ud800"', json.dumps({"$ref": "http://169.254.169.254/"}).encode()])
+@pytest.mark.parametrize("method, path", [route for route in ROUTES if route[0] in ("POST", "PUT")])
+def test_hostile_bodies_never_answer_5xx(invoke, pro, target, only_successes_spend, method, path, body):
+    only_successes_spend.append(check(invoke, api_event(method, path_for(path, target), body,
+                                                        valid_headers(pro, target))))

@@ -1,0 +1,47 @@
+"""Hostile values for every header and path parameter of every route, from template.yaml itself.
+
+Shared by the in-process fuzz test (tests/handler/test_hostile_values.py, every value everywhere)
+and the HTTP one (tests/http/test_fuzz.py, the same through make run's API Gateway emulation).
+"""
+
+import re
+
+from local.template import load_template
+
+_TEMPLATE = load_template()
+ROUTES = sorted((event["Properties"]["Method"], event["Properties"]["Path"])
+                for event in _TEMPLATE["Resources"]["BinsFunction"]["Properties"]["Events"].values())
+# Every request header the API reads is one browsers may send, so CORS lists them all.
+HEADERS = sorted(_TEMPLATE["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]["AllowHeaders"])
+PATH_PARAMETERS = sorted({name for _, path in ROUTES for name in re.findall(r"\{(\w+)\}", path)})
+
+# What an attacker tries: numbers no int() should meet, nesting, regex and JSONPath operators,
+# references out of the function, and the odd bytes. Printable ASCII, as HTTP carries headers.
+HOSTILE = [
+    "9" * 5000,
+    "-" + "9" * 40,
+    "1e400",
+    "[" * 3000,
+    '{"a":' * 500,
+    "(a+)+$",
+    "$..a..a..a..a..b",
+    "$..*",
+    "$[?(@.a =~ /(a+)+$/)]",
+    "$.`split(,)`",
+    "$.f * 10",
+    "$" + "[0,0,0,0,0,0,0,0,0,0]" * 40,
+    "http://169.254.169.254/latest/meta-data/",
+    "file:///etc/passwd",
+    "../../etc/passwd",
+    '"' * 50,
+    'W/"1", "02", *',
+    " true ",
+    "%00%ff",
+    "a" * 4000,
+]
+# Only in-process: what HTTP clients refuse to send in a header.
+HOSTILE_IN_PROCESS = [*HOSTILE, "", "\x00", "ü\u202e\ud800"]
+
+
+def path_for(path: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda match: values[match[1]], path)
