@@ -114,10 +114,19 @@ def owned[T](item: T | None, account: Account, not_found: errors.BinStoreError) 
     return item
 
 
+def is_text(value: str) -> bool:
+    """Whether `value` can be stored as text: a lone surrogate (which a JSON escape can make) cannot."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def required_name(name: str | None, max_length: int, missing: errors.BinStoreError,
                   too_long: errors.BinStoreError) -> str:
     """A collection's or schema doc's name: given, not blank, at most `max_length` characters."""
-    if name is None or not name.strip():
+    if name is None or not name.strip() or not is_text(name):
         raise missing
     if len(name) > max_length:
         raise too_long

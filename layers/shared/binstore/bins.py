@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from binstore import errors
-from binstore.access import CREATE, DELETE, READ, BinRoute, Credentials, authenticate, authorise_bin, owned
+from binstore.access import (CREATE, DELETE, READ, BinRoute, Credentials, authenticate, authorise_bin, is_text,
+                             owned)
 from binstore.ids import is_object_id, new_id
 from binstore.jsonpaths import JsonPath, select_json
 from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, parse_record
 from binstore.retries import retry_on_conflict
 from binstore.schemas import validate_record
-from binstore.storage import Account, AllowanceSpent, BinMeta, CommitConflict, Context, Store, utc_now
+from binstore.storage import Account, BinMeta, CommitConflict, Context, Store, utc_now
 
 MAX_NAME_LENGTH = 128
 _PARALLEL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-bins")
@@ -53,7 +54,7 @@ def parse_bool_header(name: str, value: str | None) -> bool | None:
 
 
 def check_name(name: str) -> str:
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.strip():
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.strip() or not is_text(name):
         raise errors.InvalidBinName()
     return name
 
@@ -114,12 +115,11 @@ def create_bin(store: Store, credentials: Credentials, body: bytes, private: boo
     meta = BinMeta(bin_id, account.account_id, private, revision=1, object_key=object_key, version_count=0,
                    collection_id=collection_id, created_at=now, updated_at=now, name=name)
     try:
-        store.create_bin(meta)
-    except AllowanceSpent:
-        store.discard_body(object_key)
-        raise errors.RequestsExhausted(store.settings.buy_requests_at) from None
-    except CommitConflict:
-        store.discard_body(object_key)
+        # A conflict is another transaction on the owner's account item (a concurrent request of
+        # the same account): the id is fresh, so trying again is safe.
+        retry_on_conflict(store, lambda: store.create_bin(meta))
+    except errors.BinStoreError:
+        store.discard_body(object_key)  # refused: nothing points at the body
         raise
     return NewBin(meta, record)
 

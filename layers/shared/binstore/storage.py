@@ -388,7 +388,9 @@ class Store:
             failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
             if failed == [len(items)]:
                 raise AllowanceSpent() from None
-            raise CommitConflict() from None
+            if set(codes) <= {None, "None", "ConditionalCheckFailed", "TransactionConflict"}:
+                raise CommitConflict() from None
+            raise  # refused for another reason (a validation error): not applied, and not worth retrying
         except (BotoCoreError, ClientError) as error:
             raise CommitOutcomeUnknown() from error
 
