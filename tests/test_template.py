@@ -219,3 +219,37 @@ def test_each_sample_event_gets_a_json_answer_from_the_handler(invoke, event_fil
     status, headers, body = invoke(json.loads(event_file.read_text()))
     assert 400 <= status < 500 and set(body) == {"message"}
     assert headers["Content-Type"] == "application/json"
+
+
+def test_every_function_logs_to_a_group_kept_for_the_retention_parameter():
+    functions = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+    assert TEMPLATE["Parameters"]["LogRetentionDays"]["Default"] == 30
+    for logical_id, function in functions.items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup", logical_id
+        assert RESOURCES[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, logical_id
+
+
+def test_a_stream_change_that_keeps_failing_goes_to_a_dead_letter_queue_the_role_may_send_to():
+    (event,) = RESOURCES["BodyCleanupFunction"]["Properties"]["Events"].values()
+    destination = event["Properties"]["DestinationConfig"]["OnFailure"]
+    assert destination == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["BodyCleanupFailures", "Arn"]}}
+    assert event["Properties"]["MaximumRetryAttempts"] > 0
+    queue = RESOURCES["BodyCleanupFailures"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    statements = RESOURCES["BodyCleanupRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {"Sid": "SendFailedChanges", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+            "Resource": {"Fn::GetAtt": ["BodyCleanupFailures", "Arn"]}} in statements
+
+
+def test_reserved_concurrency_is_a_parameter_left_unset_by_default():
+    parameter = TEMPLATE["Parameters"]["ReservedConcurrency"]
+    assert parameter["Default"] == ""
+    assert TEMPLATE["Conditions"]["HasReservedConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, ""]}]}
+    assert RESOURCES["BinsFunction"]["Properties"]["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    # After the transform, with the default, the function carries no reservation at all.
+    (function,) = [resource for logical_id, resource in transformed()["Resources"].items()
+                   if logical_id == "BinsFunction"]
+    assert function["Properties"]["ReservedConcurrentExecutions"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}

@@ -1,0 +1,114 @@
+"""BinsFunction's role grants exactly the DynamoDB and S3 actions its code calls, on exactly those resources.
+
+Every route is driven through the handler (with the read paths that retry, give back a charge,
+replace a schema doc or delete versions), each AWS call is recorded as the IAM action and resource
+it needs, and the set is compared with the template's statements both ways: a missing grant would
+fail in AWS, an unused one is a privilege an attacker could use.
+"""
+
+import pytest
+from local.template import load_template
+from tests.conftest import api_event, update_event
+
+# Transactions and batches are authorised per item, by the item's own action (DynamoDB's rules).
+_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+_S3_ACTIONS = {"PutObject": "s3:PutObject", "GetObject": "s3:GetObject", "DeleteObject": "s3:DeleteObject",
+               "DeleteObjects": "s3:DeleteObject", "ListObjectsV2": "s3:ListBucket"}
+
+
+@pytest.fixture
+def needed(store, monkeypatch):
+    """(IAM action, logical id of the resource) for every call made, by table or bucket name."""
+    from local.template import local_names
+
+
+    by_name = {name: logical_id for logical_id, name in local_names(load_template()).items()}
+    # The idempotency table is Powertools' own client: its grants are checked by name below.
+    needed = set()
+
+    def record(model, params, **_):
+        operation = model.name
+        if model.service_model.service_name == "s3":
+            resource = "RecordsBucket" if operation == "ListObjectsV2" else "RecordsBucket/records/*"
+            needed.add((_S3_ACTIONS[operation], resource))
+        elif operation == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                (kind, body), = item.items()
+                needed.add((f"dynamodb:{_TRANSACT_ACTIONS[kind]}", by_name[body["TableName"]]))
+        elif operation in ("BatchGetItem", "BatchWriteItem"):
+            for table in params["RequestItems"]:
+                needed.add((f"dynamodb:{operation}", by_name[table]))
+        else:
+            needed.add((f"dynamodb:{operation}", by_name[params["TableName"]]))
+
+    for client in (store.dynamodb, store.s3):
+        client.meta.events.register("provide-client-params", record)
+    yield needed
+    for client in (store.dynamodb, store.s3):
+        client.meta.events.unregister("provide-client-params", record)
+
+
+def granted() -> set[tuple[str, str]]:
+    statements = load_template()["Resources"]["BinsFunction"]["Properties"]["Policies"][0]["Statement"]
+    grants = set()
+    for statement in statements:
+        if statement["Sid"] == "IdempotencyRecords":
+            continue
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in statement["Action"]:
+            for resource in resources:
+                if "Fn::GetAtt" in resource:
+                    name = resource["Fn::GetAtt"][0]
+                else:  # !Sub "${RecordsBucket.Arn}/records/*"
+                    name = resource["Fn::Sub"].replace("${RecordsBucket.Arn}", "RecordsBucket")
+                grants.add((action, name))
+    return grants
+
+
+def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro, needed, monkeypatch):
+    master = {"x-master-key": pro.master_key}
+
+    def call(event) -> dict:
+        status, _, body = invoke(event)
+        assert status == 200, body
+        return body
+
+    old_doc = call(api_event("POST", "/v3/s", {"type": "object"}, {**master, "x-schema-doc-name": "Old"}))
+    doc_id = old_doc["metadata"]["id"]
+    new_doc_id = call(api_event("POST", "/v3/s", {"type": "object"}, {**master, "x-schema-doc-name": "New"}))[
+        "metadata"]["id"]
+    collection_id = call(api_event("POST", "/v3/c", headers={**master, "x-collection-name": "C"}))["record"]
+    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add", headers={**master, "x-schema-doc-id": doc_id}))
+    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add", headers={**master, "x-schema-doc-id": new_doc_id}))
+    call(api_event("PUT", f"/v3/s/{new_doc_id}", {"type": "object", "title": "changed"}, master))
+    call(api_event("GET", f"/v3/s/{doc_id}", headers=master))
+    bin_id = call(api_event("POST", "/v3/b", {"a": 1}, {**master, "x-collection-id": collection_id,
+                                                        "x-bin-private": "false"}))["metadata"]["id"]
+    call(update_event(bin_id, b'{"a": 2}', {**master, "x-bin-versioning": "true"}))
+    call(update_event(bin_id, b'{"a": 3}'))  # keyless, on a public bin: the owner's account is read
+    call(api_event("GET", f"/v3/b/{bin_id}/1", headers=master))
+    call(api_event("GET", f"/v3/b/{bin_id}/versions/count", headers=master))
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-json-path": "$..*", **master}))[0] == 200
+    original = store.read_body
+
+    def failing_once(object_key):  # a read that fails is given back its request
+        monkeypatch.setattr(store, "read_body", original)
+        raise store.s3.exceptions.ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "GetObject")
+
+    monkeypatch.setattr(store, "read_body", failing_once)
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master))[0] == 503
+    call(api_event("PUT", f"/v3/b/{bin_id}/meta/name", headers={**master, "x-bin-name": "n"}))
+    call(api_event("PUT", f"/v3/b/{bin_id}/meta/privacy", headers={**master, "x-bin-private": "true"}))
+    call(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master))
+    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/remove", headers=master))
+    call(api_event("DELETE", f"/v3/b/{bin_id}", headers=master))
+
+    assert needed == granted()
+
+
+def test_the_idempotency_table_grants_what_powertools_uses():
+    statements = load_template()["Resources"]["BinsFunction"]["Properties"]["Policies"][0]["Statement"]
+    (idempotency,) = [s for s in statements if s["Sid"] == "IdempotencyRecords"]
+    assert sorted(idempotency["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                                             "dynamodb:UpdateItem"]
+    assert idempotency["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
