@@ -127,6 +127,18 @@ def test_a_schema_doc_stored_before_refs_were_checked_answers_400_on_writes_and_
     assert opened == []
 
 
+def test_a_schema_doc_that_refers_to_itself_forever_refuses_records_not_crashes(invoke, pro):
+    loop = {"$ref": "#/definitions/a", "definitions": {"a": {"$ref": "#/definitions/a"}}}
+    collection_id = pro.create_collection(pro.create_schema_doc(loop))
+    status, _, body = invoke(api_event("POST", "/v3/b", {"a": 1}, {**master(pro), "x-collection-id": collection_id}))
+    assert (status, body) == (400, {"message": "Schema Doc Validation Mismatch: $:<nested too deeply to validate>"})
+
+
+def test_a_schema_doc_with_a_dialect_that_is_not_a_string_is_refused(invoke, pro):
+    status, _, body = invoke(api_event("POST", "/v3/s", {"$schema": 5}, {**master(pro), "x-schema-doc-name": "S"}))
+    assert (status, body) == (400, {"message": "Schema Doc must be a valid JSON Schema: $schema must be a string"})
+
+
 # Bounded work per request: X-JSON-Path
 
 def read(invoke, bin_id: str, path: str, headers: dict | None = None):

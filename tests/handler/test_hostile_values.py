@@ -72,7 +72,8 @@ def test_hostile_path_parameters_never_answer_5xx_and_refusals_cost_nothing(invo
 
 
 @pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 5000 + b"1" + b"}" * 5000, b"9" * 5000, b"1e-400",
-                                  b'"\\ud800"', json.dumps({"$ref": "http://169.254.169.254/"}).encode()])
+                                  b'"\\ud800"', json.dumps({"$ref": "http://169.254.169.254/"}).encode(),
+                                  b'{"$schema": 5}', b'{"$id": "file:///etc/", "$ref": "passwd"}'])
 @pytest.mark.parametrize("method, path", [route for route in ROUTES if route[0] in ("POST", "PUT")])
 def test_hostile_bodies_never_answer_5xx(invoke, pro, target, only_successes_spend, method, path, body):
     only_successes_spend.append(check(invoke, api_event(method, path_for(path, target), body,

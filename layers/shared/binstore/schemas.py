@@ -88,6 +88,8 @@ def check_schema(schema) -> None:
     """Raise InvalidSchemaDoc unless `schema` is a valid JSON Schema whose refs all resolve inside it."""
     from jsonschema.exceptions import SchemaError
 
+    if not isinstance(schema.get("$schema", ""), str):
+        raise InvalidSchemaDoc("$schema must be a string")  # jsonschema would fail on it, not refuse it
     cls = _validator_class(schema)
     try:
         cls.check_schema(schema)
