@@ -139,6 +139,29 @@ def test_a_schema_doc_with_a_dialect_that_is_not_a_string_is_refused(invoke, pro
     assert (status, body) == (400, {"message": "Schema Doc must be a valid JSON Schema: $schema must be a string"})
 
 
+def test_a_catastrophic_pattern_is_cut_off_and_the_write_refused(invoke, store, pro):
+    # (a+)+$ against 40 a's and a '!' backtracks 2**40 times: hours, without the bound.
+    collection_id = pro.create_collection(pro.create_schema_doc({"properties": {"a": {"pattern": "(a+)+$"}}}))
+    bin_id = pro.create_bin({"a": "aa"}, collection_id=collection_id)
+    remaining = pro.requests_remaining
+
+    status, _, body = invoke(update_event(bin_id, json.dumps({"a": "a" * 40 + "!"}).encode(), master(pro)))
+
+    assert status == 400 and body["message"] == ("Schema Doc Validation Mismatch: validating the record takes more "
+                                                 "than 1s: simplify the Schema Doc's patterns or uniqueItems, or the "
+                                                 "record")
+    assert stored_record(store, bin_id) == {"a": "aa"}
+    assert pro.requests_remaining == remaining
+    assert invoke(update_event(bin_id, b'{"a": "aaaa"}', master(pro)))[0] == 200  # the pattern itself works
+
+
+def test_a_schema_doc_too_costly_to_check_is_refused(invoke, pro):
+    # Draft 4's meta-schema wants `enum` unique: objects are compared pairwise.
+    schema = {"$schema": "http://json-schema.org/draft-04/schema#", "enum": [{"a": i} for i in range(40000)]}
+    status, _, body = invoke(api_event("POST", "/v3/s", schema, {**master(pro), "x-schema-doc-name": "S"}))
+    assert (status, body) == (400, {"message": "Schema Doc takes more than 1s to check: simplify it"})
+
+
 # Bounded work per request: X-JSON-Path
 
 def read(invoke, bin_id: str, path: str, headers: dict | None = None):

@@ -83,6 +83,12 @@ class SchemaDocUnresolvable(SchemaMismatch):
                          "cannot be validated: its owner must update the Schema Doc")
 
 
+class SchemaValidationTooCostly(SchemaMismatch):
+    def __init__(self, seconds: float):
+        super().__init__(f"validating the record takes more than {seconds:g}s: simplify the Schema Doc's patterns "
+                         "or uniqueItems, or the record")
+
+
 class MasterKeyRequiredToDisableVersioning(Unauthorized):
     message = "You need to pass X-Master-Key in the header to turn off versioning of a public bin"
 
@@ -219,6 +225,11 @@ class SchemaDocNameTooLong(BadRequest):
 class InvalidSchemaDoc(BadRequest):
     def __init__(self, detail: str):
         super().__init__(f"Schema Doc must be a valid JSON Schema: {detail}")
+
+
+class SchemaDocTooCostly(BadRequest):
+    def __init__(self, seconds: float):
+        super().__init__(f"Schema Doc takes more than {seconds:g}s to check: simplify it")
 
 
 class SchemaDocRefNotAllowed(BadRequest):

@@ -8,17 +8,29 @@ anchors, and the `$id`s it defines). A schema doc is checked for that when it is
 changed; one stored before the rule that still points outside answers a 4xx on a write, never a
 fetch.
 
+Its CPU is bounded too: a `pattern` such as `(a+)+$` backtracks for hours on a 40-character string,
+and `uniqueItems` over a large array of objects is quadratic. Validating a record, or checking a
+schema doc, may take at most MAX_VALIDATION_SECONDS of wall time; past it the request is refused
+(400). The bound is an interval timer (SIGALRM): Python's regex engine checks for signals as it
+runs, so the alarm interrupts even a regex. Signals reach the main thread only, where Lambda (and
+`make run`'s workers) run the handler; called from another thread, validation is unbounded.
+
 jsonschema is imported on first use, not with the module: only records of a collection with a schema
 doc are validated, and importing it costs a cold start more than a tenth of its time.
 """
 
 import json
+import signal
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from urllib.parse import urljoin
 
-from binstore.errors import InvalidSchemaDoc, SchemaDocRefNotAllowed, SchemaDocUnresolvable, SchemaMismatch
+from binstore.errors import (InvalidSchemaDoc, SchemaDocRefNotAllowed, SchemaDocTooCostly, SchemaDocUnresolvable,
+                             SchemaMismatch, SchemaValidationTooCostly)
 
+MAX_VALIDATION_SECONDS = 1.0
 _MAX_SHOWN_VALUE = 120
 _MAX_SHOWN_REF = 200
 # The base URI of a schema doc without an `$id` of its own: relative refs resolve against it, and
@@ -27,6 +39,29 @@ _DOC_URI = "urn:binstore:schema-doc"
 # The keywords that name another schema: `$ref` (every draft), `$dynamicRef` (2020-12) and
 # `$recursiveRef` (2019-09).
 _REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _expire(_signum, _frame):
+    raise _OutOfTime()
+
+
+@contextmanager
+def _time_bound(seconds: float):
+    """Raise _OutOfTime inside the block once `seconds` have passed (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _refuse_retrieval(uri: str):
@@ -66,7 +101,10 @@ def validate_record(schema_json: str, record) -> None:
     from referencing.exceptions import Unresolvable
 
     try:
-        error = best_match(_validator(schema_json).iter_errors(record))
+        with _time_bound(MAX_VALIDATION_SECONDS):
+            error = best_match(_validator(schema_json).iter_errors(record))
+    except _OutOfTime:
+        raise SchemaValidationTooCostly(MAX_VALIDATION_SECONDS) from None
     except RecursionError:
         raise SchemaMismatch("$:<nested too deeply to validate>") from None
     except Unresolvable:
@@ -92,7 +130,10 @@ def check_schema(schema) -> None:
         raise InvalidSchemaDoc("$schema must be a string")  # jsonschema would fail on it, not refuse it
     cls = _validator_class(schema)
     try:
-        cls.check_schema(schema)
+        with _time_bound(MAX_VALIDATION_SECONDS):
+            cls.check_schema(schema)
+    except _OutOfTime:
+        raise SchemaDocTooCostly(MAX_VALIDATION_SECONDS) from None
     except SchemaError as error:
         raise InvalidSchemaDoc(error.message) from None
     _check_references(schema, cls)
