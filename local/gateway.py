@@ -116,7 +116,11 @@ class WarmWorkerPool:
                 with self._lock:
                     self._workers.remove(worker)
                 raise
-            self._idle.put(worker)
+            if worker.process.poll() is None:
+                self._idle.put(worker)
+            else:  # its timer fired just as it answered: a killed worker never serves again
+                with self._lock:
+                    self._workers.remove(worker)
             return reply
 
     def stop(self) -> None:

@@ -19,6 +19,7 @@ PATH_PARAMETERS = sorted({name for _, path in ROUTES for name in re.findall(r"\{
 # references out of the function, and the odd bytes. Printable ASCII, as HTTP carries headers.
 HOSTILE = [
     "9" * 5000,
+    "0" * 5000 + "1",
     "-" + "9" * 40,
     "1e400",
     "[" * 3000,

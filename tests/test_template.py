@@ -245,6 +245,10 @@ def test_a_stream_change_that_keeps_failing_goes_to_a_dead_letter_queue_the_role
 def test_reserved_concurrency_is_a_parameter_left_unset_by_default():
     parameter = TEMPLATE["Parameters"]["ReservedConcurrency"]
     assert parameter["Default"] == ""
+    import re
+    # Empty or a positive number: 0 would throttle every request.
+    assert [bool(re.fullmatch(parameter["AllowedPattern"], value)) for value in ("", "50", "0", "-1", "05")] == [
+        True, True, False, False, False]
     assert TEMPLATE["Conditions"]["HasReservedConcurrency"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, ""]}]}
     assert RESOURCES["BinsFunction"]["Properties"]["ReservedConcurrentExecutions"] == {

@@ -119,7 +119,7 @@ def test_a_schema_doc_stored_before_refs_were_checked_answers_400_on_writes_and_
                   api_event("POST", "/v3/b", {"a": "new"}, {**master(pro), "x-collection-id": collection_id})):
         status, _, body = invoke(event)
         assert status == 400
-        assert body["message"].startswith("Schema Doc Validation Mismatch: the Schema Doc has a reference")
+        assert body["message"].startswith("Schema Doc Validation Mismatch: the Schema Doc cannot be applied")
         assert server not in body["message"]
 
     assert stored_record(store, bin_id) == {"a": "before"}
@@ -127,11 +127,42 @@ def test_a_schema_doc_stored_before_refs_were_checked_answers_400_on_writes_and_
     assert opened == []
 
 
-def test_a_schema_doc_that_refers_to_itself_forever_refuses_records_not_crashes(invoke, pro):
-    loop = {"$ref": "#/definitions/a", "definitions": {"a": {"$ref": "#/definitions/a"}}}
-    collection_id = pro.create_collection(pro.create_schema_doc(loop))
-    status, _, body = invoke(api_event("POST", "/v3/b", {"a": 1}, {**master(pro), "x-collection-id": collection_id}))
+def test_a_record_too_deep_for_a_recursive_schema_doc_is_refused_not_crashed(invoke, pro):
+    tree = {"definitions": {"node": {"properties": {"a": {"$ref": "#/definitions/node"}}}}, "$ref": "#/definitions/node"}
+    collection_id = pro.create_collection(pro.create_schema_doc(tree))
+    record = 1
+    for _ in range(3000):
+        record = {"a": record}
+    status, _, body = invoke(api_event("POST", "/v3/b", record, {**master(pro), "x-collection-id": collection_id}))
     assert (status, body) == (400, {"message": "Schema Doc Validation Mismatch: $:<nested too deeply to validate>"})
+
+
+@pytest.mark.parametrize("schema, why", [
+    ({"$ref": "#"}, "it refers to itself without end"),
+    ({"$schema": "http://json-schema.org/draft-03/schema#", "type": "x"}, "it names a type its draft does not define"),
+    ({"$id": "http://[::1"}, "its $ids and subschemas cannot be resolved as this draft defines them"),
+    ({"items": {"$id": "http://[::1"}}, "its $ids and subschemas cannot be resolved as this draft defines them"),
+    ({"$schema": "http://json-schema.org/draft-03/schema#", "extends": {"type": "string"}},
+     "its $ids and subschemas cannot be resolved as this draft defines them"),
+])
+def test_a_schema_doc_that_could_never_validate_anything_is_refused_at_creation(invoke, pro, schema, why):
+    status, _, body = invoke(api_event("POST", "/v3/s", schema, {**master(pro), "x-schema-doc-name": "S"}))
+    assert (status, body) == (400, {"message": f"Schema Doc must be a valid JSON Schema: {why}"})
+
+
+def test_a_type_its_draft_does_not_define_refuses_records_it_reaches_not_crashes(invoke, pro):
+    schema = {"$schema": "http://json-schema.org/draft-03/schema#", "properties": {"p": {"type": "x"}}}
+    collection_id = pro.create_collection(pro.create_schema_doc(schema))
+    create = {**master(pro), "x-collection-id": collection_id}
+    assert invoke(api_event("POST", "/v3/b", {"q": 1}, create))[0] == 200
+    status, _, body = invoke(api_event("POST", "/v3/b", {"p": 1}, create))
+    assert status == 400 and body["message"].startswith("Schema Doc Validation Mismatch: the Schema Doc cannot be")
+
+
+def test_a_schema_doc_over_100kb_is_refused(invoke, pro):
+    schema = {"type": "object", "description": "x" * 100 * 1024}
+    status, _, body = invoke(api_event("POST", "/v3/s", schema, {**master(pro), "x-schema-doc-name": "S"}))
+    assert (status, body) == (400, {"message": "Schema Doc cannot be larger than 100kb"})
 
 
 def test_a_schema_doc_with_a_dialect_that_is_not_a_string_is_refused(invoke, pro):
@@ -157,7 +188,7 @@ def test_a_catastrophic_pattern_is_cut_off_and_the_write_refused(invoke, store, 
 
 def test_a_schema_doc_too_costly_to_check_is_refused(invoke, pro):
     # Draft 4's meta-schema wants `enum` unique: objects are compared pairwise.
-    schema = {"$schema": "http://json-schema.org/draft-04/schema#", "enum": [{"a": i} for i in range(40000)]}
+    schema = {"$schema": "http://json-schema.org/draft-04/schema#", "enum": [{"a": i} for i in range(5000)]}
     status, _, body = invoke(api_event("POST", "/v3/s", schema, {**master(pro), "x-schema-doc-name": "S"}))
     assert (status, body) == (400, {"message": "Schema Doc takes more than 1s to check: simplify it"})
 
@@ -249,6 +280,23 @@ def test_work_is_bounded_and_a_costly_expression_is_refused_and_given_back(invok
     assert (status, body) == (400, {"message": "X-JSON-Path needs more work on this record than one read may "
                                                "take: narrow the expression"})
     assert pro.requests_remaining == remaining
+
+
+def test_the_work_count_stops_an_expression_before_the_time_bound(invoke, pro, monkeypatch):
+    monkeypatch.setattr(jsonpaths, "MAX_WORK", 1000)
+    monkeypatch.setattr(jsonpaths, "MAX_SECONDS", 10**6)
+    bin_id = pro.create_bin(list(range(2000)), private=False)
+    assert read(invoke, bin_id, "$[:900]")[0] == 200
+    status, _, body = read(invoke, bin_id, "$[*]")
+    assert status == 400 and body["message"].startswith("X-JSON-Path needs more work")
+
+
+def test_an_expression_of_too_many_steps_is_refused_before_any_aws_call(invoke, pro, aws_calls):
+    bin_id = pro.create_bin({"a": 1})
+    aws_calls.clear()
+    status, _, body = read(invoke, bin_id, "$" + ".a" * 101, master(pro))
+    assert status == 400 and body["message"].startswith("X-JSON-Path uses more than 100 steps")
+    assert aws_calls == []
 
 
 def test_the_time_bound_stops_what_the_work_count_lets_through(invoke, pro, monkeypatch):
@@ -390,6 +438,56 @@ def test_a_read_whose_bin_is_deleted_meanwhile_answers_404_and_costs_nothing(inv
 
     assert (status, body) == (404, {"message": "Bin not found or it doesn't belong to your account"})
     assert pro.requests_remaining == remaining - 1  # the delete only
+
+
+def test_a_json_path_read_is_charged_only_once_its_answer_is_ready(invoke, store, pro, monkeypatch):
+    """A costly expression that ends refused never holds one of the owner's requests while it runs."""
+    bin_id = pro.create_bin({"a": [1, 2]}, private=False)
+    pro.set_requests(1)
+    seen = []
+    original = jsonpaths.select_json
+
+    def select_json_watching_the_allowance(path, text):
+        seen.append(pro.requests_remaining)
+        return original(path, text)
+
+    monkeypatch.setattr("binstore.bins.select_json", select_json_watching_the_allowance)
+    status, _, body = read(invoke, bin_id, "$.a[*]")
+    assert (status, body["record"]) == (200, [1, 2])
+    assert seen == [1]  # still unspent while the expression ran
+    assert pro.requests_remaining == 0
+
+
+def test_a_read_that_paid_the_last_request_is_not_refused_when_it_must_retry(invoke, store, pro, monkeypatch):
+    bin_id = pro.create_bin({"v": 1})
+    pro.set_requests(2)
+    original = store.read_body
+    raced = []
+
+    def read_body_after_a_concurrent_update(object_key):
+        if not raced:
+            raced.append(object_key)
+            assert invoke(update_event(bin_id, b'{"v": 2}', master(pro)))[0] == 200
+            store.delete_body(object_key)
+        return original(object_key)
+
+    monkeypatch.setattr(store, "read_body", read_body_after_a_concurrent_update)
+    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
+    assert (status, body["record"]) == (200, {"v": 2})
+    assert pro.requests_remaining == 0
+
+
+def test_a_refund_carries_a_token_so_a_retry_of_a_lost_answer_applies_once(store, pro):
+    """botocore retries a call whose answer was lost; with the same ClientRequestToken, DynamoDB
+    applies a transaction once (moto does not emulate that: the token being sent is what is checked)."""
+    tokens = []
+    store.dynamodb.meta.events.register("provide-client-params.dynamodb.TransactWriteItems",
+                                        lambda params, **_: tokens.append(params.get("ClientRequestToken")))
+    remaining = pro.requests_remaining
+    store.refund_request(pro.account_id)
+    store.refund_request(pro.account_id)
+    assert pro.requests_remaining == remaining + 2
+    assert len(tokens) == 2 and len(set(tokens)) == 2 and all(len(token) >= 32 for token in tokens)
 
 
 def test_a_read_that_fails_on_storage_is_given_back(invoke, store, pro, monkeypatch):

@@ -69,8 +69,12 @@ def check_allowance(store: Store, account: Account | None, not_found: str = _NOT
 
 
 def _on_bin[T](store: Store, route: BinRoute, bin_id: str, credentials: Credentials,
-               act: Callable[[BinMeta, Context], T]) -> T:
-    """Authorise `route` on the bin, then `act` on it; retried from a fresh read on a conflict."""
+               act: Callable[[BinMeta, Context], T], allowance_needed: Callable[[], bool] = lambda: True) -> T:
+    """Authorise `route` on the bin, then `act` on it; retried from a fresh read on a conflict.
+
+    `allowance_needed` says whether the owner must still have a request left: not for a read that
+    has already paid its own (the account may be at 0 because of it).
+    """
     if not is_object_id(bin_id):
         raise errors.InvalidBinId()
     parsed = credentials.parsed()
@@ -80,7 +84,7 @@ def _on_bin[T](store: Store, route: BinRoute, bin_id: str, credentials: Credenti
                                      parsed.account_id if parsed else None)
         if context.bin is None:
             raise errors.NotFound(route.not_found)
-        if authorise_bin(route, context.bin, credentials, context.key):
+        if authorise_bin(route, context.bin, credentials, context.key) and allowance_needed():
             check_allowance(store, context.account)
         return act(context.bin, context)
 
@@ -147,11 +151,12 @@ def parse_version(text: str | None) -> int | None:
         return None
     if not text.isascii() or not text.isdigit():
         raise errors.InvalidVersion()
-    if len(text.lstrip("0")) > _MAX_VERSION_DIGITS or int(text) > MAX_VERSIONS_PER_BIN:
-        raise errors.VersionNotFound()
-    if int(text) < 1:
+    digits = text.lstrip("0")  # int() is only ever given a few digits: leading zeros do not count
+    if not digits:
         raise errors.InvalidVersion()
-    return int(text)
+    if len(digits) > _MAX_VERSION_DIGITS or int(digits) > MAX_VERSIONS_PER_BIN:
+        raise errors.VersionNotFound()
+    return int(digits)
 
 
 def _read_body(store: Store, object_key: str) -> bytes | None:
@@ -166,18 +171,24 @@ def _read_body(store: Store, object_key: str) -> bytes | None:
 class _Charge:
     """The one request a read spends, whatever retries it takes; given back if the read fails.
 
-    The charge runs beside the body's fetch (no extra round trip). A body that vanished meanwhile
-    (a concurrent update, delete or version reset) sends the read round again on the charge it
-    already paid; a read that then fails (the bin is gone, the storage failed, X-JSON-Path is over
-    its bounds) gives the request back.
+    A plain read's charge runs beside the body's fetch (no extra round trip). A body that vanished
+    meanwhile (a concurrent update, delete or version reset) sends the read round again on the
+    charge it already paid; a read that then fails (the bin is gone, the storage failed) gives the
+    request back. A read with X-JSON-Path is charged after its expression is evaluated instead (one
+    more round trip), so a costly expression that is refused never holds one of the owner's
+    requests while it runs.
     """
 
     def __init__(self, store: Store):
         self._store = store
         self._paid_by: str | None = None
 
+    @property
+    def paid(self) -> bool:
+        return self._paid_by is not None
+
     def pay_while(self, owner_id: str, fetch: Callable[[], bytes | None]) -> bytes | None:
-        if self._paid_by is not None:
+        if self.paid:
             return fetch()
         pending = _PARALLEL.submit(self._store.spend_request, owner_id)
         try:
@@ -187,8 +198,13 @@ class _Charge:
             self._paid_by = owner_id
         return body
 
+    def pay(self, owner_id: str) -> None:
+        if not self.paid:
+            self._store.spend_request(owner_id)
+            self._paid_by = owner_id
+
     def give_back(self) -> None:
-        if self._paid_by is not None:
+        if self.paid:
             self._store.refund_request(self._paid_by)
             self._paid_by = None
 
@@ -199,6 +215,8 @@ def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str |
 
     Spends one request of the owner's if, and only if, the read answers (see _Charge).
     """
+    if not is_object_id(bin_id):
+        raise errors.InvalidBinId()
     wanted = parse_version(version)
     charge = _Charge(store)
 
@@ -207,14 +225,20 @@ def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str |
             object_key = bin.object_key
         elif wanted > bin.version_count or (object_key := store.get_version_object_key(bin.bin_id, wanted)) is None:
             raise errors.VersionNotFound()
-        body = charge.pay_while(bin.owner_id, lambda: _read_body(store, object_key))
+        if json_path is None:
+            body = charge.pay_while(bin.owner_id, lambda: _read_body(store, object_key))
+        else:
+            body = _read_body(store, object_key)
         if body is None:
             raise CommitConflict()  # read the bin again: it has moved on
         text = body.decode("utf-8")
-        return StoredRecord(bin, wanted, select_json(json_path, text) if json_path is not None else text)
+        if json_path is not None:
+            text = select_json(json_path, text)
+            charge.pay(bin.owner_id)
+        return StoredRecord(bin, wanted, text)
 
     try:
-        return _on_bin(store, READ_ROUTE, bin_id, credentials, read)
+        return _on_bin(store, READ_ROUTE, bin_id, credentials, read, allowance_needed=lambda: not charge.paid)
     except BaseException:
         charge.give_back()
         raise

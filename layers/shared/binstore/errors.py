@@ -79,8 +79,8 @@ class SchemaDocUnresolvable(SchemaMismatch):
     """A schema doc stored before refs were checked at creation, with a ref that resolves nowhere."""
 
     def __init__(self):
-        super().__init__("the Schema Doc has a reference that does not resolve inside it, so records "
-                         "cannot be validated: its owner must update the Schema Doc")
+        super().__init__("the Schema Doc cannot be applied to records (a reference that does not resolve inside "
+                         "it, or a type its draft does not define): its owner must update the Schema Doc")
 
 
 class SchemaValidationTooCostly(SchemaMismatch):
@@ -225,6 +225,11 @@ class SchemaDocNameTooLong(BadRequest):
 class InvalidSchemaDoc(BadRequest):
     def __init__(self, detail: str):
         super().__init__(f"Schema Doc must be a valid JSON Schema: {detail}")
+
+
+class SchemaDocTooLarge(BadRequest):
+    def __init__(self, limit: int):
+        super().__init__(f"Schema Doc cannot be larger than {limit // 1024}kb")
 
 
 class SchemaDocTooCostly(BadRequest):

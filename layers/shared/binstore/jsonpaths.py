@@ -10,9 +10,10 @@ for the read, so an expression is treated as hostile:
   understands (regex `=~`, arithmetic, `sub`/`split`/`len`/`sorted` and the other named operators,
   `|`, `&`, `where`, `parent`, sorting) is refused with 400. Script expressions such as
   `(@.length-1)` do not parse.
-- **Bounded work.** Each node of the parsed expression is metered: an evaluation may produce at
+- **Bounded work.** Each step of the parsed expression is metered: an evaluation may produce at
   most MAX_WORK intermediate matches and take at most MAX_SECONDS, else it is refused (400). This
-  is what stops unions multiplied by each other and descents over huge records.
+  is what stops unions multiplied by each other and descents over huge records. An expression has
+  at most MAX_STEPS steps.
 - **Bounded answer.** The matches are serialised one by one, inside the error handling, and an
   answer over MAX_RESULT_BYTES is refused (400), never truncated.
 
@@ -31,16 +32,18 @@ from binstore.plans import LARGEST_RECORD_BYTES
 from binstore.records import to_json_text
 
 MAX_EXPRESSION_LENGTH = 1000
-# Intermediate matches one evaluation may produce (every node's output counts): enough for one
-# descent over the largest record.
+# Intermediate matches one evaluation may produce (every step's output counts). Memory follows the
+# matches kept: about 250 bytes each, so this keeps an evaluation under about 250 MB of the
+# function's 512. Measured here: one descent over a 1 MiB record counts 110,000-525,000 (`$..name`),
+# and `$..*` over a record of half a million values, 1,050,000 (refused).
 MAX_WORK = 1_000_000
-# A backstop for what the count misses (a slow machine, a costly single step), well inside the
-# function's 10 s timeout. Measured here: a descent over a 1 MiB record does 150,000-900,000 work in
-# 0.4-1.2 s.
-MAX_SECONDS = 2.0
+# A backstop for a slow machine, well inside the function's 10 s timeout: a 512 MB Lambda function
+# has about a third of a core, so there a descent over the largest records may meet this first.
+MAX_SECONDS = 3.0
 # The answer may be as large as the largest record, no larger (Lambda's answer limit is 6 MB).
 MAX_RESULT_BYTES = LARGEST_RECORD_BYTES
 MAX_DESCENTS = 1
+MAX_STEPS = 100
 
 # How a refusal names what jsonpath-ng parsed (its own class names are no help to a caller).
 _UNSUPPORTED_NAMES = {
@@ -112,20 +115,24 @@ def _check_filter(node, classes) -> None:
     _check_filter_operand(node.target, classes)
 
 
-def _check(node, classes, descents: list) -> None:
+def _check(node, classes, descents: list, steps: list) -> None:
     """Refuse anything outside the supported subset (see the module's docstring)."""
+    steps.append(node)
+    if len(steps) > MAX_STEPS:
+        # Evaluation recurses once per step: a long chain would run out of stack, not of record.
+        raise _unsupported(f"more than {MAX_STEPS} steps")
     if isinstance(node, (classes.Root, classes.Fields, classes.Wildcard, classes.Index, classes.Slice)):
         return
     if isinstance(node, classes.Child):
-        _check(node.left, classes, descents)
-        _check(node.right, classes, descents)
+        _check(node.left, classes, descents, steps)
+        _check(node.right, classes, descents, steps)
         return
     if isinstance(node, classes.Descendants):
         descents.append(node)
         if len(descents) > MAX_DESCENTS:
             raise _unsupported("more than one recursive descent (..)")
-        _check(node.left, classes, descents)
-        _check(node.right, classes, descents)
+        _check(node.left, classes, descents, steps)
+        _check(node.right, classes, descents, steps)
         return
     if isinstance(node, classes.Filter):
         if not node.expressions:
@@ -137,25 +144,29 @@ def _check(node, classes, descents: list) -> None:
     raise _unsupported(_UNSUPPORTED_NAMES.get(name, f"`{name.lower()}`"))
 
 
-def _meter(node) -> None:
-    """Make every node of the tree count what it produces against the evaluation's budget.
+def _meter(node, classes) -> None:
+    """Make every step of the tree count what it produces against the evaluation's budget.
 
     jsonpath-ng evaluates eagerly, node by node (each node calls its children's `find`), so
-    wrapping each node's `find` bounds the work between two checks to one node's own step.
+    wrapping each step's `find` bounds the work between two checks to one step. The nodes that only
+    combine others (Child, Descendants) are not counted themselves: what they return was counted
+    when their children produced it, and a descent calls its right side once per value it visits.
+    Nor is `@`, which returns the value it is given.
     """
-    original = node.find
+    if not isinstance(node, (classes.Child, classes.Descendants, classes.This)):
+        original = node.find
 
-    def find(datum):
-        found = original(datum)
-        _budget.get().spend(len(found) + 1)
-        return found
+        def find(datum):
+            found = original(datum)
+            _budget.get().spend(len(found) + 1)
+            return found
 
-    node.find = find
+        node.find = find
     for child in (getattr(node, "left", None), getattr(node, "right", None), getattr(node, "target", None)):
         if child is not None and hasattr(child, "find"):
-            _meter(child)
+            _meter(child, classes)
     for child in [*getattr(node, "expressions", ()), *getattr(node, "operands", ())]:
-        _meter(child)
+        _meter(child, classes)
 
 
 class _Classes:
@@ -196,10 +207,10 @@ def compile_path(expression: str) -> JsonPath:
         # some malformed expressions: all of them mean the expression is not one we can apply.
         raise errors.InvalidJsonPath() from None
     try:
-        _check(tree, classes, [])
+        _check(tree, classes, [], [])
     except RecursionError:
         raise errors.InvalidJsonPath() from None
-    _meter(tree)
+    _meter(tree, classes)
     return JsonPath(expression, tree)
 
 

@@ -6,6 +6,7 @@ so what is stored is always valid JSON, whatever whitespace or escapes the clien
 """
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +37,14 @@ def _checked_float(literal: str) -> float:
     return value
 
 
+# A number that rounds to zero has a negative exponent after a digit, or hundreds of zeros after its
+# point (the smallest double is about 4.9e-324). Only then is the text parsed again with a check on
+# every float: a hook on every float would slow down every record.
+_MAY_UNDERFLOW = re.compile(r"[0-9][eE]-|0{300}")
+
+
 def _may_underflow(text: str) -> bool:
-    # A number that rounds to zero has a negative exponent, or hundreds of zeros after its point
-    # (the smallest double is about 4.9e-324). Only then is the text parsed again with a check on
-    # every float: a hook on every float would slow down every record.
-    return "e-" in text or "E-" in text or "0" * 300 in text
+    return _MAY_UNDERFLOW.search(text) is not None
 
 
 def _compact_json(value: Any) -> tuple[str, bytes]:

@@ -17,9 +17,13 @@ from binstore.schemas import check_schema
 from binstore.storage import Account, SchemaDoc, Store, utc_now
 
 MAX_NAME_LENGTH = 32
+MAX_SCHEMA_DOC_BYTES = 100 * 1024
 
 
 def _schema_text(body: bytes) -> str:
+    if len(body) > MAX_SCHEMA_DOC_BYTES:
+        # It is stored in one DynamoDB item, and copied into each collection's (400 KB each at most).
+        raise errors.SchemaDocTooLarge(MAX_SCHEMA_DOC_BYTES)
     schema = parse_record(body).value
     if not isinstance(schema, dict):
         raise errors.InvalidSchemaDoc("it must be a JSON object")

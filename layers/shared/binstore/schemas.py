@@ -97,7 +97,7 @@ def _shown(value) -> str:
 
 def validate_record(schema_json: str, record) -> None:
     """Raise SchemaMismatch naming the failing key and value, as JSONBin's `key:val`."""
-    from jsonschema.exceptions import best_match
+    from jsonschema.exceptions import UnknownType, best_match
     from referencing.exceptions import Unresolvable
 
     try:
@@ -107,8 +107,9 @@ def validate_record(schema_json: str, record) -> None:
         raise SchemaValidationTooCostly(MAX_VALIDATION_SECONDS) from None
     except RecursionError:
         raise SchemaMismatch("$:<nested too deeply to validate>") from None
-    except Unresolvable:
-        # Only a doc stored before refs were checked at creation can get here.
+    except (Unresolvable, UnknownType):
+        # A doc stored before refs were checked at creation, or one naming a type its draft does
+        # not define (draft 3 lets `type` be any string): it cannot be applied to any record.
         raise SchemaDocUnresolvable() from None
     if error is None:
         return
@@ -137,6 +138,26 @@ def check_schema(schema) -> None:
     except SchemaError as error:
         raise InvalidSchemaDoc(error.message) from None
     _check_references(schema, cls)
+    _try_out(schema)
+
+
+def _try_out(schema) -> None:
+    """Validate a few values with the doc, to refuse now a doc that can never validate anything.
+
+    `{"$ref": "#"}` refers to itself without end, and draft 3 takes any string as a `type`: both
+    pass the meta-schema, and would refuse every record later.
+    """
+    schema_json = json.dumps(schema, separators=(",", ":"))
+    for value in (None, {}, [], "", 0):
+        try:
+            validate_record(schema_json, value)
+        except SchemaDocUnresolvable:
+            raise InvalidSchemaDoc("it names a type its draft does not define") from None
+        except SchemaValidationTooCostly:
+            raise SchemaDocTooCostly(MAX_VALIDATION_SECONDS) from None
+        except SchemaMismatch as mismatch:
+            if mismatch.message.endswith("$:<nested too deeply to validate>"):
+                raise InvalidSchemaDoc("it refers to itself without end") from None
 
 
 def _references(resource, base_uri: str) -> Iterator[tuple[str, str]]:
@@ -158,10 +179,16 @@ def _check_references(schema, cls) -> None:
 
     specification = specification_with(cls.META_SCHEMA["$schema"])
     resource = Resource(contents=schema, specification=specification)
-    # Only the doc itself is in the registry (crawled for its `$id`s and anchors); anything else
-    # is refused by _refuse_retrieval, never fetched.
-    registry = Registry(retrieve=_refuse_retrieval).with_resource(_DOC_URI, resource).crawl()
-    for reference, base_uri in _references(resource, _DOC_URI):
+    try:
+        # Only the doc itself is in the registry (crawled for its `$id`s and anchors); anything
+        # else is refused by _refuse_retrieval, never fetched.
+        registry = Registry(retrieve=_refuse_retrieval).with_resource(_DOC_URI, resource).crawl()
+        references = list(_references(resource, _DOC_URI))
+    except (ValueError, TypeError, AttributeError, KeyError, LookupError):
+        # An `$id` that is not a URI (`http://[::1`), or a subschema where the draft expects
+        # another shape (draft 3's `extends` as an object): referencing cannot place it.
+        raise InvalidSchemaDoc("its $ids and subschemas cannot be resolved as this draft defines them") from None
+    for reference, base_uri in references:
         if not isinstance(reference, str):
             raise InvalidSchemaDoc(f"a reference must be a string, not {_shown(reference)}")
         try:

@@ -405,16 +405,18 @@ class Store:
         """Give back a request spent by a read that then failed. Best effort: a failure is logged.
 
         An atomic ADD, so concurrent charges and refunds never lose one another; conditioned on the
-        account existing, so a refund never makes an account item out of nothing.
+        account existing, so a refund never makes an account item out of nothing. A transaction of
+        one item for its token: if botocore retries a refund whose answer was lost, DynamoDB
+        applies it once, not twice.
         """
         try:
-            self.dynamodb.update_item(
-                TableName=self.settings.accounts_table,
-                Key=_to_item({"accountId": account_id}),
-                UpdateExpression="ADD requestsRemaining :one",
-                ConditionExpression="attribute_exists(accountId)",
-                ExpressionAttributeValues=_to_item({":one": 1}),
-            )
+            self.dynamodb.transact_write_items(TransactItems=[{"Update": {
+                "TableName": self.settings.accounts_table,
+                "Key": _to_item({"accountId": account_id}),
+                "UpdateExpression": "ADD requestsRemaining :one",
+                "ConditionExpression": "attribute_exists(accountId)",
+                "ExpressionAttributeValues": _to_item({":one": 1}),
+            }}], ClientRequestToken=uuid4().hex)
         except (BotoCoreError, ClientError) as error:
             logger.warning("Could not give back a request spent by a failed read",
                            extra={"account_id": account_id, "error_type": type(error).__name__})
