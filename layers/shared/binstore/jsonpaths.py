@@ -195,10 +195,10 @@ def compile_path(expression: str) -> JsonPath:
 
     classes = _classes()
     try:
-        with warnings.catch_warnings():
-            # jsonpath-ng warns about deprecated syntax with the user's text in the warning: keep it
-            # out of the logs.
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as deprecated:
+            # jsonpath-ng warns about deprecated syntax, quoting the user's text: recorded here, so
+            # it stays out of the logs, and refused below.
+            warnings.simplefilter("always")
             tree = parse(expression)
     except errors.BinStoreError:
         raise
@@ -206,6 +206,10 @@ def compile_path(expression: str) -> JsonPath:
         # jsonpath-ng's own parse errors, and the plain exceptions its lexer and parser raise for
         # some malformed expressions: all of them mean the expression is not one we can apply.
         raise errors.InvalidJsonPath() from None
+    if deprecated:
+        # An unquoted word compared as a string (`@.age > NaN` matches "old"), `&` for `&&`, `|`:
+        # syntax jsonpath-ng is dropping, and JSONBin does not document.
+        raise _unsupported("deprecated syntax (an unquoted word as a string, & or |)")
     try:
         _check(tree, classes, [], [])
     except RecursionError:
