@@ -42,6 +42,7 @@ class Worker:
             argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True, encoding="utf-8", bufsize=1,
         )
+        self.killed = False  # by its timeout: it must never serve again
         if self._read() != "ready":
             raise WorkerDied("worker did not start")
 
@@ -74,6 +75,7 @@ class Worker:
             raise
         finally:
             timer.cancel()
+            self.killed = self.killed or expired.is_set()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -116,7 +118,7 @@ class WarmWorkerPool:
                 with self._lock:
                     self._workers.remove(worker)
                 raise
-            if worker.process.poll() is None:
+            if not worker.killed and worker.process.poll() is None:
                 self._idle.put(worker)
             else:  # its timer fired just as it answered: a killed worker never serves again
                 with self._lock:

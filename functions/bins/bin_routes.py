@@ -4,6 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import bins
+from binstore.ids import is_object_id
 from binstore.jsonpaths import compile_path
 from binstore.records import parse_record
 from binstore.updates import UpdateRequest, update_bin
@@ -14,6 +15,12 @@ from api import (bin_metadata, credentials, etag, expected_revisions, header, js
 
 router = APIGatewayHttpRouter()
 logger = Logger(child=True)
+
+
+def _log_bin(bin_id: str) -> None:
+    """Name the bin in this request's log lines; only a well-formed id, never what a caller put in the path."""
+    if is_object_id(bin_id):
+        logger.append_keys(bin_id=bin_id)
 
 
 @router.post("/v3/b")
@@ -36,7 +43,7 @@ def create() -> Response:
         return {"metadata": bin_metadata(created.bin), "revision": created.bin.revision}
 
     summary, replayed = idempotency.once(event, router.lambda_context, body, write)
-    logger.append_keys(bin_id=summary["metadata"]["id"])
+    _log_bin(summary["metadata"]["id"])
     record_text = written["record"] if not replayed else parse_record(body).json_text
     return record_response(record_text, summary["metadata"], _written_headers(summary, replayed))
 
@@ -47,7 +54,7 @@ def _written_headers(summary: dict, replayed: bool) -> dict:
 
 def _read(bin_id: str, version: str | None) -> Response:
     event = router.current_event
-    logger.append_keys(bin_id=bin_id)
+    _log_bin(bin_id)
     with_meta = bins.parse_bool_header("X-Bin-Meta", header(event, "X-Bin-Meta"))
     if with_meta is None:
         with_meta = bins.parse_bool_header("meta", event.get_query_string_value("meta"))
@@ -80,7 +87,7 @@ def read_version(bin_id: str, version: str) -> Response:
 @router.put("/v3/b/<bin_id>")
 def update(bin_id: str) -> Response:
     event = router.current_event
-    logger.append_keys(bin_id=bin_id)
+    _log_bin(bin_id)
     request = UpdateRequest(
         bin_id=bin_id,
         body=json_body(event),
@@ -111,7 +118,7 @@ def update(bin_id: str) -> Response:
 
 @router.get("/v3/b/<bin_id>/versions/count")
 def count_versions(bin_id: str) -> Response:
-    logger.append_keys(bin_id=bin_id)
+    _log_bin(bin_id)
     bin = bins.count_versions(store(), bin_id, credentials(router.current_event))
     served("VersionsCounted")
     return json_response({"metadata": {"id": bin.bin_id, "versionCount": bin.version_count, "private": bin.private}})
@@ -120,7 +127,7 @@ def count_versions(bin_id: str) -> Response:
 @router.delete("/v3/b/<bin_id>/versions")
 def delete_versions(bin_id: str) -> Response:
     event = router.current_event
-    logger.append_keys(bin_id=bin_id)
+    _log_bin(bin_id)
     preserve = bins.parse_bool_header("X-Preserve-Latest", header(event, "X-Preserve-Latest"))
     deleted = bins.delete_versions(store(), bin_id, credentials(event), preserve_latest=bool(preserve))
     served("VersionsDeleted")
@@ -130,7 +137,7 @@ def delete_versions(bin_id: str) -> Response:
 
 @router.delete("/v3/b/<bin_id>")
 def delete(bin_id: str) -> Response:
-    logger.append_keys(bin_id=bin_id)
+    _log_bin(bin_id)
     deleted = bins.delete_bin(store(), bin_id, credentials(router.current_event))
     served("BinDeleted")
     return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
@@ -140,7 +147,7 @@ def delete(bin_id: str) -> Response:
 @router.put("/v3/b/<bin_id>/meta/privacy")
 def set_privacy(bin_id: str) -> Response:
     event = router.current_event
-    logger.append_keys(bin_id=bin_id)
+    _log_bin(bin_id)
     private = bins.parse_bool_header("X-Bin-Private", header(event, "X-Bin-Private"))
     bin = bins.set_privacy(store(), bin_id, credentials(event), private)
     served("BinPrivacyChanged")
@@ -150,7 +157,7 @@ def set_privacy(bin_id: str) -> Response:
 @router.put("/v3/b/<bin_id>/meta/name")
 def set_name(bin_id: str) -> Response:
     event = router.current_event
-    logger.append_keys(bin_id=bin_id)
+    _log_bin(bin_id)
     bin = bins.set_name(store(), bin_id, credentials(event), header(event, "X-Bin-Name"))
     served("BinRenamed")
     return json_response({"record": bin.bin_id, "metadata": {"name": bin.name}})

@@ -139,9 +139,10 @@ def test_a_record_too_deep_for_a_recursive_schema_doc_is_refused_not_crashed(inv
 
 @pytest.mark.parametrize("schema, why", [
     ({"$ref": "#"}, "it refers to itself without end"),
-    ({"$schema": "http://json-schema.org/draft-03/schema#", "type": "x"}, "it names a type its draft does not define"),
-    ({"$id": "http://[::1"}, "its $ids and subschemas cannot be resolved as this draft defines them"),
-    ({"items": {"$id": "http://[::1"}}, "its $ids and subschemas cannot be resolved as this draft defines them"),
+    ({"$schema": "http://json-schema.org/draft-03/schema#", "type": "x"},
+     "it cannot be applied to records (a type its draft does not define, a $ref to something that is not a "
+     "schema, ...)"),
+    ({"title": "a", "$ref": "#/title"}, "its $ids and subschemas cannot be resolved as this draft defines them"),
     ({"$schema": "http://json-schema.org/draft-03/schema#", "extends": {"type": "string"}},
      "its $ids and subschemas cannot be resolved as this draft defines them"),
 ])
@@ -157,6 +158,62 @@ def test_a_type_its_draft_does_not_define_refuses_records_it_reaches_not_crashes
     assert invoke(api_event("POST", "/v3/b", {"q": 1}, create))[0] == 200
     status, _, body = invoke(api_event("POST", "/v3/b", {"p": 1}, create))
     assert status == 400 and body["message"].startswith("Schema Doc Validation Mismatch: the Schema Doc cannot be")
+
+
+@pytest.mark.parametrize("schema, record", [
+    ({"properties": {"price": {"multipleOf": 0.01}}}, b'{"price": 1' + b"0" * 400 + b"}"),  # OverflowError
+    ({"$schema": "http://json-schema.org/draft-04/schema#", "patternProperties": {"(": {}}}, b'{"a": 1}'),
+    ({"$schema": "http://json-schema.org/draft-03/schema#", "properties": {"p": {"type": "x"}}}, b'{"p": 1}'),
+])
+def test_a_schema_doc_jsonschema_cannot_apply_refuses_writes_with_400_never_500(invoke, pro, schema, record):
+    collection_id = pro.create_collection(pro.create_schema_doc(schema))
+    bin_id = pro.create_bin({}, collection_id=collection_id, private=False)
+    for event in (update_event(bin_id, record), api_event("POST", "/v3/b", record,
+                                                          {**master(pro), "x-collection-id": collection_id})):
+        status, _, body = invoke(event)
+        assert status == 400 and body["message"].startswith("Schema Doc Validation Mismatch: the Schema Doc cannot be")
+
+
+def test_a_ref_into_a_part_that_is_not_a_subschema_is_checked_too(invoke, pro, fetches):
+    opened, server = fetches
+    schema = {"const": {"$ref": server}, "properties": {"a": {"$ref": "#/const"}}}
+    status, _, body = invoke(api_event("POST", "/v3/s", schema, {**master(pro), "x-schema-doc-name": "S"}))
+    assert status == 400 and body["message"].startswith(f"Schema Doc can only refer to itself: the reference "
+                                                        f"{json.dumps(server)}")
+    assert opened == []
+
+
+def test_a_schema_mismatch_message_is_bounded_whatever_the_record(invoke, pro):
+    collection_id = pro.create_collection(pro.create_schema_doc({"type": "object"}))
+    record = json.dumps(["\u007f" * 150_000]).encode()  # 900 KB as sent; jsonschema quotes it whole
+    status, _, body = invoke(api_event("POST", "/v3/b", record, {**master(pro), "x-collection-id": collection_id}))
+    assert status == 400 and len(body["message"]) < 600
+
+
+def test_a_schema_doc_with_a_lone_surrogate_is_stored_escaped(invoke, pro):
+    body = b'{"enum": ["\\ud800", "ok"]}'
+    status, _, created = invoke(api_event("POST", "/v3/s", body, {**master(pro), "x-schema-doc-name": "S"}))
+    assert status == 200 and created["record"] == {"enum": ["\ud800", "ok"]}
+
+
+def test_validation_is_bounded_per_request_not_per_retried_commit(invoke, store, pro, monkeypatch):
+    from binstore import updates
+
+    collection_id = pro.create_collection(pro.create_schema_doc({"type": "object"}))
+    bin_id = pro.create_bin({}, collection_id=collection_id)
+    validations, conflicts = [], []
+    monkeypatch.setattr(updates, "validate_record", lambda schema, record: validations.append(record))
+    original = store.commit_update
+
+    def conflict_twice(*args, **kwargs):
+        if len(conflicts) < 2:
+            conflicts.append(1)
+            raise updates.CommitConflict()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "commit_update", conflict_twice)
+    assert invoke(update_event(bin_id, b'{"a": 1}', master(pro)))[0] == 200
+    assert len(conflicts) == 2 and validations == [{"a": 1}]
 
 
 def test_a_schema_doc_over_100kb_is_refused(invoke, pro):
@@ -490,6 +547,25 @@ def test_a_refund_carries_a_token_so_a_retry_of_a_lost_answer_applies_once(store
     store.refund_request(pro.account_id)
     assert pro.requests_remaining == remaining + 2
     assert len(tokens) == 2 and len(set(tokens)) == 2 and all(len(token) >= 32 for token in tokens)
+
+
+def test_a_body_lost_for_good_answers_503_at_once_and_costs_nothing(invoke, store, pro, aws_calls):
+    bin_id = pro.create_bin()
+    store.delete_body(store.get_bin(bin_id).object_key)
+    remaining = pro.requests_remaining
+    aws_calls.clear()
+    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
+    assert (status, body) == (503, {"message": "The bin's record could not be read from storage"})
+    assert aws_calls.count("s3:GetObject") == 1  # no 40 retries
+    assert pro.requests_remaining == remaining
+
+
+def test_logs_name_a_bin_only_by_a_well_formed_id(invoke, pro, debug_logs):
+    marker = "SECRET-MARKER-abc"
+    assert invoke(api_event("GET", f"/v3/b/{marker}/latest", headers=master(pro)))[0] == 400
+    # Our own lines (Powertools' router, at DEBUG, prints the path it matched: a debugging aid).
+    refused = [line for line in debug_logs().splitlines() if "Request refused" in line]
+    assert refused and not any(marker in line for line in refused)
 
 
 def test_a_read_that_fails_on_storage_is_given_back(invoke, store, pro, monkeypatch):

@@ -219,17 +219,23 @@ def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str |
         raise errors.InvalidBinId()
     wanted = parse_version(version)
     charge = _Charge(store)
+    vanished: set[str] = set()
 
     def read(bin: BinMeta, _: Context) -> StoredRecord:
         if wanted is None:
             object_key = bin.object_key
         elif wanted > bin.version_count or (object_key := store.get_version_object_key(bin.bin_id, wanted)) is None:
             raise errors.VersionNotFound()
+        if object_key in vanished:
+            # The bin still points at a body that is gone: not a race but a loss. Say so now
+            # rather than after every retry.
+            raise errors.RecordUnreadable()
         if json_path is None:
             body = charge.pay_while(bin.owner_id, lambda: _read_body(store, object_key))
         else:
             body = _read_body(store, object_key)
         if body is None:
+            vanished.add(object_key)
             raise CommitConflict()  # read the bin again: it has moved on
         text = body.decode("utf-8")
         if json_path is not None:

@@ -80,7 +80,7 @@ class SchemaDocUnresolvable(SchemaMismatch):
 
     def __init__(self):
         super().__init__("the Schema Doc cannot be applied to records (a reference that does not resolve inside "
-                         "it, or a type its draft does not define): its owner must update the Schema Doc")
+                         "it, a type its draft does not define, ...): its owner must update the Schema Doc")
 
 
 class SchemaValidationTooCostly(SchemaMismatch):
@@ -116,6 +116,10 @@ class VersionLimitReached(Forbidden):
             f"A bin can keep at most {limit} versions. Delete its versions, "
             "or update it with X-Bin-Versioning: false"
         )
+
+
+class RecordUnreadable(Busy):
+    message = "The bin's record could not be read from storage"
 
 
 class TooManyConcurrentUpdates(Busy):

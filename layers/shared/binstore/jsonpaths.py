@@ -225,9 +225,12 @@ def select_json(path: JsonPath, record_json_text: str) -> str:
         document = json.loads(record_json_text)
         matches = path._tree.find(document)
         parts, size = [], 2
+        budget = _budget.get()
         for match in matches:
             # One match at a time: the list around them would add a level of nesting that a record
-            # at the parser's maximum depth cannot take, and the size is checked as it grows.
+            # at the parser's maximum depth cannot take, and the size is checked as it grows. The
+            # time bound covers this too (writing out half a million matches takes seconds).
+            budget.spend(0)
             text = to_json_text(match.value)
             size += len(text.encode("utf-8")) + 1
             if size > MAX_RESULT_BYTES:

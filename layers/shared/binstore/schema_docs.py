@@ -5,13 +5,12 @@ changed doc is copied into every collection it is attached to, so records are va
 the new text from then on.
 """
 
-import json
 
 from binstore import errors
 from binstore.access import Credentials, authenticate, owned, required_name
 from binstore.bins import check_allowance
 from binstore.ids import is_object_id, new_id
-from binstore.records import parse_record
+from binstore.records import parse_record, to_json_text
 from binstore.retries import retry_on_conflict
 from binstore.schemas import check_schema
 from binstore.storage import Account, SchemaDoc, Store, utc_now
@@ -31,7 +30,10 @@ def _schema_text(body: bytes) -> str:
         check_schema(schema)
     except RecursionError:
         raise errors.InvalidSchemaDoc("it is nested too deeply") from None
-    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+    text = to_json_text(schema)  # escapes a lone surrogate, which DynamoDB cannot store as text
+    if len(text.encode("utf-8")) > MAX_SCHEMA_DOC_BYTES:
+        raise errors.SchemaDocTooLarge(MAX_SCHEMA_DOC_BYTES)  # as stored: 1e15 is stored 1000000000000000.0
+    return text
 
 
 def owned_schema_doc(store: Store, account: Account, schema_doc_id: str) -> SchemaDoc:

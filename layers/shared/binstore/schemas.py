@@ -10,10 +10,16 @@ fetch.
 
 Its CPU is bounded too: a `pattern` such as `(a+)+$` backtracks for hours on a 40-character string,
 and `uniqueItems` over a large array of objects is quadratic. Validating a record, or checking a
-schema doc, may take at most MAX_VALIDATION_SECONDS of wall time; past it the request is refused
-(400). The bound is an interval timer (SIGALRM): Python's regex engine checks for signals as it
-runs, so the alarm interrupts even a regex. Signals reach the main thread only, where Lambda (and
-`make run`'s workers) run the handler; called from another thread, validation is unbounded.
+schema doc, may take at most MAX_VALIDATION_SECONDS of CPU time (each request validates once); past
+it the request is refused (400). The bound is a profiling interval timer (SIGPROF, the process's CPU
+time, so a busy machine does not refuse what an idle one accepts): Python's regex engine checks for
+signals as it runs, so the timer interrupts even a regex. Signals reach the main thread only, where
+Lambda (and `make run`'s workers) run the handler; called from another thread, validation is
+unbounded.
+
+Anything jsonschema raises while applying a doc (a float `multipleOf` against a huge integer, an
+invalid regex that draft 4's meta-schema lets through, a `$ref` to something that is not a schema)
+means the doc cannot be applied: a 400, never a 500.
 
 jsonschema is imported on first use, not with the module: only records of a collection with a schema
 doc are validated, and importing it costs a cold start more than a tenth of its time.
@@ -32,10 +38,11 @@ from binstore.errors import (InvalidSchemaDoc, SchemaDocRefNotAllowed, SchemaDoc
 
 MAX_VALIDATION_SECONDS = 1.0
 _MAX_SHOWN_VALUE = 120
+_MAX_SHOWN_MESSAGE = 300  # jsonschema's messages quote the whole value: a 1 MiB string, say
 _MAX_SHOWN_REF = 200
-# The base URI of a schema doc without an `$id` of its own: relative refs resolve against it, and
-# nothing outside the doc is named by it.
-_DOC_URI = "urn:binstore:schema-doc"
+# The base URI of a schema doc without an `$id` of its own, as jsonschema's validator takes it: the
+# check and the validation resolve every ref alike.
+_DOC_URI = ""
 # The keywords that name another schema: `$ref` (every draft), `$dynamicRef` (2020-12) and
 # `$recursiveRef` (2019-09).
 _REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
@@ -51,17 +58,20 @@ def _expire(_signum, _frame):
 
 @contextmanager
 def _time_bound(seconds: float):
-    """Raise _OutOfTime inside the block once `seconds` have passed (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
+    """Raise _OutOfTime inside the block once it has used `seconds` of CPU (main thread only).
+
+    Inside another bound, the outer one stands: a schema doc's whole check shares one budget.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getitimer(signal.ITIMER_PROF)[0] > 0:
         yield
         return
-    previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, _expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _refuse_retrieval(uri: str):
@@ -97,30 +107,38 @@ def _shown(value) -> str:
 
 def validate_record(schema_json: str, record) -> None:
     """Raise SchemaMismatch naming the failing key and value, as JSONBin's `key:val`."""
-    from jsonschema.exceptions import UnknownType, best_match
-    from referencing.exceptions import Unresolvable
+    from jsonschema.exceptions import best_match
 
     try:
         with _time_bound(MAX_VALIDATION_SECONDS):
             error = best_match(_validator(schema_json).iter_errors(record))
+            if error is not None:
+                raise _mismatch(error)
+    except SchemaMismatch:
+        raise
     except _OutOfTime:
         raise SchemaValidationTooCostly(MAX_VALIDATION_SECONDS) from None
     except RecursionError:
         raise SchemaMismatch("$:<nested too deeply to validate>") from None
-    except (Unresolvable, UnknownType):
-        # A doc stored before refs were checked at creation, or one naming a type its draft does
-        # not define (draft 3 lets `type` be any string): it cannot be applied to any record.
+    except Exception:
+        # The doc cannot be applied (see the module's docstring): a ref that resolves nowhere (only
+        # a doc stored before refs were checked), a type its draft does not define, an OverflowError
+        # from `multipleOf`, an invalid regex, a `$ref` to something that is not a schema...
         raise SchemaDocUnresolvable() from None
-    if error is None:
-        return
+
+
+def _mismatch(error) -> SchemaMismatch:
     path = list(error.absolute_path)
-    if error.validator == "required":
+    message = error.message
+    if len(message) > _MAX_SHOWN_MESSAGE:
+        message = message[: _MAX_SHOWN_MESSAGE - 3] + "..."
+    if error.validator == "required" and isinstance(error.validator_value, list):
         # jsonschema reports a missing property on its parent; name the missing key itself.
         missing = next((name for name in error.validator_value if name not in error.instance), None)
         key = ".".join(str(part) for part in [*path, missing]) if missing else "$"
-        raise SchemaMismatch(f"{key}:undefined ({error.message})")
+        return SchemaMismatch(f"{key}:undefined ({message})")
     key = ".".join(str(part) for part in path) or "$"
-    raise SchemaMismatch(f"{key}:{_shown(error.instance)} ({error.message})")
+    return SchemaMismatch(f"{key}:{_shown(error.instance)} ({message})")
 
 
 def check_schema(schema) -> None:
@@ -131,14 +149,15 @@ def check_schema(schema) -> None:
         raise InvalidSchemaDoc("$schema must be a string")  # jsonschema would fail on it, not refuse it
     cls = _validator_class(schema)
     try:
-        with _time_bound(MAX_VALIDATION_SECONDS):
-            cls.check_schema(schema)
-    except _OutOfTime:
+        with _time_bound(MAX_VALIDATION_SECONDS):  # one budget for the whole check
+            try:
+                cls.check_schema(schema)
+            except SchemaError as error:
+                raise InvalidSchemaDoc(error.message) from None
+            _check_references(schema, cls)
+            _try_out(schema)
+    except (_OutOfTime, SchemaValidationTooCostly):
         raise SchemaDocTooCostly(MAX_VALIDATION_SECONDS) from None
-    except SchemaError as error:
-        raise InvalidSchemaDoc(error.message) from None
-    _check_references(schema, cls)
-    _try_out(schema)
 
 
 def _try_out(schema) -> None:
@@ -152,9 +171,8 @@ def _try_out(schema) -> None:
         try:
             validate_record(schema_json, value)
         except SchemaDocUnresolvable:
-            raise InvalidSchemaDoc("it names a type its draft does not define") from None
-        except SchemaValidationTooCostly:
-            raise SchemaDocTooCostly(MAX_VALIDATION_SECONDS) from None
+            raise InvalidSchemaDoc("it cannot be applied to records (a type its draft does not define, a $ref "
+                                   "to something that is not a schema, ...)") from None
         except SchemaMismatch as mismatch:
             if mismatch.message.endswith("$:<nested too deeply to validate>"):
                 raise InvalidSchemaDoc("it refers to itself without end") from None
@@ -179,21 +197,32 @@ def _check_references(schema, cls) -> None:
 
     specification = specification_with(cls.META_SCHEMA["$schema"])
     resource = Resource(contents=schema, specification=specification)
+    # Only the doc itself is in the registry (crawled for its `$id`s and anchors); anything else
+    # is refused by _refuse_retrieval, never fetched. A ref may point into a part of the doc that
+    # is not a subschema (`#/const`): what it points at is then walked too, once.
+    to_walk, walked = [(resource, _DOC_URI)], set()
     try:
-        # Only the doc itself is in the registry (crawled for its `$id`s and anchors); anything
-        # else is refused by _refuse_retrieval, never fetched.
         registry = Registry(retrieve=_refuse_retrieval).with_resource(_DOC_URI, resource).crawl()
-        references = list(_references(resource, _DOC_URI))
+        while to_walk:
+            current, base = to_walk.pop()
+            if id(current.contents) in walked:
+                continue
+            walked.add(id(current.contents))
+            for reference, base_uri in list(_references(current, base)):
+                if not isinstance(reference, str):
+                    raise InvalidSchemaDoc(f"a reference must be a string, not {_shown(reference)}")
+                try:
+                    resolved = registry.resolver(base_uri).lookup(reference)
+                except (Unresolvable, ValueError, KeyError, TypeError, LookupError):
+                    # ValueError and friends: a malformed URI or pointer, which resolves nowhere.
+                    shown = reference if len(reference) <= _MAX_SHOWN_REF else reference[: _MAX_SHOWN_REF - 3] + "..."
+                    raise SchemaDocRefNotAllowed(json.dumps(shown, ensure_ascii=True)) from None
+                # The base URI the target resolves its own refs against: referencing keeps it on the
+                # resolver it returns, with no public name (pinned in requirements.txt).
+                to_walk.append((specification.create_resource(resolved.contents), resolved.resolver._base_uri))
+    except (InvalidSchemaDoc, SchemaDocRefNotAllowed):
+        raise
     except (ValueError, TypeError, AttributeError, KeyError, LookupError):
         # An `$id` that is not a URI (`http://[::1`), or a subschema where the draft expects
         # another shape (draft 3's `extends` as an object): referencing cannot place it.
         raise InvalidSchemaDoc("its $ids and subschemas cannot be resolved as this draft defines them") from None
-    for reference, base_uri in references:
-        if not isinstance(reference, str):
-            raise InvalidSchemaDoc(f"a reference must be a string, not {_shown(reference)}")
-        try:
-            registry.resolver(base_uri).lookup(reference)
-        except (Unresolvable, ValueError, KeyError, TypeError, LookupError):
-            # ValueError and friends: a malformed URI or pointer, which resolves nowhere either.
-            shown = reference if len(reference) <= _MAX_SHOWN_REF else reference[: _MAX_SHOWN_REF - 3] + "..."
-            raise SchemaDocRefNotAllowed(json.dumps(shown, ensure_ascii=False)) from None

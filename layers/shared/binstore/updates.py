@@ -95,6 +95,7 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     keep_body = False
     keep_version = False
     unanswered_commits = 0
+    validated_against: str | None = None
     try:
         for attempt in range(MAX_ATTEMPTS):
             context = store.read_context(
@@ -130,8 +131,11 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
             if account_lookup is not None:
                 keep_version = _account_allows(store, account_lookup.result(), bin, request)
             schema_json = schema_lookup.result() if schema_lookup is not None else None
-            if schema_json:
+            if schema_json and schema_json != validated_against:
+                # Once per request (again only if the schema changed between attempts): its CPU
+                # bound is per validation, and a retried commit must not multiply it.
                 validate_record(schema_json, record.value)
+                validated_against = schema_json
 
             try:
                 updated = store.commit_update(bin, uploaded_object_key, keep_version, utc_now())
