@@ -461,8 +461,8 @@ def test_zero_and_the_smallest_doubles_are_still_stored(invoke, pro):
 
 # Refusals are never charged
 
-def test_a_read_whose_body_vanishes_meanwhile_is_charged_once(invoke, store, pro, monkeypatch):
-    bin_id = pro.create_bin({"v": 1})
+def replace_the_body_during_the_first_fetch(invoke, store, pro, monkeypatch, bin_id: str) -> None:
+    """The first body fetch of a read meets a concurrent update whose cleanup deleted the old body."""
     original = store.read_body
     raced = []
 
@@ -474,6 +474,11 @@ def test_a_read_whose_body_vanishes_meanwhile_is_charged_once(invoke, store, pro
         return original(object_key)
 
     monkeypatch.setattr(store, "read_body", read_body_after_a_concurrent_update)
+
+
+def test_a_read_whose_body_vanishes_meanwhile_is_charged_once(invoke, store, pro, monkeypatch):
+    bin_id = pro.create_bin({"v": 1})
+    replace_the_body_during_the_first_fetch(invoke, store, pro, monkeypatch, bin_id)
     remaining = pro.requests_remaining
 
     status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
@@ -520,17 +525,7 @@ def test_a_json_path_read_is_charged_only_once_its_answer_is_ready(invoke, store
 def test_a_read_that_paid_the_last_request_is_not_refused_when_it_must_retry(invoke, store, pro, monkeypatch):
     bin_id = pro.create_bin({"v": 1})
     pro.set_requests(2)
-    original = store.read_body
-    raced = []
-
-    def read_body_after_a_concurrent_update(object_key):
-        if not raced:
-            raced.append(object_key)
-            assert invoke(update_event(bin_id, b'{"v": 2}', master(pro)))[0] == 200
-            store.delete_body(object_key)
-        return original(object_key)
-
-    monkeypatch.setattr(store, "read_body", read_body_after_a_concurrent_update)
+    replace_the_body_during_the_first_fetch(invoke, store, pro, monkeypatch, bin_id)
     status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
     assert (status, body["record"]) == (200, {"v": 2})
     assert pro.requests_remaining == 0

@@ -216,7 +216,7 @@ def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str |
     Spends one request of the owner's if, and only if, the read answers (see _Charge).
     """
     if not is_object_id(bin_id):
-        raise errors.InvalidBinId()
+        raise errors.InvalidBinId()  # before the version: a bad id is what JSONBin names first
     wanted = parse_version(version)
     charge = _Charge(store)
     vanished: set[str] = set()
