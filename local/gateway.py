@@ -75,7 +75,7 @@ class Worker:
             raise
         finally:
             timer.cancel()
-            self.killed = self.killed or expired.is_set()
+            self.killed = expired.is_set()
 
     def stop(self) -> None:
         if self.process.poll() is None:

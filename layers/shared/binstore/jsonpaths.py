@@ -80,10 +80,6 @@ class JsonPath:
     _tree: object
 
 
-def _unsupported(what: str) -> errors.UnsupportedJsonPath:
-    return errors.UnsupportedJsonPath(what)
-
-
 def _check_filter_operand(node, classes) -> None:
     """A filter compares a member of the current element: `@`, then single names and indices."""
     if isinstance(node, classes.This):
@@ -96,7 +92,7 @@ def _check_filter_operand(node, classes) -> None:
         if (isinstance(right, classes.Fields) and len(right.fields) == 1) or \
                 (isinstance(right, classes.Index) and len(right.indices) == 1):
             return
-    raise _unsupported("a filter that is not a member of @ (such as @.price)")
+    raise errors.UnsupportedJsonPath("a filter that is not a member of @ (such as @.price)")
 
 
 def _check_filter(node, classes) -> None:
@@ -105,13 +101,13 @@ def _check_filter(node, classes) -> None:
             _check_filter(operand, classes)
         return
     if not isinstance(node, classes.Expression):
-        raise _unsupported("this filter expression")
+        raise errors.UnsupportedJsonPath("this filter expression")
     if node.op == "=~":
-        raise _unsupported("the regex operator =~")
+        raise errors.UnsupportedJsonPath("the regex operator =~")
     if node.op is not None and node.op != "!" and node.op not in _COMPARISONS:
-        raise _unsupported(f"the operator {node.op}")
+        raise errors.UnsupportedJsonPath(f"the operator {node.op}")
     if node.op in _COMPARISONS and not isinstance(node.value, _LITERALS):
-        raise _unsupported("a comparison with anything but a string, number, true, false or null")
+        raise errors.UnsupportedJsonPath("a comparison with anything but a string, number, true, false or null")
     _check_filter_operand(node.target, classes)
 
 
@@ -120,7 +116,7 @@ def _check(node, classes, descents: list, steps: list) -> None:
     steps.append(node)
     if len(steps) > MAX_STEPS:
         # Evaluation recurses once per step: a long chain would run out of stack, not of record.
-        raise _unsupported(f"more than {MAX_STEPS} steps")
+        raise errors.UnsupportedJsonPath(f"more than {MAX_STEPS} steps")
     if isinstance(node, (classes.Root, classes.Fields, classes.Wildcard, classes.Index, classes.Slice)):
         return
     if isinstance(node, classes.Child):
@@ -130,18 +126,18 @@ def _check(node, classes, descents: list, steps: list) -> None:
     if isinstance(node, classes.Descendants):
         descents.append(node)
         if len(descents) > MAX_DESCENTS:
-            raise _unsupported("more than one recursive descent (..)")
+            raise errors.UnsupportedJsonPath("more than one recursive descent (..)")
         _check(node.left, classes, descents, steps)
         _check(node.right, classes, descents, steps)
         return
     if isinstance(node, classes.Filter):
         if not node.expressions:
-            raise _unsupported("an empty filter")
+            raise errors.UnsupportedJsonPath("an empty filter")
         for expression in node.expressions:
             _check_filter(expression, classes)
         return
     name = type(node).__name__
-    raise _unsupported(_UNSUPPORTED_NAMES.get(name, f"`{name.lower()}`"))
+    raise errors.UnsupportedJsonPath(_UNSUPPORTED_NAMES.get(name, f"`{name.lower()}`"))
 
 
 def _meter(node, classes) -> None:
@@ -209,7 +205,7 @@ def compile_path(expression: str) -> JsonPath:
     if deprecated:
         # An unquoted word compared as a string (`@.age > NaN` matches "old"), `&` for `&&`, `|`:
         # syntax jsonpath-ng is dropping, and JSONBin does not document.
-        raise _unsupported("deprecated syntax (an unquoted word as a string, & or |)")
+        raise errors.UnsupportedJsonPath("deprecated syntax (an unquoted word as a string, & or |)")
     try:
         _check(tree, classes, [], [])
     except RecursionError:

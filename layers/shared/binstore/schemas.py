@@ -35,6 +35,7 @@ from urllib.parse import urljoin
 
 from binstore.errors import (InvalidSchemaDoc, SchemaDocRefNotAllowed, SchemaDocTooCostly, SchemaDocUnresolvable,
                              SchemaMismatch, SchemaValidationTooCostly)
+from binstore.records import to_json_text
 
 MAX_VALIDATION_SECONDS = 1.0
 _MAX_SHOWN_VALUE = 120
@@ -166,7 +167,7 @@ def _try_out(schema) -> None:
     `{"$ref": "#"}` refers to itself without end, and draft 3 takes any string as a `type`: both
     pass the meta-schema, and would refuse every record later.
     """
-    schema_json = json.dumps(schema, separators=(",", ":"))
+    schema_json = to_json_text(schema)  # the text it is stored as: the validator compiled here is reused
     for value in (None, {}, [], "", 0):
         try:
             validate_record(schema_json, value)
