@@ -10,16 +10,18 @@ PYTHON313 := $(shell \
   fi)
 VENV := .venv
 VENV_SAM := .venv-sam
+VENV_CHECKOV := .venv-checkov
 MOTO_PORT ?= 5000
 PORT ?= 3000
 
-.PHONY: help run test bench build validate deploy clean
+.PHONY: help run test bench build validate scan deploy clean
 
 help:
 	@echo "make run    - serve the API locally on 127.0.0.1:$(PORT) (AWS emulated by moto on port $(MOTO_PORT))"
 	@echo "make test   - run every test"
 	@echo "make bench  - measure an update: AWS calls, own time, cold start, cost, local throughput"
 	@echo "make build  - sam build (what sam deploy ships)"
+	@echo "make scan   - checkov security scan of template.yaml (also part of make test)"
 	@echo "make deploy - sam deploy --guided"
 
 python313:
@@ -37,10 +39,15 @@ $(VENV_SAM)/.installed: requirements-sam.txt | python313
 	$(VENV_SAM)/bin/pip install --quiet -r requirements-sam.txt
 	@touch $@
 
+$(VENV_CHECKOV)/.installed: requirements-checkov.txt | python313
+	@[ -x $(VENV_CHECKOV)/bin/python ] || $(PYTHON313) -m venv $(VENV_CHECKOV)
+	$(VENV_CHECKOV)/bin/pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
 run: $(VENV)/.installed $(VENV_SAM)/.installed
 	MOTO_PORT=$(MOTO_PORT) PORT=$(PORT) $(VENV)/bin/python -m local.run
 
-test: $(VENV)/.installed $(VENV_SAM)/.installed
+test: $(VENV)/.installed $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed
 	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest
 
 # Figures, not pass/fail: see bench/__main__.py. The local stack it starts needs .venv-sam too.
@@ -59,8 +66,17 @@ build: $(VENV_SAM)/.installed | python313
 validate: $(VENV_SAM)/.installed
 	$(VENV_SAM)/bin/sam validate --lint
 
+# checkov's security checks on template.yaml; tests/test_security_scan.py runs the same in `make test`.
+# Fails on any failed check: fix it, or skip it in the resource's Metadata with the reason. The
+# cloudformation framework covers the SAM resources too (checkov's `serverless` framework is the
+# Serverless Framework's serverless.yml, not SAM). --skip-download and CKV_SKIP_PACKAGE_UPDATE_CHECK:
+# no calls to Prisma Cloud for check metadata, nor to PyPI for a newer checkov.
+scan: $(VENV_CHECKOV)/.installed
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(VENV_CHECKOV)/bin/checkov -f template.yaml --framework cloudformation \
+	  --skip-download --quiet --compact
+
 deploy: build
 	$(VENV_SAM)/bin/sam deploy --guided
 
 clean:
-	rm -rf $(VENV) $(VENV_SAM) .aws-sam
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_CHECKOV) .aws-sam

@@ -45,7 +45,7 @@ def peak_rss_mib():
 after_import = peak_rss_mib()
 # The memory a largest update needs on top: its body parsed, re-serialised and sent back.
 from binstore.records import parse_record
-from api import record_response
+from http_helpers import record_response
 with open(sys.argv[2]) as largest:
     body = largest.read()
 record = parse_record(body.encode())

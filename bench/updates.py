@@ -98,12 +98,12 @@ class WarmFunction:
             wait_for_port(port, self._moto)
             self.module, self.handler = import_handler(bins_function())
             os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"  # boto3 honours it
+            from binctl.resources import local_settings
             from binstore import provisioning
-            from binstore.settings import Settings
             from binstore.storage import Store
 
             create_resources(boto3.client("dynamodb"), boto3.client("s3"))
-            self.store = Store(Settings.from_environment())
+            self.store = Store(local_settings())
             self.module.store = self.store  # the container's Store (as the module made it), for the recorder
             self.recorder = CallRecorder()
             self.recorder.attach(self.store.dynamodb, self.store.s3)

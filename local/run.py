@@ -20,7 +20,7 @@ import boto3
 
 from binstore import bins, provisioning
 from binstore.access import Credentials
-from binstore.settings import Settings
+from binctl.resources import local_settings
 from binstore.storage import Store
 from local.aws import create_resources
 from local.emulation import AtomicMotoServer
@@ -102,7 +102,7 @@ def main() -> None:
     gateway = None
     try:
         create_resources(boto3.client("dynamodb"), boto3.client("s3"))
-        master_key, bin_id = provision_demo(Store(Settings.from_environment()))
+        master_key, bin_id = provision_demo(Store(local_settings()))
         gateway = start_gateway(port, moto_port)
         url = f"http://127.0.0.1:{port}"
         curl = shlex.join([

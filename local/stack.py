@@ -20,7 +20,7 @@ from pathlib import Path
 
 import boto3
 
-from binstore.settings import Settings
+from binctl.resources import local_settings
 from binstore.storage import Store
 from local.run import aws_environment
 from local.template import ROOT
@@ -65,8 +65,7 @@ class LocalStack:
         def client(service):
             return boto3.client(service, endpoint_url=self.moto_url, region_name="us-east-1",
                                 aws_access_key_id="x", aws_secret_access_key="x")
-        # Settings' defaults are the local stack's resource names.
-        return Store(Settings.from_environment({}), dynamodb=client("dynamodb"), s3=client("s3"))
+        return Store(local_settings(), dynamodb=client("dynamodb"), s3=client("s3"))
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from binstore.settings import LOCAL_RESOURCE_NAMES
+from binctl.resources import local_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -48,16 +48,11 @@ def local_names(template: dict) -> dict[str, str]:
     """Local physical name of each table and bucket, by logical id.
 
     The function finds its resources through environment variables (ACCOUNTS_TABLE: !Ref
-    AccountsTable); locally each is named as binstore.settings names it, so the function, binctl
-    and the local stack agree without configuration.
+    AccountsTable); locally each is named after its logical id (binctl.resources.local_name), so
+    the function, binctl and the local stack agree without configuration.
     """
-    names = {}
-    for function in resources_of_type(template, "AWS::Serverless::Function").values():
-        variables = function["Properties"].get("Environment", {}).get("Variables", {})
-        for variable, value in variables.items():
-            if isinstance(value, dict) and "Ref" in value and variable in LOCAL_RESOURCE_NAMES:
-                names[value["Ref"]] = LOCAL_RESOURCE_NAMES[variable]
-    return names
+    stateful = [*resources_of_type(template, "AWS::DynamoDB::Table"), *resources_of_type(template, "AWS::S3::Bucket")]
+    return {logical_id: local_name(logical_id) for logical_id in stateful}
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,16 @@ os.environ.update({
 
 from binstore import bins, collections, provisioning, schema_docs  # noqa: E402
 from binstore.access import Credentials  # noqa: E402
-from binstore.settings import Settings  # noqa: E402
+from binctl.resources import local_settings  # noqa: E402
 from binstore.storage import Store  # noqa: E402
 from local.aws import create_resources  # noqa: E402
 from local.emulation import atomic_in_process_calls  # noqa: E402
 from local.events import update_event  # noqa: E402,F401  (tests import it from here)
+from binstore.settings import RESOURCE_VARIABLES  # noqa: E402
+
+# The functions' resource names, as the local stack names them: the handlers' modules refuse to
+# import without them, as in Lambda.
+os.environ.update({variable: getattr(local_settings(), variable.lower()) for variable in RESOURCE_VARIABLES})
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
@@ -36,7 +41,7 @@ def store():
     """A Store on fresh, empty tables and bucket, made as template.yaml declares them."""
     with mock_aws(), atomic_in_process_calls():
         create_resources(boto3.client("dynamodb"), boto3.client("s3"))
-        yield Store(Settings.from_environment())
+        yield Store(local_settings())
 
 
 class Account:
@@ -70,7 +75,7 @@ class Account:
 
     @property
     def requests_remaining(self) -> int:
-        return self.store.get_account(self.account_id).requests_remaining
+        return self.store.accounts.get(self.account_id).requests_remaining
 
     def set_requests(self, remaining: int) -> None:
         """Set the allowance directly, as after the setup a test needed (which spent requests)."""
@@ -133,7 +138,7 @@ class FakeContext:
 @pytest.fixture
 def invoke(store, monkeypatch):
     """Call the Lambda handler, against the test's moto store, as API Gateway would."""
-    import app
+    import api_handler as app
 
     monkeypatch.setattr(app, "store", store)
 

@@ -5,7 +5,8 @@ import json
 import boto3
 import pytest
 from binctl.cli import main
-from binstore.settings import STACK_OUTPUTS, Settings
+from binctl.resources import logical_id, output_key, settings_from_outputs
+from binstore.settings import RESOURCE_VARIABLES
 from local.template import load_template
 
 
@@ -91,20 +92,23 @@ def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys
     code, output, error = run(capsys, "--stack", "binstore", "account", "create", "--plan", "pro")
 
     assert code == 0, error
-    assert store.get_account(output["accountId"]).plan == "pro"
+    assert store.accounts.get(output["accountId"]).plan == "pro"
 
 
 def test_every_output_binctl_reads_is_in_the_template():
-    assert set(STACK_OUTPUTS.values()) <= set(load_template()["Outputs"])
+    outputs = load_template()["Outputs"]
+    assert {output_key(variable) for variable in RESOURCE_VARIABLES} <= set(outputs)
+    for variable in RESOURCE_VARIABLES:  # each output publishes the resource its name says
+        assert outputs[output_key(variable)]["Value"] == {"Ref": logical_id(variable)}
     with pytest.raises(ValueError, match="is it a binstore stack"):
-        Settings.from_stack_outputs({"ApiUrl": "https://example"})
+        settings_from_outputs({"ApiUrl": "https://example"})
 
 
 def test_bodies_sweep_tags_bodies_no_record_points_at(store, capsys):
     master = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
     bin_id = run(capsys, "bin", "create", "--master-key", master, "--data", '{"a": 1}')[1]["id"]
     stray = f"records/{bin_id}/stray.json"
-    store.put_body(stray, b"{}")
+    store.bodies.put(stray, b"{}")
 
     code, output, _ = run(capsys, "bodies", "sweep", "--grace-minutes", "0")
 

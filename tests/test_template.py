@@ -33,9 +33,9 @@ def test_make_build_produces_the_function_and_its_layer_without_a_container(tmp_
     result = subprocess.run(["make", "build", f"BUILD_DIR={build_dir}"], cwd=ROOT, capture_output=True, text=True,
                             timeout=540, env={**os.environ, "SAM_CLI_TELEMETRY": "0"})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (build_dir / "BinsFunction" / "app.py").exists()
-    assert (build_dir / "BodyCleanupFunction" / "app.py").exists()
-    assert (build_dir / "SweeperFunction" / "app.py").exists()
+    assert (build_dir / "BinsFunction" / "api_handler.py").exists()
+    assert (build_dir / "BodyCleanupFunction" / "cleanup_handler.py").exists()
+    assert (build_dir / "SweeperFunction" / "sweeper_handler.py").exists()
     layer = build_dir / "SharedLayer" / "python"
     for package in ("binstore/updates.py", "aws_lambda_powertools", "jsonschema"):
         assert (layer / package).exists(), package
@@ -43,7 +43,7 @@ def test_make_build_produces_the_function_and_its_layer_without_a_container(tmp_
     assert list(layer.glob("rpds/*aarch64*.so"))
     # Bytecode is compiled ahead: Lambda's read-only code could not cache it, cold start after cold start.
     tag = sys.implementation.cache_tag
-    for module in (build_dir / "BinsFunction" / "app.py", layer / "binstore" / "updates.py",
+    for module in (build_dir / "BinsFunction" / "api_handler.py", layer / "binstore" / "updates.py",
                    layer / "aws_lambda_powertools" / "logging" / "logger.py"):
         assert (module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc").exists(), module
 
@@ -156,7 +156,7 @@ def test_the_api_throttles_floods_before_they_reach_the_function():
 
 
 def test_orphan_bodies_are_swept_daily_and_expired_by_the_buckets_lifecycle():
-    from binstore.storage import ORPHAN_TAG
+    from binstore.storage.bodies import ORPHAN_TAG
 
     rules = RESOURCES["RecordsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     (expiry,) = [rule for rule in rules if "TagFilters" in rule]
@@ -180,7 +180,7 @@ def test_every_table_and_bucket_has_a_local_name_and_every_variable_resolves():
             assert logical_id in names, f"{logical_id} is not passed to the function"
     functions = {function.logical_id: function for function in local_functions(TEMPLATE)}
     assert functions["BinsFunction"].environment["ACCOUNTS_TABLE"] == "AccountsTable"
-    assert functions["BinsFunction"].handler == "app.lambda_handler"
+    assert functions["BinsFunction"].handler == "api_handler.lambda_handler"
     assert functions["BodyCleanupFunction"].environment["RECORDS_BUCKET"] == "recordsbucket"
 
 
@@ -257,3 +257,17 @@ def test_reserved_concurrency_is_a_parameter_left_unset_by_default():
     (function,) = [resource for logical_id, resource in transformed()["Resources"].items()
                    if logical_id == "BinsFunction"]
     assert function["Properties"]["ReservedConcurrentExecutions"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+
+
+def test_every_resource_variable_names_the_resource_its_name_says():
+    """One list of resources (binstore.settings) and one naming rule (binctl.resources) for all."""
+    from binctl.resources import logical_id
+    from binstore.settings import RESOURCE_VARIABLES
+
+    seen = set()
+    for function in resources_of_type(TEMPLATE, "AWS::Serverless::Function").values():
+        for variable, value in function["Properties"].get("Environment", {}).get("Variables", {}).items():
+            if variable in RESOURCE_VARIABLES:
+                assert value == {"Ref": logical_id(variable)}, variable
+                seen.add(variable)
+    assert seen == set(RESOURCE_VARIABLES)

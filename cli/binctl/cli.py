@@ -3,7 +3,7 @@
 Talks to AWS through boto3 and the standard environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL,
 ...). Table and bucket names come from a deployed stack's Outputs with --stack NAME; otherwise from
 the variables the function uses (ACCOUNTS_TABLE, ...), which default to the names of `make run`'s
-local stack. Every command prints one JSON object on stdout;
+local stack (binctl.resources). Every command prints one JSON object on stdout;
 a failure prints a message on stderr and exits non-zero.
 """
 
@@ -15,9 +15,11 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from binctl import resources
 from binstore import bins, collections, provisioning, schema_docs, sweeping
 from binstore.access import Credentials
 from binstore.errors import BinStoreError
+from binstore.model import StorageUnavailable
 from binstore.plans import PLANS
 from binstore.storage import Store
 
@@ -177,13 +179,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        store = Store.for_stack(args.stack) if args.stack else Store.from_environment()
-        result = args.run(store, args)
+        settings = resources.settings(args.stack)
+    except (BotoCoreError, ClientError) as error:  # binctl's own CloudFormation lookup
+        print(f"binctl: AWS error: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(f"binctl: {error}", file=sys.stderr)
+        return 1
+    try:
+        result = args.run(Store(settings), args)
     except (BinStoreError, UsageError, ValueError) as error:
         print(f"binctl: {error}", file=sys.stderr)
         return 1
-    except (BotoCoreError, ClientError) as error:
-        print(f"binctl: AWS error: {error}", file=sys.stderr)
+    except StorageUnavailable as error:
+        # Why AWS failed, from the error the storage layer wrapped (binctl is the operator's own tool).
+        print(f"binctl: AWS error: {error.__cause__ or error}", file=sys.stderr)
         return 2
     print(json.dumps(result, ensure_ascii=False))
     return 0

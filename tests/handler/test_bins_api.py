@@ -41,7 +41,7 @@ def test_create_a_public_bin_in_a_collection(invoke, store, pro):
                                                                     "X-Collection-Id": collection_id}))
     assert status == 200
     assert (body["metadata"]["private"], body["metadata"]["collectionId"]) == (False, collection_id)
-    assert store.get_bin(body["metadata"]["id"]).private is False
+    assert store.bins.get(body["metadata"]["id"]).private is False
 
 
 @pytest.mark.parametrize("body, headers, status, message", [
@@ -158,8 +158,8 @@ def test_delete_versions_goes_back_to_the_base_record(invoke, store, pro):
     assert (status, body) == (200, {"metadata": {"id": bin_id, "versionsDeleted": 2},
                                     "message": "Versions for the Bin are deleted successfully"})
     assert stored_record(store, bin_id) == {"v": 0}
-    assert store.get_bin(bin_id).version_count == 0 and store.list_versions(bin_id) == []
-    assert body_keys(store, bin_id) == [store.get_bin(bin_id).object_key]
+    assert store.bins.get(bin_id).version_count == 0 and store.bins.versions(bin_id) == []
+    assert body_keys(store, bin_id) == [store.bins.get(bin_id).object_key]
 
 
 def test_delete_versions_preserving_the_latest(invoke, store, pro):
@@ -167,7 +167,7 @@ def test_delete_versions_preserving_the_latest(invoke, store, pro):
     headers = {**master(pro), "X-Preserve-Latest": "true"}
     assert invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=headers))[0] == 200
     assert stored_record(store, bin_id) == {"v": 2}
-    assert body_keys(store, bin_id) == [store.get_bin(bin_id).object_key]
+    assert body_keys(store, bin_id) == [store.bins.get(bin_id).object_key]
     # Versioning starts again from 1.
     versioned_update = {"x-master-key": pro.master_key, "x-bin-versioning": "true"}
     assert invoke(update_event(bin_id, b'{"v": 3}', versioned_update))[0] == 200
@@ -191,7 +191,7 @@ def test_delete_removes_the_bin_its_versions_and_bodies(invoke, store, pro):
     status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=master(pro)))
     assert (status, body) == (200, {"metadata": {"id": bin_id, "versionsDeleted": 1},
                                     "message": "Bin deleted successfully"})
-    assert store.get_bin(bin_id) is None and store.list_versions(bin_id) == [] and body_keys(store, bin_id) == []
+    assert store.bins.get(bin_id) is None and store.bins.versions(bin_id) == [] and body_keys(store, bin_id) == []
     assert pro.requests_remaining == before - 1
     assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))[0] == 404
 
@@ -206,14 +206,14 @@ def test_delete_refusals_keep_the_bin(invoke, store, pro, who, status, message):
     headers = {None: {}, "other": master(Account(store, "pro")),
                "reader": {"X-Access-Key": pro.create_access_key("read")}}[who]
     assert invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=headers))[::2] == (status, {"message": message})
-    assert store.get_bin(bin_id) is not None
+    assert store.bins.get(bin_id) is not None
 
 
 def test_an_access_key_with_delete_permission_deletes(invoke, store, pro):
     bin_id = pro.create_bin()
     headers = {"X-Access-Key": pro.create_access_key("delete")}
     assert invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=headers))[0] == 200
-    assert store.get_bin(bin_id) is None
+    assert store.bins.get(bin_id) is None
 
 
 # Privacy and name
@@ -237,7 +237,7 @@ def test_privacy_refusals(invoke, store, pro, headers, status, message):
     bin_id = pro.create_bin()
     event = api_event("PUT", f"/v3/b/{bin_id}/meta/privacy", headers={**master(pro), **headers})
     assert invoke(event)[::2] == (status, {"message": message})
-    assert store.get_bin(bin_id).private is True
+    assert store.bins.get(bin_id).private is True
 
 
 def test_name_can_be_set_and_changed(invoke, store, pro):
@@ -249,7 +249,7 @@ def test_name_can_be_set_and_changed(invoke, store, pro):
     assert invoke(api_event("PUT", path, headers=master(pro)))[::2] == (
         400, {"message": "You need to provide X-Bin-Name header to change the Bin name"})
     assert invoke(api_event("PUT", path, headers={**master(pro), "X-Bin-Name": "n" * 129}))[0] == 400
-    assert store.get_bin(bin_id).name == "Game saves"
+    assert store.bins.get(bin_id).name == "Game saves"
 
 
 # Access keys on the Update API

@@ -11,12 +11,10 @@ from tests.conftest import stored_record, ROOT, FakeContext, body_keys, update_e
 
 @pytest.fixture
 def cleanup(store, monkeypatch):
-    # Both functions' modules are called app: load this one under a name of its own.
-    spec = importlib.util.spec_from_file_location("cleanup_app", ROOT / "functions" / "cleanup" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "store", store)
-    return module
+    import cleanup_handler
+
+    monkeypatch.setattr(cleanup_handler, "store", store)
+    return cleanup_handler
 
 
 def bin_item(store, bin_id) -> dict:
@@ -70,7 +68,7 @@ def test_failed_delete_is_reported_so_the_stream_retries_it(invoke, store, pro, 
     def unavailable(_):
         raise RuntimeError("S3 unavailable")
 
-    monkeypatch.setattr(store, "delete_body", unavailable)
+    monkeypatch.setattr(store.bodies, "delete", unavailable)
     response = cleanup.lambda_handler(event, FakeContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": failing["dynamodb"]["SequenceNumber"]}]}
 

@@ -9,14 +9,14 @@ from local.template import ROOT
 
 _PROBE = """
 import json, sys
-import app
-print(json.dumps({"modules": sorted(sys.modules), "clients": [name for name, client in app.store._clients.items()
+import api_handler
+print(json.dumps({"modules": sorted(sys.modules), "clients": [name for name, client in api_handler.store.clients._made.items()
                                                              if client is not None]}))
 """
 
 
 def test_importing_the_handler_makes_no_client_and_skips_what_few_requests_need():
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "bins"),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"),
                                                         str(ROOT / "layers" / "shared")]),
            "AWS_DEFAULT_REGION": "us-east-1"}
     result = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60)
@@ -26,3 +26,18 @@ def test_importing_the_handler_makes_no_client_and_skips_what_few_requests_need(
     for lazy in ("jsonschema", "jsonpath_ng", "aws_lambda_powertools.utilities.idempotency"):
         assert lazy not in loaded["modules"], lazy
     assert "aws_lambda_powertools.event_handler" in loaded["modules"]  # the probe did import the handler
+
+
+def test_a_function_missing_a_resource_name_fails_at_cold_start_naming_it():
+    """No fallback to other names: a broken deployment fails its first invocation, saying why."""
+    for code_dir, module, variable in [("api", "api_handler", "BINS_TABLE"),
+                                       ("cleanup", "cleanup_handler", "RECORDS_BUCKET"),
+                                       ("sweeper", "sweeper_handler", "BIN_VERSIONS_TABLE")]:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / code_dir),
+                                                            str(ROOT / "layers" / "shared")]),
+               "AWS_DEFAULT_REGION": "us-east-1"}
+        env.pop(variable)
+        result = subprocess.run([sys.executable, "-c", f"import {module}"], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode != 0, module
+        assert "MissingSetting" in result.stderr and variable in result.stderr, result.stderr

@@ -83,7 +83,7 @@ def test_create_a_collection(invoke, store, pro):
     status, _, body = invoke(api_event("POST", "/v3/c", headers={**master(pro), "X-Collection-Name": "People"}))
     assert status == 200
     assert set(body) == {"record", "metadata"} and body["metadata"]["name"] == "People"
-    assert store.get_collection(body["record"]).owner_id == pro.account_id
+    assert store.collections.get(body["record"]).owner_id == pro.account_id
 
 
 @pytest.mark.parametrize("headers, status, message", [
@@ -114,7 +114,7 @@ def test_attach_and_remove_a_schema_doc(invoke, store, pro):
     assert invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/remove", headers=master(pro)))[::2] == (
         400, {"message": "The Collection has no Schema Doc attached"})
     # A detached doc no longer lists (or refreshes) the collection.
-    assert store.get_schema_doc(doc_id).collection_ids == frozenset()
+    assert store.collections.get_schema_doc(doc_id).collection_ids == frozenset()
 
 
 def test_attaching_another_doc_replaces_the_first(invoke, store, pro):
@@ -122,8 +122,8 @@ def test_attaching_another_doc_replaces_the_first(invoke, store, pro):
     collection_id = pro.create_collection(first)
     headers = {**master(pro), "X-Schema-Doc-Id": second}
     assert invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add", headers=headers))[0] == 200
-    assert store.get_schema_doc(first).collection_ids == frozenset()
-    assert store.get_schema_doc(second).collection_ids == {collection_id}
+    assert store.collections.get_schema_doc(first).collection_ids == frozenset()
+    assert store.collections.get_schema_doc(second).collection_ids == {collection_id}
     status, _, body = invoke(api_event("POST", "/v3/b", {"name": "Ada"},
                                        {**master(pro), "X-Collection-Id": collection_id}))
     assert status == 400 and body["message"].startswith("Schema Doc Validation Mismatch: id:undefined")
@@ -145,4 +145,4 @@ def test_attach_refusals(invoke, store, pro, collection, schema_doc, status, mes
     event = api_event("PUT", f"/v3/c/{ids[collection]}/schemadoc/add",
                       headers={**master(pro), "X-Schema-Doc-Id": docs[schema_doc]})
     assert invoke(event)[::2] == (status, {"message": message})
-    assert store.get_collection(ids["mine"]).schema_doc_id is None
+    assert store.collections.get(ids["mine"]).schema_doc_id is None

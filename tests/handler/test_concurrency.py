@@ -21,7 +21,7 @@ def test_parallel_versioned_updates_each_keep_their_own_version(invoke, store, p
     results = run_in_parallel(invoke, events)
 
     assert [status for status, _, _ in results] == [200] * PARALLEL
-    meta = store.get_bin(bin_id)
+    meta = store.bins.get(bin_id)
     assert meta.version_count == PARALLEL
     kept = [stored_record(store, bin_id, v)["n"] for v in range(1, PARALLEL + 1)]
     latest = stored_record(store, bin_id)["n"]

@@ -8,7 +8,7 @@ from tests.conftest import api_event, body_keys, stored_record, update_event
 
 
 def versions_kept(store, bin_id: str) -> int:
-    return store.get_bin(bin_id).version_count
+    return store.bins.get(bin_id).version_count
 
 
 def idempotency_items(store) -> list[dict]:
@@ -183,8 +183,8 @@ def test_update_and_read_carry_the_bins_revision_as_etag(invoke, store, pro):
     updated = invoke(update_event(bin_id, b'{"n": 1}', {"x-master-key": pro.master_key}))
     read_again = invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers={"x-master-key": pro.master_key}))
 
-    assert read[1]["ETag"] == f'"{store.get_bin(bin_id).revision - 1}"'
-    assert updated[1]["ETag"] == read_again[1]["ETag"] == f'"{store.get_bin(bin_id).revision}"'
+    assert read[1]["ETag"] == f'"{store.bins.get(bin_id).revision - 1}"'
+    assert updated[1]["ETag"] == read_again[1]["ETag"] == f'"{store.bins.get(bin_id).revision}"'
     assert read[1]["ETag"] != updated[1]["ETag"]
 
 
@@ -216,7 +216,7 @@ def test_if_match_with_a_stale_or_foreign_etag_is_412_and_changes_nothing(invoke
 def test_if_match_star_or_a_list_holding_the_current_tag_updates(invoke, store, pro):
     bin_id = pro.create_bin({"n": 0})
     assert invoke(update_event(bin_id, b'{"n": 1}', {"x-master-key": pro.master_key, "if-match": "*"}))[0] == 200
-    current = f'"{store.get_bin(bin_id).revision}"'
+    current = f'"{store.bins.get(bin_id).revision}"'
     status, _, _ = invoke(update_event(bin_id, b'{"n": 2}', {"x-master-key": pro.master_key,
                                                              "if-match": f'"999", {current}'}))
     assert status == 200
@@ -232,7 +232,7 @@ def test_if_match_is_checked_after_the_key(invoke, store, pro, free):
 def test_racing_conditional_updates_one_wins_the_other_gets_412(invoke, store, pro):
     """Two clients read the same ETag and both update with If-Match: exactly one lost update is refused."""
     bin_id = pro.create_bin({"n": 0})
-    tag = f'"{store.get_bin(bin_id).revision}"'
+    tag = f'"{store.bins.get(bin_id).revision}"'
 
     def update(n: int):
         return invoke(update_event(bin_id, json.dumps({"n": n}).encode(),
@@ -242,7 +242,7 @@ def test_racing_conditional_updates_one_wins_the_other_gets_412(invoke, store, p
         statuses = sorted(pool.map(update, range(1, 9)))
 
     assert statuses == [200] + [412] * 7
-    assert store.get_bin(bin_id).revision == 2
+    assert store.bins.get(bin_id).revision == 2
 
 
 def test_version_reads_are_tagged_apart_from_the_latest(invoke, store, pro):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from binstore import sweeping
-from binstore.storage import ORPHAN_TAG
+from binstore.storage.bodies import ORPHAN_TAG
 from botocore.exceptions import ClientError, ReadTimeoutError
 from tests.conftest import api_event, body_keys, stored_record, update_event
 
@@ -89,7 +89,7 @@ def test_commit_failing_for_good_leaves_old_record_no_charge_and_a_body_for_the_
     assert (status, body) == (503, UNAVAILABLE)
     assert stored_record(store, bin_id) == {"n": "old"}
     assert pro.requests_remaining == before
-    assert store.get_bin(bin_id).version_count == 0
+    assert store.bins.get(bin_id).version_count == 0
     (stray,) = set(body_keys(store, bin_id)) - set(bodies)  # kept: the commit's outcome was unknown
 
     report = sweep_now(store)
@@ -127,7 +127,7 @@ def test_a_commit_without_an_answer_applies_the_update_once(invoke, store, pro, 
     assert status == 200 and body["record"] == {"n": "new"}
     assert len(calls) == (2 if fault is fail_before_applying else 1)
     assert stored_record(store, bin_id) == {"n": "new"}
-    assert store.get_bin(bin_id).version_count == 1
+    assert store.bins.get(bin_id).version_count == 1
     assert pro.requests_remaining == before - 1
     assert len(body_keys(store, bin_id)) == 2  # the old record (now version 1) and the new: no stray
     assert sweep_now(store).orphans_marked == 0
@@ -213,13 +213,13 @@ def test_sweep_skips_a_bin_that_changes_while_it_is_checked(invoke, store, pro, 
     fail_always(monkeypatch, store.dynamodb, "transact_write_items", "TransactWriteItems")
     update(invoke, pro, bin_id)
     monkeypatch.undo()
-    real_list_versions = store.list_versions
+    real_list_versions = store.bins.versions
 
     def update_meanwhile(bin):
         invoke(update_event(bin_id, b'{"n": "meanwhile"}', {"x-master-key": pro.master_key}))
         return real_list_versions(bin)
 
-    monkeypatch.setattr(store, "list_versions", update_meanwhile)
+    monkeypatch.setattr(store.bins, "versions", update_meanwhile)
     report = sweep_now(store)
 
     assert (report.bins_skipped, report.orphans_marked) == (1, 0)
@@ -228,16 +228,13 @@ def test_sweep_skips_a_bin_that_changes_while_it_is_checked(invoke, store, pro, 
 
 def test_sweeper_function_sweeps_on_its_schedule(store, pro, bin_id, monkeypatch):
     """SweeperFunction's handler, given the scheduled event, tags what the sweep finds."""
-    import importlib.util
+    import sweeper_handler as sweeper
 
-    from tests.conftest import EVENTS_DIR, ROOT, FakeContext
+    from tests.conftest import EVENTS_DIR, FakeContext
 
-    spec = importlib.util.spec_from_file_location("sweeper_app", ROOT / "functions" / "sweeper" / "app.py")
-    sweeper = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sweeper)
     monkeypatch.setattr(sweeper, "store", store)
     stray = f"records/{bin_id}/left-by-a-dead-function.json"
-    store.put_body(stray, b'{"n": "never committed"}')
+    store.bodies.put(stray, b'{"n": "never committed"}')
     monkeypatch.setattr(sweeper, "sweep", lambda store_, now: sweeping.sweep(store_, now + timedelta(seconds=1),
                                                                              timedelta(0)))
 

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 from binstore import errors, jsonpaths
-from binstore.storage import SchemaDoc, utc_now
+from binstore.model import SchemaDoc, utc_now
 from botocore.exceptions import ClientError
 from tests.conftest import api_event, stored_record, update_event
 
@@ -111,8 +111,8 @@ def test_a_schema_doc_stored_before_refs_were_checked_answers_400_on_writes_and_
     bin_id = pro.create_bin({"a": "before"}, collection_id=collection_id)
     doc = SchemaDoc("0123456789abcdef01234567", pro.account_id, "Old",
                     json.dumps({"properties": {"a": {"$ref": server}}}), utc_now())
-    store.create_schema_doc(doc)  # as an older version stored it, unchecked
-    store.attach_schema_doc(store.get_collection(collection_id), doc)
+    store.collections.create_schema_doc(doc)  # as an older version stored it, unchecked
+    store.collections.attach_schema_doc(store.collections.get(collection_id), doc)
     remaining = pro.requests_remaining
 
     for event in (update_event(bin_id, b'{"a": "after"}', master(pro)),
@@ -203,7 +203,7 @@ def test_validation_is_bounded_per_request_not_per_retried_commit(invoke, store,
     bin_id = pro.create_bin({}, collection_id=collection_id)
     validations, conflicts = [], []
     monkeypatch.setattr(updates, "validate_record", lambda schema, record: validations.append(record))
-    original = store.commit_update
+    original = store.bins.commit_update
 
     def conflict_twice(*args, **kwargs):
         if len(conflicts) < 2:
@@ -211,7 +211,7 @@ def test_validation_is_bounded_per_request_not_per_retried_commit(invoke, store,
             raise updates.CommitConflict()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(store, "commit_update", conflict_twice)
+    monkeypatch.setattr(store.bins, "commit_update", conflict_twice)
     assert invoke(update_event(bin_id, b'{"a": 1}', master(pro)))[0] == 200
     assert len(conflicts) == 2 and validations == [{"a": 1}]
 
@@ -463,17 +463,17 @@ def test_zero_and_the_smallest_doubles_are_still_stored(invoke, pro):
 
 def replace_the_body_during_the_first_fetch(invoke, store, pro, monkeypatch, bin_id: str) -> None:
     """The first body fetch of a read meets a concurrent update whose cleanup deleted the old body."""
-    original = store.read_body
+    original = store.bodies.read
     raced = []
 
     def read_body_after_a_concurrent_update(object_key):
         if not raced:
             raced.append(object_key)
             assert invoke(update_event(bin_id, b'{"v": 2}', master(pro)))[0] == 200
-            store.delete_body(object_key)  # as the cleanup function does with a replaced body
+            store.bodies.delete(object_key)  # as the cleanup function does with a replaced body
         return original(object_key)
 
-    monkeypatch.setattr(store, "read_body", read_body_after_a_concurrent_update)
+    monkeypatch.setattr(store.bodies, "read", read_body_after_a_concurrent_update)
 
 
 def test_a_read_whose_body_vanishes_meanwhile_is_charged_once(invoke, store, pro, monkeypatch):
@@ -489,13 +489,13 @@ def test_a_read_whose_body_vanishes_meanwhile_is_charged_once(invoke, store, pro
 
 def test_a_read_whose_bin_is_deleted_meanwhile_answers_404_and_costs_nothing(invoke, store, pro, monkeypatch):
     bin_id = pro.create_bin({"v": 1})
-    original = store.read_body
+    original = store.bodies.read
 
     def read_body_after_a_concurrent_delete(object_key):
         assert invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=master(pro)))[0] == 200
         return original(object_key)
 
-    monkeypatch.setattr(store, "read_body", read_body_after_a_concurrent_delete)
+    monkeypatch.setattr(store.bodies, "read", read_body_after_a_concurrent_delete)
     remaining = pro.requests_remaining
 
     status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
@@ -538,15 +538,15 @@ def test_a_refund_carries_a_token_so_a_retry_of_a_lost_answer_applies_once(store
     store.dynamodb.meta.events.register("provide-client-params.dynamodb.TransactWriteItems",
                                         lambda params, **_: tokens.append(params.get("ClientRequestToken")))
     remaining = pro.requests_remaining
-    store.refund_request(pro.account_id)
-    store.refund_request(pro.account_id)
+    store.charges.refund(pro.account_id)
+    store.charges.refund(pro.account_id)
     assert pro.requests_remaining == remaining + 2
     assert len(tokens) == 2 and len(set(tokens)) == 2 and all(len(token) >= 32 for token in tokens)
 
 
 def test_a_body_lost_for_good_answers_503_at_once_and_costs_nothing(invoke, store, pro, aws_calls):
     bin_id = pro.create_bin()
-    store.delete_body(store.get_bin(bin_id).object_key)
+    store.bodies.delete(store.bins.get(bin_id).object_key)
     remaining = pro.requests_remaining
     aws_calls.clear()
     status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
@@ -566,10 +566,10 @@ def test_logs_name_a_bin_only_by_a_well_formed_id(invoke, pro, debug_logs):
 def test_a_read_that_fails_on_storage_is_given_back(invoke, store, pro, monkeypatch):
     bin_id = pro.create_bin()
 
-    def failing(_):
+    def failing(**_):
         raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "GetObject")
 
-    monkeypatch.setattr(store, "read_body", failing)
+    monkeypatch.setattr(store.s3, "get_object", failing)
     remaining = pro.requests_remaining
     assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))[0] == 503
     assert pro.requests_remaining == remaining
@@ -590,9 +590,9 @@ def test_replacing_a_collections_schema_doc_is_one_charged_transaction(invoke, s
     assert status == 200 and body["schemaDocId"] == new
     assert aws_calls.count("dynamodb:TransactWriteItems") == 1
     assert pro.requests_remaining == 0
-    assert store.get_collection(collection_id).schema_doc_id == new
-    assert store.get_schema_doc(old).collection_ids == frozenset()
-    assert store.get_schema_doc(new).collection_ids == {collection_id}
+    assert store.collections.get(collection_id).schema_doc_id == new
+    assert store.collections.get_schema_doc(old).collection_ids == frozenset()
+    assert store.collections.get_schema_doc(new).collection_ids == {collection_id}
 
 
 def test_a_refused_replacement_keeps_the_old_schema_doc(invoke, store, pro):
@@ -605,8 +605,8 @@ def test_a_refused_replacement_keeps_the_old_schema_doc(invoke, store, pro):
                                        headers={**master(pro), "x-schema-doc-id": new}))
 
     assert status == 403 and body["message"].startswith("Requests exhausted")
-    assert store.get_collection(collection_id).schema_doc_id == old
-    assert store.get_schema_doc(old).collection_ids == {collection_id}
+    assert store.collections.get(collection_id).schema_doc_id == old
+    assert store.collections.get_schema_doc(old).collection_ids == {collection_id}
 
 
 # Logs hold ids and reasons, not what callers sent

@@ -89,13 +89,13 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
     call(api_event("GET", f"/v3/b/{bin_id}/1", headers=master))
     call(api_event("GET", f"/v3/b/{bin_id}/versions/count", headers=master))
     assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-json-path": "$..*", **master}))[0] == 200
-    original = store.read_body
+    original = store.s3.get_object
 
-    def failing_once(object_key):  # a read that fails is given back its request
-        monkeypatch.setattr(store, "read_body", original)
+    def failing_once(**_):  # a read that fails is given back its request
+        monkeypatch.setattr(store.s3, "get_object", original)
         raise store.s3.exceptions.ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "GetObject")
 
-    monkeypatch.setattr(store, "read_body", failing_once)
+    monkeypatch.setattr(store.s3, "get_object", failing_once)
     assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master))[0] == 503
     call(api_event("PUT", f"/v3/b/{bin_id}/meta/name", headers={**master, "x-bin-name": "n"}))
     call(api_event("PUT", f"/v3/b/{bin_id}/meta/privacy", headers={**master, "x-bin-private": "true"}))

@@ -63,7 +63,7 @@ def round_trip(invoke, account, bin_id: str, body: bytes):
 
 
 def raw_invoke(event):
-    import app
+    import api_handler as app
     from tests.conftest import FakeContext
 
     return app.lambda_handler(event, FakeContext())

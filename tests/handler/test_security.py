@@ -126,13 +126,13 @@ def other_accounts_keys(store) -> dict[str, dict]:
     ("PUT", "/v3/b/{bin}/meta/name", None),
 ])
 def test_another_accounts_key_never_touches_a_private_bin(invoke, store, pro, owner_bin, method, path, body):
-    before = (store.get_bin(owner_bin), body_keys(store, owner_bin), pro.requests_remaining)
+    before = (store.bins.get(owner_bin), body_keys(store, owner_bin), pro.requests_remaining)
     for name, headers in other_accounts_keys(store).items():
         headers = {**headers, "x-bin-private": "false", "x-bin-name": "mine now"}
         status, _, answer = invoke(api_event(method, path.format(bin=owner_bin), body, headers))
         assert status in (401, 403), (name, status, answer)
         assert set(answer) == {"message"} and "owner" not in json.dumps(answer)
-    assert (store.get_bin(owner_bin), body_keys(store, owner_bin), pro.requests_remaining) == before
+    assert (store.bins.get(owner_bin), body_keys(store, owner_bin), pro.requests_remaining) == before
     assert stored_record(store, owner_bin) == {"owner": "data"}
 
 
@@ -147,7 +147,7 @@ def test_only_the_owner_turns_versioning_off_on_a_public_bin(invoke, store, pro)
 
     assert invoke(update_event(bin_id, b'{"n": 2}', {"x-master-key": pro.master_key,
                                                      "x-bin-versioning": "false"}))[0] == 200
-    assert store.get_bin(bin_id).version_count == 0
+    assert store.bins.get(bin_id).version_count == 0
 
 
 def test_revoked_unknown_and_malformed_keys_are_refused(invoke, store, pro, owner_bin):

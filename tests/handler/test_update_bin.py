@@ -13,7 +13,7 @@ KB = 1024
 
 def snapshot(store, account: Account, bin_id: str):
     """Everything an update could change: bin metadata, record, allowance, bodies, versions."""
-    meta = store.get_bin(bin_id)
+    meta = store.bins.get(bin_id)
     versions = store.dynamodb.query(
         TableName=store.settings.bin_versions_table,
         KeyConditionExpression="binId = :b",
@@ -47,7 +47,7 @@ def test_update_private_bin_returns_record_and_metadata(invoke, store, pro):
 def test_response_body_is_compact_json_like_jsonbin(invoke, pro):
     bin_id = pro.create_bin()
     event = update_event(bin_id, b'{ "a" :  1 }', {"x-master-key": pro.master_key})
-    import app
+    import api_handler as app
 
     response = app.lambda_handler(event, FakeContext())
 
@@ -61,7 +61,7 @@ def test_update_spends_one_request_and_keeps_no_version(invoke, store, pro):
     invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": pro.master_key}))
 
     assert pro.requests_remaining == before - 1
-    assert store.get_bin(bin_id).version_count == 0
+    assert store.bins.get(bin_id).version_count == 0
 
 
 @pytest.mark.parametrize("content_type", [
@@ -225,7 +225,7 @@ def test_public_bin_updates_without_a_key_and_charges_its_owner(invoke, store, p
 def test_public_bin_is_versioned_by_default(invoke, store, pro):
     bin_id = pro.create_bin({"v": 1}, private=False)
     invoke(update_event(bin_id, b'{"v": 2}'))
-    assert store.get_bin(bin_id).version_count == 1
+    assert store.bins.get(bin_id).version_count == 1
     assert stored_record(store, bin_id, version=1) == {"v": 1}
     assert stored_record(store, bin_id) == {"v": 2}
 
@@ -240,19 +240,19 @@ def test_only_the_owner_turns_versioning_off_on_a_public_bin(invoke, store, pro)
     status, _, body = invoke(update_event(bin_id, b'{"v": 2}', {"x-bin-versioning": "false",
                                                                  "x-master-key": other.master_key}))
     assert (status, body) == (401, INVALID_KEY)
-    assert store.get_bin(bin_id).version_count == 0
+    assert store.bins.get(bin_id).version_count == 0
 
     status, _, _ = invoke(update_event(bin_id, b'{"v": 2}', {"x-bin-versioning": "false",
                                                              "x-master-key": pro.master_key}))
     assert status == 200
-    assert store.get_bin(bin_id).version_count == 0
+    assert store.bins.get(bin_id).version_count == 0
     assert stored_record(store, bin_id) == {"v": 2}
 
 
 def test_free_owners_public_bin_is_not_versioned_by_default(invoke, store, free):
     bin_id = free.create_bin(private=False)
     assert invoke(update_event(bin_id, b'{"v": 2}'))[0] == 200
-    assert store.get_bin(bin_id).version_count == 0
+    assert store.bins.get(bin_id).version_count == 0
 
 
 # Versioning
@@ -260,7 +260,7 @@ def test_free_owners_public_bin_is_not_versioned_by_default(invoke, store, free)
 def test_private_bin_is_not_versioned_by_default(invoke, store, pro):
     bin_id = pro.create_bin()
     invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": pro.master_key}))
-    assert store.get_bin(bin_id).version_count == 0
+    assert store.bins.get(bin_id).version_count == 0
 
 
 def test_versioned_update_keeps_the_previous_record(invoke, store, pro):
@@ -269,7 +269,7 @@ def test_versioned_update_keeps_the_previous_record(invoke, store, pro):
         status, _, _ = invoke(update_event(bin_id, json.dumps({"v": value}).encode(),
                                            {"x-master-key": pro.master_key, "x-bin-versioning": "true"}))
         assert status == 200
-    assert store.get_bin(bin_id).version_count == 2
+    assert store.bins.get(bin_id).version_count == 2
     assert [stored_record(store, bin_id, n) for n in (1, 2)] == [{"v": 1}, {"v": 2}]
     assert stored_record(store, bin_id) == {"v": 3}
 
@@ -413,7 +413,7 @@ def test_unexpected_failure_is_a_json_500_without_internals(invoke, store, pro, 
 
 
 def test_logs_carry_no_key_and_no_record(invoke, pro):
-    import app
+    import api_handler as app
 
     bin_id = pro.create_bin()
     marker = "very-private-record-content"
@@ -453,16 +453,16 @@ def test_sample_events_give_the_documented_answers(invoke, store, pro):
 # A commit whose answer is lost
 
 def test_commit_with_a_lost_answer_never_discards_the_body_the_bin_points_at(invoke, store, pro, monkeypatch):
-    from botocore.exceptions import ReadTimeoutError
+    from binstore.model import StorageUnavailable
 
     bin_id = pro.create_bin({"v": 1})
-    real_commit = store.commit_update
+    real_commit = store.bins.commit_update
 
     def applied_but_answer_lost(*args, **kwargs):
         real_commit(*args, **kwargs)
-        raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+        raise StorageUnavailable("ReadTimeoutError")  # as storage reports a failure it cannot place
 
-    monkeypatch.setattr(store, "commit_update", applied_but_answer_lost)
+    monkeypatch.setattr(store.bins, "commit_update", applied_but_answer_lost)
     status, _, body = invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": pro.master_key}))
 
     assert (status, body) == (503, {"message": "The service could not reach its storage: retry the request"})
@@ -482,7 +482,7 @@ def test_transaction_carries_an_idempotency_token(invoke, store, pro):
 
 
 def test_a_request_logs_no_bin_id_of_an_earlier_one(invoke, pro):
-    import app
+    import api_handler as app
 
     bin_id = pro.create_bin()
     invoke(update_event(bin_id, b'{"a": 1}', {"x-master-key": pro.master_key}))

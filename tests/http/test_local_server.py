@@ -85,7 +85,7 @@ def test_concurrent_versioned_updates_over_http_lose_nothing(local_stack):
         statuses = list(pool.map(update, range(1, 9)))
 
     assert statuses == [200] * 8
-    assert store.get_bin(bin_id).version_count == 8
+    assert store.bins.get(bin_id).version_count == 8
 
 
 def test_handler_stays_imported_between_requests(local_stack):

@@ -1,7 +1,7 @@
 import pytest
-from binstore.bins import parse_bool_header
+from http_helpers import bool_header as parse_bool_header
 from binstore.errors import InvalidHeader, VersioningNotAvailable, VersionLimitReached
-from binstore.storage import BinMeta
+from binstore.model import BinMeta
 from binstore.updates import _keep_version
 
 

@@ -1,5 +1,7 @@
 """binstore: JSONBin.io v3 compatible bin storage.
 
-Domain modules (ids, keys, plans, records, schemas, updates, provisioning) know nothing of HTTP;
-storage.py owns every boto3 call. The Lambda handler in functions/bins translates HTTP to and from them.
+The domain (bins, updates, collections, schema_docs, access, allowance, provisioning, ...) knows
+nothing of HTTP or of AWS: it works with binstore.model's entities and errors. binstore.storage owns
+every AWS call and turns every AWS failure into a model error. The Lambda handlers under functions/
+translate HTTP (or stream and schedule events) to and from the domain.
 """

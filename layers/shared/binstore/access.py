@@ -12,8 +12,10 @@ JSONBin words the same refusal differently on each route; a BinRoute carries one
 from dataclasses import dataclass
 
 from binstore import errors
+from binstore.allowance import check_allowance
 from binstore.keys import ParsedKey, key_matches, parse_key
-from binstore.storage import Account, BinMeta, Store, StoredKey
+from binstore.model import Account, BinMeta, StoredKey
+from binstore.storage import Store
 
 CREATE, READ, UPDATE, DELETE = "create", "read", "update", "delete"
 PERMISSIONS = (CREATE, READ, UPDATE, DELETE)
@@ -70,10 +72,12 @@ def _check_permission(stored: StoredKey, action: str) -> None:
         raise errors.PermissionDenied(action)
 
 
-def authorise_bin(route: BinRoute, bin: BinMeta, credentials: Credentials, stored: StoredKey | None) -> bool:
+def authorise_bin(route: BinRoute, bin: BinMeta, credentials: Credentials, parsed: ParsedKey | None,
+                  stored: StoredKey | None) -> bool:
     """Check the caller may use `route` on `bin`; return whether it presented the owner's key.
 
-    `stored` is the key named by the caller's key id (read with the bin, in one round trip).
+    `parsed` is the caller's key as parsed once per request (None if absent or malformed); `stored`
+    is the key its key id names (read with the bin, in one round trip).
     """
     if credentials.kind is None:
         if bin.private or not route.public_without_key:
@@ -82,7 +86,7 @@ def authorise_bin(route: BinRoute, bin: BinMeta, credentials: Credentials, store
     if credentials.kind == ACCESS and route.action is None:
         raise route.invalid(credentials)  # a route JSONBin opens to master keys only
     # A key, when given, must be valid and the owner's, even for a public bin.
-    if not valid_key(credentials.parsed(), stored, credentials.kind) or stored.account_id != bin.owner_id:
+    if not valid_key(parsed, stored, credentials.kind) or stored.account_id != bin.owner_id:
         raise route.invalid(credentials)
     _check_permission(stored, route.action)
     return True
@@ -107,27 +111,16 @@ def authenticate(store: Store, credentials: Credentials, action: str | None = No
     return account
 
 
+def acting_account(store: Store, credentials: Credentials, action: str | None = None) -> Account:
+    """The account acting (see authenticate), if it has a request left to spend."""
+    # authenticate never returns a deleted account, so the not-found refusal cannot happen here.
+    return check_allowance(authenticate(store, credentials, action), store.settings.buy_requests_at,
+                           errors.InvalidKey(INVALID_MASTER_KEY))
+
+
 def owned[T](item: T | None, account: Account, not_found: errors.BinStoreError) -> T:
     """`item` if it exists and belongs to `account`; otherwise `not_found` (never saying which)."""
     if item is None or item.owner_id != account.account_id:
         raise not_found
     return item
 
-
-def is_text(value: str) -> bool:
-    """Whether `value` can be stored as text: a lone surrogate (which a JSON escape can make) cannot."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def required_name(name: str | None, max_length: int, missing: errors.BinStoreError,
-                  too_long: errors.BinStoreError) -> str:
-    """A collection's or schema doc's name: given, not blank, at most `max_length` characters."""
-    if name is None or not name.strip() or not is_text(name):
-        raise missing
-    if len(name) > max_length:
-        raise too_long
-    return name

@@ -13,20 +13,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
 from binstore import errors
-from binstore.access import (CREATE, DELETE, READ, BinRoute, Credentials, authenticate, authorise_bin, is_text,
-                             owned)
+from binstore.access import CREATE, DELETE, READ, BinRoute, Credentials, acting_account, authorise_bin, owned
+from binstore.allowance import check_allowance
 from binstore.ids import is_object_id, new_id
 from binstore.jsonpaths import JsonPath, select_json
 from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
-from binstore.records import Record, parse_record
+from binstore.records import Record, RequestBody
 from binstore.retries import retry_on_conflict
 from binstore.schemas import validate_record
-from binstore.storage import Account, BinMeta, CommitConflict, Context, Store, utc_now
+from binstore.model import BinMeta, CommitConflict, Context, utc_now
+from binstore.names import check_bin_name
+from binstore.storage import Store
+from binstore.storage.bodies import new_object_key
 
-MAX_NAME_LENGTH = 128
 _PARALLEL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-bins")
 
 _NOT_FOUND = "Bin not found or it doesn't belong to your account"
@@ -41,31 +41,6 @@ DELETE_ROUTE = BinRoute(DELETE, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
 # JSONBin opens these to master keys only.
 DELETE_VERSIONS_ROUTE = BinRoute(None, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
 META_ROUTE = BinRoute(None, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
-
-
-def parse_bool_header(name: str, value: str | None) -> bool | None:
-    """A true/false header (any case, spaces ignored); None when absent."""
-    if value is None:
-        return None
-    normalized = value.strip().lower()
-    if normalized in ("true", "false"):
-        return normalized == "true"
-    raise errors.InvalidHeader(f"{name} must be true or false")
-
-
-def check_name(name: str) -> str:
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.strip() or not is_text(name):
-        raise errors.InvalidBinName()
-    return name
-
-
-def check_allowance(store: Store, account: Account | None, not_found: str = _NOT_FOUND) -> Account:
-    """The acting account, if it has a request left to spend."""
-    if account is None:
-        raise errors.NotFound(not_found)  # the bin's owner was deleted: nobody can be charged
-    if account.requests_remaining <= 0:
-        raise errors.RequestsExhausted(store.settings.buy_requests_at)
-    return account
 
 
 def _on_bin[T](store: Store, route: BinRoute, bin_id: str, credentials: Credentials,
@@ -84,8 +59,9 @@ def _on_bin[T](store: Store, route: BinRoute, bin_id: str, credentials: Credenti
                                      parsed.account_id if parsed else None)
         if context.bin is None:
             raise errors.NotFound(route.not_found)
-        if authorise_bin(route, context.bin, credentials, context.key) and allowance_needed():
-            check_allowance(store, context.account)
+        if authorise_bin(route, context.bin, credentials, parsed, context.key) and allowance_needed():
+            # The bin's owner deleted: nobody can be charged, and the bin is as good as gone.
+            check_allowance(context.account, store.settings.buy_requests_at, errors.NotFound(route.not_found))
         return act(context.bin, context)
 
     return retry_on_conflict(store, attempt)
@@ -99,31 +75,32 @@ class NewBin:
     record: Record
 
 
-def create_bin(store: Store, credentials: Credentials, body: bytes, private: bool = True,
+def create_bin(store: Store, credentials: Credentials, body: bytes | RequestBody, private: bool = True,
                name: str | None = None, collection_id: str | None = None) -> NewBin:
     if name is not None:
-        check_name(name)
+        check_bin_name(name)
     if collection_id is not None and not is_object_id(collection_id):
         raise errors.InvalidCollectionId()
-    record = parse_record(body)
-    account = check_allowance(store, authenticate(store, credentials, CREATE))
-    check_record_size(PLANS[account.plan], len(body))
+    request_body = body if isinstance(body, RequestBody) else RequestBody(body)
+    record = request_body.record
+    account = acting_account(store, credentials, CREATE)
+    check_record_size(PLANS[account.plan], len(request_body.raw))
     if collection_id is not None:
-        collection = owned(store.get_collection(collection_id), account, errors.CollectionNotFound())
+        collection = owned(store.collections.get(collection_id), account, errors.CollectionNotFound())
         if collection.schema_json:
             validate_record(collection.schema_json, record.value)
     bin_id = new_id()
-    object_key = store.new_object_key(bin_id)
-    store.put_body(object_key, record.json_bytes)
+    object_key = new_object_key(bin_id)
+    store.bodies.put(object_key, record.json_bytes)
     now = utc_now()
     meta = BinMeta(bin_id, account.account_id, private, revision=1, object_key=object_key, version_count=0,
                    collection_id=collection_id, created_at=now, updated_at=now, name=name)
     try:
         # A conflict is another transaction on the owner's account item (a concurrent request of
         # the same account): the id is fresh, so trying again is safe.
-        retry_on_conflict(store, lambda: store.create_bin(meta))
+        retry_on_conflict(store, lambda: store.bins.create(meta))
     except errors.BinStoreError:
-        store.discard_body(object_key)  # refused: nothing points at the body
+        store.bodies.discard(object_key)  # refused: nothing points at the body
         raise
     return NewBin(meta, record)
 
@@ -159,15 +136,6 @@ def parse_version(text: str | None) -> int | None:
     return int(digits)
 
 
-def _read_body(store: Store, object_key: str) -> bytes | None:
-    try:
-        return store.read_body(object_key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None  # replaced and cleaned up since the metadata was read
-        raise
-
-
 class _Charge:
     """The one request a read spends, whatever retries it takes; given back if the read fails.
 
@@ -190,7 +158,7 @@ class _Charge:
     def pay_while(self, owner_id: str, fetch: Callable[[], bytes | None]) -> bytes | None:
         if self.paid:
             return fetch()
-        pending = _PARALLEL.submit(self._store.spend_request, owner_id)
+        pending = _PARALLEL.submit(self._store.charges.spend, owner_id)
         try:
             body = fetch()
         finally:
@@ -200,12 +168,12 @@ class _Charge:
 
     def pay(self, owner_id: str) -> None:
         if not self.paid:
-            self._store.spend_request(owner_id)
+            self._store.charges.spend(owner_id)
             self._paid_by = owner_id
 
     def give_back(self) -> None:
         if self.paid:
-            self._store.refund_request(self._paid_by)
+            self._store.charges.refund(self._paid_by)
             self._paid_by = None
 
 
@@ -224,16 +192,16 @@ def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str |
     def read(bin: BinMeta, _: Context) -> StoredRecord:
         if wanted is None:
             object_key = bin.object_key
-        elif wanted > bin.version_count or (object_key := store.get_version_object_key(bin.bin_id, wanted)) is None:
+        elif wanted > bin.version_count or (object_key := store.bins.version_object_key(bin.bin_id, wanted)) is None:
             raise errors.VersionNotFound()
         if object_key in vanished:
             # The bin still points at a body that is gone: not a race but a loss. Say so now
             # rather than after every retry.
             raise errors.RecordUnreadable()
         if json_path is None:
-            body = charge.pay_while(bin.owner_id, lambda: _read_body(store, object_key))
+            body = charge.pay_while(bin.owner_id, lambda: store.bodies.read(object_key))
         else:
-            body = _read_body(store, object_key)
+            body = store.bodies.read(object_key)
         if body is None:
             vanished.add(object_key)
             raise CommitConflict()  # read the bin again: it has moved on
@@ -252,7 +220,7 @@ def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str |
 
 def count_versions(store: Store, bin_id: str, credentials: Credentials) -> BinMeta:
     def count(bin: BinMeta, _: Context) -> BinMeta:
-        store.spend_request(bin.owner_id)
+        store.charges.spend(bin.owner_id)
         return bin
 
     return _on_bin(store, COUNT_ROUTE, bin_id, credentials, count)
@@ -264,10 +232,10 @@ def delete_bin(store: Store, bin_id: str, credentials: Credentials) -> int:
     """Delete the bin, its versions and every body stored for it; return how many versions went."""
 
     def delete(bin: BinMeta, _: Context) -> int:
-        store.delete_bin_item(bin)
+        store.bins.delete(bin)
         # The bin is gone for every reader from here on; what follows is housekeeping.
-        store.delete_version_items(bin.bin_id, store.list_versions(bin.bin_id))
-        store.delete_bodies(store.list_bodies(bin.bin_id))
+        store.bins.delete_versions(bin.bin_id, store.bins.versions(bin.bin_id))
+        store.bodies.delete_many(store.bodies.of_bin(bin.bin_id))
         return bin.version_count
 
     return _on_bin(store, DELETE_ROUTE, bin_id, credentials, delete)
@@ -281,12 +249,12 @@ def delete_versions(store: Store, bin_id: str, credentials: Credentials, preserv
     """
 
     def delete(bin: BinMeta, _: Context) -> int:
-        versions = store.list_versions(bin.bin_id)
+        versions = store.bins.versions(bin.bin_id)
         object_key = bin.object_key if preserve_latest or not versions else versions[0].object_key
-        store.reset_versions(bin, object_key)
-        store.delete_version_items(bin.bin_id, versions)
+        store.bins.reset_versions(bin, object_key)
+        store.bins.delete_versions(bin.bin_id, versions)
         released = {kept.object_key for kept in versions} | {bin.object_key}
-        store.delete_bodies(sorted(released - {object_key}))
+        store.bodies.delete_many(sorted(released - {object_key}))
         return len(versions)
 
     return _on_bin(store, DELETE_VERSIONS_ROUTE, bin_id, credentials, delete)
@@ -298,11 +266,11 @@ def set_privacy(store: Store, bin_id: str, credentials: Credentials, private: bo
     if private is None:
         raise errors.BinPrivacyRequired()
     return _on_bin(store, META_ROUTE, bin_id, credentials,
-                   lambda bin, _: store.change_bin_meta(bin, private=private))
+                   lambda bin, _: store.bins.change_meta(bin, private=private))
 
 
 def set_name(store: Store, bin_id: str, credentials: Credentials, name: str | None) -> BinMeta:
     if name is None:
         raise errors.BinNameRequired()
-    check_name(name)
-    return _on_bin(store, META_ROUTE, bin_id, credentials, lambda bin, _: store.change_bin_meta(bin, name=name))
+    check_bin_name(name)
+    return _on_bin(store, META_ROUTE, bin_id, credentials, lambda bin, _: store.bins.change_meta(bin, name=name))

@@ -6,30 +6,27 @@ Master keys only, as in JSONBin. Each successful request spends one of the accou
 from dataclasses import replace
 
 from binstore import errors
-from binstore.access import Credentials, authenticate, owned, required_name
-from binstore.bins import check_allowance
+from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
 from binstore.retries import retry_on_conflict
 from binstore.schema_docs import owned_schema_doc
-from binstore.storage import Account, Collection, Store, utc_now
+from binstore.model import Account, Collection, utc_now
+from binstore.names import required_name
+from binstore.storage import Store
 
 MAX_NAME_LENGTH = 32
 
 
-def _acting_account(store: Store, credentials: Credentials) -> Account:
-    return check_allowance(store, authenticate(store, credentials))
-
-
 def create_collection(store: Store, credentials: Credentials, name: str | None) -> Collection:
     required_name(name, MAX_NAME_LENGTH, errors.CollectionNameRequired(), errors.CollectionNameTooLong())
-    account = _acting_account(store, credentials)
+    account = acting_account(store, credentials)
     collection = Collection(new_id(), account.account_id, name, utc_now())
-    retry_on_conflict(store, lambda: store.create_collection(collection))
+    retry_on_conflict(store, lambda: store.collections.create(collection))
     return collection
 
 
 def _owned_collection(store: Store, account: Account, collection_id: str) -> Collection:
-    return owned(store.get_collection(collection_id), account, errors.CollectionNotFound())
+    return owned(store.collections.get(collection_id), account, errors.CollectionNotFound())
 
 
 def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str,
@@ -40,13 +37,13 @@ def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str
         raise errors.SchemaDocIdRequired()
     if not is_object_id(schema_doc_id):
         raise errors.InvalidSchemaDocId()
-    account = _acting_account(store, credentials)
+    account = acting_account(store, credentials)
 
     def attach() -> Collection:
         collection = _owned_collection(store, account, collection_id)
         doc = owned_schema_doc(store, account, schema_doc_id)
         # One transaction replaces the doc the collection had, if any: never a moment without one.
-        store.attach_schema_doc(collection, doc)
+        store.collections.attach_schema_doc(collection, doc)
         return replace(collection, schema_doc_id=doc.schema_doc_id, schema_json=doc.schema_json,
                        schema_revision=doc.revision)
 
@@ -56,13 +53,13 @@ def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str
 def detach_schema_doc(store: Store, credentials: Credentials, collection_id: str) -> Collection:
     if not is_object_id(collection_id):
         raise errors.InvalidCollectionId()
-    account = _acting_account(store, credentials)
+    account = acting_account(store, credentials)
 
     def detach() -> Collection:
         collection = _owned_collection(store, account, collection_id)
         if collection.schema_doc_id is None:
             raise errors.NoSchemaDocAttached()
-        store.detach_schema_doc(collection)
+        store.collections.detach_schema_doc(collection)
         return replace(collection, schema_doc_id=None, schema_json=None, schema_revision=0)
 
     return retry_on_conflict(store, detach)

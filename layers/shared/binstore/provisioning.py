@@ -12,7 +12,8 @@ from binstore.access import ACCESS, MASTER, PERMISSIONS, Credentials, authentica
 from binstore.ids import is_object_id, new_id
 from binstore.keys import generate_key, parse_key
 from binstore.plans import PLANS
-from binstore.storage import Account, BinMeta, Store, StoredKey, utc_now
+from binstore.model import Account, BinMeta, StoredKey, utc_now
+from binstore.storage import Store
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ def create_account(store: Store, plan_name: str, requests: int | None = None) ->
         raise ValueError("requests must not be negative")
     now = utc_now()
     account = Account(new_id(), plan.name, plan.default_requests if requests is None else requests)
-    store.put_account(account, now)
+    store.accounts.put(account, now)
     key = generate_key(account.account_id)
-    store.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, MASTER), now)
+    store.accounts.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, MASTER), now)
     return NewAccount(account, key.plaintext)
 
 
@@ -51,7 +52,7 @@ def parse_permissions(text: str) -> tuple[str, ...]:
 def create_access_key(store: Store, master_key: str, permissions: tuple[str, ...]) -> NewAccessKey:
     account = authenticate(store, Credentials(master_key=master_key))
     key = generate_key(account.account_id)
-    store.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, ACCESS, frozenset(permissions)),
+    store.accounts.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, ACCESS, frozenset(permissions)),
                   utc_now())
     return NewAccessKey(key.plaintext, permissions)
 
@@ -60,10 +61,10 @@ def revoke_access_key(store: Store, master_key: str, access_key: str) -> None:
     """Delete an access key of the master key's account; every request after this refuses it."""
     account = authenticate(store, Credentials(master_key=master_key))
     parsed = parse_key(access_key)
-    stored = store.get_key(parsed.key_id) if parsed else None
+    stored = store.accounts.get_key(parsed.key_id) if parsed else None
     if not valid_key(parsed, stored, ACCESS) or stored.account_id != account.account_id:
         raise errors.InvalidAccessKey()
-    store.delete_key(stored)
+    store.accounts.delete_key(stored)
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,13 @@ def operator_read(store: Store, bin_id: str, version: int | None = None) -> Oper
     """Any bin's latest record, or its kept version `version` (1 = oldest), without a key or a charge."""
     if not is_object_id(bin_id):
         raise errors.InvalidBinId()
-    meta = store.get_bin(bin_id)
+    meta = store.bins.get(bin_id)
     if meta is None:
         raise errors.NotFound("Bin not found")
-    object_key = meta.object_key if version is None else store.get_version_object_key(bin_id, version)
+    object_key = meta.object_key if version is None else store.bins.version_object_key(bin_id, version)
     if object_key is None:
         raise errors.VersionNotFound()
-    return OperatorRecord(meta, version, store.read_body(object_key).decode("utf-8"))
+    body = store.bodies.read(object_key)
+    if body is None:
+        raise errors.RecordUnreadable()  # the bin points at a body that is gone: a loss, not a race
+    return OperatorRecord(meta, version, body.decode("utf-8"))

@@ -5,6 +5,7 @@ before anything is read from AWS. It is stored as the compact re-serialisation o
 so what is stored is always valid JSON, whatever whitespace or escapes the client sent.
 """
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +20,21 @@ class Record:
     value: Any
     json_text: str  # compact JSON, what the response embeds
     json_bytes: bytes  # the same, UTF-8 encoded: what is stored
+
+
+class RequestBody:
+    """A request's body as sent, and the record in it: parsed on first use, then kept.
+
+    The use case parses it, in its own order of checks; the HTTP layer reads the same parse back
+    (or, replaying an idempotent request, parses it then), so no request parses its body twice.
+    """
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+
+    @functools.cached_property
+    def record(self) -> "Record":
+        return parse_record(self.raw)
 
 
 def _reject_constant(name: str):

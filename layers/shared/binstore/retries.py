@@ -1,11 +1,16 @@
-"""Retrying a conditional write that lost a race, and naming what a refused write means."""
+"""Retrying a conditional write that lost a race to a concurrent one."""
 
 import random
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from binstore import errors
-from binstore.storage import AllowanceSpent, CommitConflict, Store
+from binstore.allowance import spending
+from binstore.model import CommitConflict
+
+if TYPE_CHECKING:
+    from binstore.storage import Store
 
 MAX_ATTEMPTS = 40
 BACKOFF_SECONDS = 0.005
@@ -16,13 +21,12 @@ def backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, BACKOFF_SECONDS * (attempt + 1)))
 
 
-def retry_on_conflict[T](store: Store, attempt_once: Callable[[], T]) -> T:
+def retry_on_conflict[T](store: "Store", attempt_once: Callable[[], T]) -> T:
     """Run `attempt_once` (which reads, then writes conditionally) until no concurrent writer wins."""
-    for attempt in range(MAX_ATTEMPTS):
-        try:
-            return attempt_once()
-        except CommitConflict:
-            backoff(attempt)
-        except AllowanceSpent:
-            raise errors.RequestsExhausted(store.settings.buy_requests_at) from None
+    with spending(store.settings.buy_requests_at):
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return attempt_once()
+            except CommitConflict:
+                backoff(attempt)
     raise errors.TooManyConcurrentUpdates()

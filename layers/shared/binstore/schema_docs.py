@@ -7,13 +7,14 @@ the new text from then on.
 
 
 from binstore import errors
-from binstore.access import Credentials, authenticate, owned, required_name
-from binstore.bins import check_allowance
+from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
 from binstore.records import parse_record, to_json_text
 from binstore.retries import retry_on_conflict
 from binstore.schemas import check_schema
-from binstore.storage import Account, SchemaDoc, Store, utc_now
+from binstore.model import Account, SchemaDoc, utc_now
+from binstore.names import required_name
+from binstore.storage import Store
 
 MAX_NAME_LENGTH = 32
 MAX_SCHEMA_DOC_BYTES = 100 * 1024
@@ -37,15 +38,15 @@ def _schema_text(body: bytes) -> str:
 
 
 def owned_schema_doc(store: Store, account: Account, schema_doc_id: str) -> SchemaDoc:
-    return owned(store.get_schema_doc(schema_doc_id), account, errors.SchemaDocNotFound())
+    return owned(store.collections.get_schema_doc(schema_doc_id), account, errors.SchemaDocNotFound())
 
 
 def create_schema_doc(store: Store, credentials: Credentials, name: str | None, body: bytes) -> SchemaDoc:
     required_name(name, MAX_NAME_LENGTH, errors.SchemaDocNameRequired(), errors.SchemaDocNameTooLong())
     schema_json = _schema_text(body)
-    account = check_allowance(store, authenticate(store, credentials))
+    account = acting_account(store, credentials)
     doc = SchemaDoc(new_id(), account.account_id, name, schema_json, utc_now())
-    retry_on_conflict(store, lambda: store.create_schema_doc(doc))
+    retry_on_conflict(store, lambda: store.collections.create_schema_doc(doc))
     return doc
 
 
@@ -57,23 +58,23 @@ def _checked_id(schema_doc_id: str) -> str:
 
 def read_schema_doc(store: Store, credentials: Credentials, schema_doc_id: str) -> SchemaDoc:
     _checked_id(schema_doc_id)
-    account = check_allowance(store, authenticate(store, credentials))
+    account = acting_account(store, credentials)
     doc = owned_schema_doc(store, account, schema_doc_id)
-    retry_on_conflict(store, lambda: store.spend_request(account.account_id))
+    retry_on_conflict(store, lambda: store.charges.spend(account.account_id))
     return doc
 
 
 def update_schema_doc(store: Store, credentials: Credentials, schema_doc_id: str, body: bytes) -> SchemaDoc:
     _checked_id(schema_doc_id)
     schema_json = _schema_text(body)
-    account = check_allowance(store, authenticate(store, credentials))
+    account = acting_account(store, credentials)
 
     def change() -> SchemaDoc:
-        return store.change_schema_doc(owned_schema_doc(store, account, schema_doc_id), schema_json)
+        return store.collections.change_schema_doc(owned_schema_doc(store, account, schema_doc_id), schema_json)
 
     doc = retry_on_conflict(store, change)
     # The doc as stored lists every collection attached to it (an attach racing with this change
     # either lands first and is listed, or fails on the doc's revision and copies the new text).
-    for collection_id in sorted(store.get_schema_doc(schema_doc_id).collection_ids):
-        store.refresh_schema_copy(collection_id, doc)
+    for collection_id in sorted(store.collections.get_schema_doc(schema_doc_id).collection_ids):
+        store.collections.refresh_schema_copy(collection_id, doc)
     return doc

@@ -1,72 +1,51 @@
-"""Where the data lives: names of the tables and the bucket, read from the environment.
+"""Where the data lives: the names of the tables and the bucket, read from the environment.
 
-The function gets these from template.yaml; binctl and the tests read the same variables. The
-defaults are the names `make run` gives the resources in its local (moto) stack, so binctl needs
-nothing but AWS_ENDPOINT_URL to provision into it.
+template.yaml gives each function one variable per resource it uses (ACCOUNTS_TABLE: !Ref
+AccountsTable), each named after its Settings field. A function started without a name it needs
+fails at cold start, saying which: there is no fallback, so a function can never quietly use
+another stack's (or the local stack's) resources. The local stack (local/) and binctl work out the
+names they pass themselves.
 """
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 
-# Local name of every resource make run creates, by the environment variable that carries it.
-LOCAL_RESOURCE_NAMES = {
-    "ACCOUNTS_TABLE": "AccountsTable",
-    "KEYS_TABLE": "KeysTable",
-    "BINS_TABLE": "BinsTable",
-    "BIN_VERSIONS_TABLE": "BinVersionsTable",
-    "COLLECTIONS_TABLE": "CollectionsTable",
-    "SCHEMA_DOCS_TABLE": "SchemaDocsTable",
-    "IDEMPOTENCY_TABLE": "IdempotencyTable",
-    "RECORDS_BUCKET": "recordsbucket",
-}
 DEFAULT_BUY_REQUESTS_AT = "your service operator"
 
-# The deployed stack's Output naming each resource, by the environment variable that carries it.
-STACK_OUTPUTS = {
-    "ACCOUNTS_TABLE": "AccountsTableName",
-    "KEYS_TABLE": "KeysTableName",
-    "BINS_TABLE": "BinsTableName",
-    "BIN_VERSIONS_TABLE": "BinVersionsTableName",
-    "COLLECTIONS_TABLE": "CollectionsTableName",
-    "SCHEMA_DOCS_TABLE": "SchemaDocsTableName",
-    "IDEMPOTENCY_TABLE": "IdempotencyTableName",
-    "RECORDS_BUCKET": "RecordsBucketName",
-}
+
+class MissingSetting(RuntimeError):
+    """A resource name the function needs is not in its environment: the deployment is broken."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    accounts_table: str
-    keys_table: str
-    bins_table: str
-    bin_versions_table: str
-    collections_table: str
-    schema_docs_table: str
-    records_bucket: str
-    idempotency_table: str = LOCAL_RESOURCE_NAMES["IDEMPOTENCY_TABLE"]
+    # "" for a resource the function was not given (the cleanup function has the bucket only).
+    accounts_table: str = ""
+    keys_table: str = ""
+    bins_table: str = ""
+    bin_versions_table: str = ""
+    collections_table: str = ""
+    schema_docs_table: str = ""
+    idempotency_table: str = ""
+    records_bucket: str = ""
     buy_requests_at: str = DEFAULT_BUY_REQUESTS_AT
 
     @classmethod
-    def from_environment(cls, environ=os.environ) -> "Settings":
-        def name(variable: str) -> str:
-            return environ.get(variable) or LOCAL_RESOURCE_NAMES[variable]
-
-        return cls(
-            accounts_table=name("ACCOUNTS_TABLE"),
-            keys_table=name("KEYS_TABLE"),
-            bins_table=name("BINS_TABLE"),
-            bin_versions_table=name("BIN_VERSIONS_TABLE"),
-            collections_table=name("COLLECTIONS_TABLE"),
-            schema_docs_table=name("SCHEMA_DOCS_TABLE"),
-            records_bucket=name("RECORDS_BUCKET"),
-            idempotency_table=name("IDEMPOTENCY_TABLE"),
-            buy_requests_at=environ.get("BUY_REQUESTS_AT") or DEFAULT_BUY_REQUESTS_AT,
-        )
-
-    @classmethod
-    def from_stack_outputs(cls, outputs: dict[str, str]) -> "Settings":
-        """Settings for a deployed stack, from its CloudFormation Outputs (OutputKey -> OutputValue)."""
-        missing = sorted(set(STACK_OUTPUTS.values()) - set(outputs))
+    def from_environment(cls, environ: Mapping[str, str] = os.environ,
+                         needed: Iterable[str] | None = None) -> "Settings":
+        """The settings in `environ`; MissingSetting unless every `needed` variable (default: all) is set."""
+        needed = RESOURCE_VARIABLES if needed is None else tuple(needed)
+        unknown = sorted(set(needed) - set(RESOURCE_VARIABLES))
+        if unknown:
+            raise ValueError(f"no such setting: {', '.join(unknown)}")
+        missing = [variable for variable in needed if not environ.get(variable)]
         if missing:
-            raise ValueError(f"the stack has no output {', '.join(missing)}: is it a binstore stack?")
-        return cls.from_environment({variable: outputs[output] for variable, output in STACK_OUTPUTS.items()})
+            raise MissingSetting(f"{', '.join(missing)} not set: template.yaml gives the function every "
+                                 "resource it uses as an environment variable")
+        return cls(**{variable.lower(): environ.get(variable, "") for variable in RESOURCE_VARIABLES},
+                   buy_requests_at=environ.get("BUY_REQUESTS_AT") or DEFAULT_BUY_REQUESTS_AT)
+
+
+# The environment variable naming each resource: the one list of the stack's tables and bucket.
+RESOURCE_VARIABLES = tuple(field.name.upper() for field in fields(Settings) if field.name != "buy_requests_at")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from binstore.storage import Store
+from binstore.storage.bodies import bin_of
 
 GRACE = timedelta(hours=1)
 
@@ -30,15 +31,11 @@ class SweepReport:
     bins_skipped: int = 0  # changed while being checked: looked at again by the next sweep
 
 
-def _bin_of(object_key: str) -> str:
-    return object_key.split("/")[1]  # records/<bin id>/<uuid>.json
-
-
 def _referenced(store: Store, bin_id: str) -> set[str] | None:
     """The bodies the bin points at, or None if it changed while being read."""
-    before = store.get_bin(bin_id)
-    versions = store.list_versions(bin_id)
-    after = store.get_bin(bin_id)
+    before = store.bins.get(bin_id)
+    versions = store.bins.versions(bin_id)
+    after = store.bins.get(bin_id)
     if before is None and after is None:
         return set()  # deleted: nothing points at its bodies any more (nor at leftover version rows)
     if before is None or after is None or before.revision != after.revision:
@@ -48,9 +45,9 @@ def _referenced(store: Store, bin_id: str) -> set[str] | None:
 
 def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:
     old_bodies: dict[str, list[str]] = defaultdict(list)
-    for body in store.stored_bodies():
+    for body in store.bodies.all():
         if now - body.written_at >= grace:
-            old_bodies[_bin_of(body.object_key)].append(body.object_key)
+            old_bodies[bin_of(body.object_key)].append(body.object_key)
     report = SweepReport()
     for bin_id, object_keys in old_bodies.items():
         referenced = _referenced(store, bin_id)
@@ -60,6 +57,6 @@ def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:
         report.bins_checked += 1
         for object_key in object_keys:
             if object_key not in referenced:
-                store.mark_orphan(object_key)
+                store.bodies.mark_orphan(object_key)
                 report.orphans_marked += 1
     return report

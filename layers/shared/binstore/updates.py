@@ -16,13 +16,15 @@ from dataclasses import dataclass
 
 from binstore import errors
 from binstore.access import UPDATE, BinRoute, Credentials, authorise_bin
-from binstore.bins import check_allowance
+from binstore.allowance import check_allowance, spending
 from binstore.ids import is_object_id
 from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
-from binstore.records import Record, parse_record
+from binstore.records import Record, RequestBody
 from binstore.retries import MAX_ATTEMPTS, backoff
 from binstore.schemas import validate_record
-from binstore.storage import Account, AllowanceSpent, BinMeta, CommitConflict, CommitOutcomeUnknown, Store, utc_now
+from binstore.model import Account, BinMeta, CommitConflict, CommitOutcomeUnknown, utc_now
+from binstore.storage import Store
+from binstore.storage.bodies import new_object_key
 
 # Reads that overlap the body's upload. Threads are cheap here: the work is waiting on the network.
 _LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-lookup")
@@ -33,7 +35,7 @@ MAX_UNANSWERED_COMMITS = 2
 @dataclass(frozen=True)
 class UpdateRequest:
     bin_id: str
-    body: bytes
+    body: RequestBody
     credentials: Credentials = Credentials()
     versioning: bool | None = None  # X-Bin-Versioning; None when the header is absent
     # Commit only if the bin is at one of these revisions (If-Match), each as the decimal text of its
@@ -72,21 +74,21 @@ def _keep_version(bin: BinMeta, versioning: bool | None, plan_allows_versioning:
 
 
 def _collection_schema(store: Store, collection_id: str) -> str | None:
-    collection = store.get_collection(collection_id)
+    collection = store.collections.get(collection_id)
     return collection.schema_json if collection else None
 
 
 def _account_allows(store: Store, account: Account | None, bin: BinMeta, request: UpdateRequest) -> bool:
     """Check the owner's allowance and plan; return whether this update keeps a version."""
-    plan = PLANS[check_allowance(store, account, UPDATE_ROUTE.not_found).plan]
-    check_record_size(plan, len(request.body))
+    plan = PLANS[check_allowance(account, store.settings.buy_requests_at, errors.NotFound(UPDATE_ROUTE.not_found)).plan]
+    check_record_size(plan, len(request.body.raw))
     return _keep_version(bin, request.versioning, plan.versioning)
 
 
 def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     if not is_object_id(request.bin_id):
         raise errors.InvalidBinId()
-    record = parse_record(request.body)
+    record = request.body.record
     parsed_key = request.credentials.parsed()
 
     uploaded_object_key: str | None = None
@@ -110,7 +112,7 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
                 # An earlier attempt of ours was applied after all.
                 keep_body = True
                 return UpdateResult(bin, record, keep_version)
-            is_owner = authorise_bin(UPDATE_ROUTE, bin, request.credentials, context.key)
+            is_owner = authorise_bin(UPDATE_ROUTE, bin, request.credentials, parsed_key, context.key)
             if not is_owner and request.versioning is False:
                 raise errors.MasterKeyRequiredToDisableVersioning()
             if request.expected_revisions is not None and str(bin.revision) not in request.expected_revisions:
@@ -122,12 +124,12 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
                 keep_version = _account_allows(store, context.account, bin, request)
             # What is still to be read (a keyless caller's owner account, the collection's schema)
             # is read while the body uploads, so it adds no sequential round trip.
-            account_lookup = None if is_owner else _LOOKUPS.submit(store.get_account, bin.owner_id)
+            account_lookup = None if is_owner else _LOOKUPS.submit(store.accounts.get, bin.owner_id)
             schema_lookup = _LOOKUPS.submit(_collection_schema, store, bin.collection_id) \
                 if bin.collection_id else None
             if uploaded_object_key is None:
-                uploaded_object_key = store.new_object_key(bin.bin_id)
-                store.put_body(uploaded_object_key, record.json_bytes)
+                uploaded_object_key = new_object_key(bin.bin_id)
+                store.bodies.put(uploaded_object_key, record.json_bytes)
             if account_lookup is not None:
                 keep_version = _account_allows(store, account_lookup.result(), bin, request)
             schema_json = schema_lookup.result() if schema_lookup is not None else None
@@ -138,12 +140,11 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
                 validated_against = schema_json
 
             try:
-                updated = store.commit_update(bin, uploaded_object_key, keep_version, utc_now())
+                with spending(store.settings.buy_requests_at):
+                    updated = store.bins.commit_update(bin, uploaded_object_key, keep_version, utc_now())
             except CommitConflict:
                 backoff(attempt)
                 continue
-            except AllowanceSpent:
-                raise errors.RequestsExhausted(store.settings.buy_requests_at) from None
             except CommitOutcomeUnknown:
                 # It may have been applied, so the body must stay. The next read tells: if the bin
                 # points at our body, it was. If not, committing again is safe: both commits are
@@ -165,4 +166,4 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     finally:
         if uploaded_object_key is not None and not keep_body:
             # The update did not take effect: its body must not linger.
-            store.discard_body(uploaded_object_key)
+            store.bodies.discard(uploaded_object_key)

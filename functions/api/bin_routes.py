@@ -6,12 +6,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import bins
 from binstore.ids import is_object_id
 from binstore.jsonpaths import compile_path
-from binstore.records import parse_record
+from binstore.records import RequestBody
 from binstore.updates import UpdateRequest, update_bin
 
 import idempotency
-from api import (bin_metadata, credentials, etag, expected_revisions, header, json_body, json_response,
-                 record_response, replay_headers, served, store)
+from http_helpers import (bin_metadata, bool_header, credentials, etag, expected_revisions, flag, header, json_body, json_response,
+                          record_response, replay_headers, served, store, version_etag)
 
 router = APIGatewayHttpRouter()
 logger = Logger(child=True)
@@ -26,26 +26,24 @@ def _log_bin(bin_id: str) -> None:
 @router.post("/v3/b")
 def create() -> Response:
     event = router.current_event
-    body = json_body(event)
-    written = {}
+    body = RequestBody(json_body(event))
 
     def write() -> dict:
         created = bins.create_bin(
-            store(),
+            store(router),
             credentials(event),
             body,
-            private=bins.parse_bool_header("X-Bin-Private", header(event, "X-Bin-Private")) is not False,
+            private=flag(event, "X-Bin-Private") is not False,
             name=header(event, "X-Bin-Name"),
             collection_id=header(event, "X-Collection-Id"),
         )
-        written["record"] = created.record.json_text
         served("BinCreated")
         return {"metadata": bin_metadata(created.bin), "revision": created.bin.revision}
 
-    summary, replayed = idempotency.once(event, router.lambda_context, body, write)
+    summary, replayed = idempotency.once(event, router.lambda_context, store(router), body.raw, write)
     _log_bin(summary["metadata"]["id"])
-    record_text = written["record"] if not replayed else parse_record(body).json_text
-    return record_response(record_text, summary["metadata"], _written_headers(summary, replayed))
+    # The record as created (a replay has not parsed it yet: the retry's body is the first one's).
+    return record_response(body.record.json_text, summary["metadata"], _written_headers(summary, replayed))
 
 
 def _written_headers(summary: dict, replayed: bool) -> dict:
@@ -55,19 +53,19 @@ def _written_headers(summary: dict, replayed: bool) -> dict:
 def _read(bin_id: str, version: str | None) -> Response:
     event = router.current_event
     _log_bin(bin_id)
-    with_meta = bins.parse_bool_header("X-Bin-Meta", header(event, "X-Bin-Meta"))
+    with_meta = flag(event, "X-Bin-Meta")
     if with_meta is None:
-        with_meta = bins.parse_bool_header("meta", event.get_query_string_value("meta"))
+        with_meta = bool_header("meta", event.get_query_string_value("meta"))
     json_path = header(event, "X-JSON-Path")
     # Parsed and checked against the supported subset before any AWS call: a refused expression
     # costs the bin's owner nothing.
     path = compile_path(json_path) if json_path is not None else None
-    stored = bins.read_bin(store(), bin_id, credentials(event), version, path)
+    stored = bins.read_bin(store(router), bin_id, credentials(event), version, path)
     record_text = stored.json_text
     served("BinRead")
     # The latest record is tagged with the bin's revision (what If-Match takes back); a kept version
     # never changes, and is tagged as such.
-    headers = {"ETag": etag(stored.bin.revision) if stored.version is None else f'"v{stored.version}"'}
+    headers = {"ETag": etag(stored.bin.revision) if stored.version is None else version_etag(stored.version)}
     if with_meta is False:
         return Response(200, "application/json", record_text, headers=headers)
     extra = {"version": stored.version} if stored.version is not None else {}
@@ -90,16 +88,14 @@ def update(bin_id: str) -> Response:
     _log_bin(bin_id)
     request = UpdateRequest(
         bin_id=bin_id,
-        body=json_body(event),
+        body=RequestBody(json_body(event)),
         credentials=credentials(event),
-        versioning=bins.parse_bool_header("X-Bin-Versioning", header(event, "X-Bin-Versioning")),
+        versioning=flag(event, "X-Bin-Versioning"),
         expected_revisions=expected_revisions(event),
     )
-    written = {}
 
     def write() -> dict:
-        result = update_bin(store(), request)
-        written["record"] = result.record.json_text
+        result = update_bin(store(router), request)
         served("BinUpdated")
         if result.versioned:
             served("VersionKept")
@@ -107,19 +103,18 @@ def update(bin_id: str) -> Response:
         # its log bytes, and the BinUpdated/VersionKept metrics already count updates. Set
         # POWERTOOLS_LOG_LEVEL=DEBUG (or POWERTOOLS_LOGGER_SAMPLE_RATE) to see them.
         logger.debug("Bin updated", extra={"revision": result.bin.revision, "versioned": result.versioned,
-                                           "bytes": len(request.body)})
+                                           "bytes": len(request.body.raw)})
         return {"metadata": {"parentId": result.bin.bin_id, "private": result.bin.private},
                 "revision": result.bin.revision}
 
-    summary, replayed = idempotency.once(event, router.lambda_context, request.body, write)
-    record_text = written["record"] if not replayed else parse_record(request.body).json_text
-    return record_response(record_text, summary["metadata"], _written_headers(summary, replayed))
+    summary, replayed = idempotency.once(event, router.lambda_context, store(router), request.body.raw, write)
+    return record_response(request.body.record.json_text, summary["metadata"], _written_headers(summary, replayed))
 
 
 @router.get("/v3/b/<bin_id>/versions/count")
 def count_versions(bin_id: str) -> Response:
     _log_bin(bin_id)
-    bin = bins.count_versions(store(), bin_id, credentials(router.current_event))
+    bin = bins.count_versions(store(router), bin_id, credentials(router.current_event))
     served("VersionsCounted")
     return json_response({"metadata": {"id": bin.bin_id, "versionCount": bin.version_count, "private": bin.private}})
 
@@ -128,8 +123,8 @@ def count_versions(bin_id: str) -> Response:
 def delete_versions(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
-    preserve = bins.parse_bool_header("X-Preserve-Latest", header(event, "X-Preserve-Latest"))
-    deleted = bins.delete_versions(store(), bin_id, credentials(event), preserve_latest=bool(preserve))
+    preserve = flag(event, "X-Preserve-Latest")
+    deleted = bins.delete_versions(store(router), bin_id, credentials(event), preserve_latest=bool(preserve))
     served("VersionsDeleted")
     return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
                           "message": "Versions for the Bin are deleted successfully"})
@@ -138,7 +133,7 @@ def delete_versions(bin_id: str) -> Response:
 @router.delete("/v3/b/<bin_id>")
 def delete(bin_id: str) -> Response:
     _log_bin(bin_id)
-    deleted = bins.delete_bin(store(), bin_id, credentials(router.current_event))
+    deleted = bins.delete_bin(store(router), bin_id, credentials(router.current_event))
     served("BinDeleted")
     return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
                           "message": "Bin deleted successfully"})
@@ -148,8 +143,8 @@ def delete(bin_id: str) -> Response:
 def set_privacy(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
-    private = bins.parse_bool_header("X-Bin-Private", header(event, "X-Bin-Private"))
-    bin = bins.set_privacy(store(), bin_id, credentials(event), private)
+    private = flag(event, "X-Bin-Private")
+    bin = bins.set_privacy(store(router), bin_id, credentials(event), private)
     served("BinPrivacyChanged")
     return json_response({"record": bin.bin_id, "metadata": {"private": bin.private}})
 
@@ -158,6 +153,6 @@ def set_privacy(bin_id: str) -> Response:
 def set_name(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
-    bin = bins.set_name(store(), bin_id, credentials(event), header(event, "X-Bin-Name"))
+    bin = bins.set_name(store(router), bin_id, credentials(event), header(event, "X-Bin-Name"))
     served("BinRenamed")
     return json_response({"record": bin.bin_id, "metadata": {"name": bin.name}})

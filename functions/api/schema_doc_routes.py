@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import schema_docs
 
 import idempotency
-from api import credentials, header, json_body, record_response, replay_headers, served, store
+from http_helpers import credentials, header, json_body, record_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
 
@@ -25,17 +25,17 @@ def create() -> Response:
     body = json_body(event)
 
     def write() -> dict:
-        doc = schema_docs.create_schema_doc(store(), credentials(event), header(event, "X-Schema-Doc-Name"), body)
+        doc = schema_docs.create_schema_doc(store(router), credentials(event), header(event, "X-Schema-Doc-Name"), body)
         served("SchemaDocCreated")
         return {"schema": doc.schema_json, "metadata": _metadata(doc)}  # a schema doc is small enough to keep
 
-    answer, replayed = idempotency.once(event, router.lambda_context, body, write)
+    answer, replayed = idempotency.once(event, router.lambda_context, store(router), body, write)
     return record_response(answer["schema"], answer["metadata"], replay_headers(replayed))
 
 
 @router.get("/v3/s/<schema_doc_id>")
 def read(schema_doc_id: str) -> Response:
-    return _answer(schema_docs.read_schema_doc(store(), credentials(router.current_event), schema_doc_id),
+    return _answer(schema_docs.read_schema_doc(store(router), credentials(router.current_event), schema_doc_id),
                    "SchemaDocRead")
 
 
@@ -43,5 +43,5 @@ def read(schema_doc_id: str) -> Response:
 def update(schema_doc_id: str) -> Response:
     event = router.current_event
     body = json_body(event)
-    return _answer(schema_docs.update_schema_doc(store(), credentials(event), schema_doc_id, body),
+    return _answer(schema_docs.update_schema_doc(store(router), credentials(event), schema_doc_id, body),
                    "SchemaDocUpdated")

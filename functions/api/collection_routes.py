@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from binstore import collections
 
 import idempotency
-from api import credentials, header, json_response, replay_headers, served, store
+from http_helpers import credentials, header, json_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
 
@@ -24,24 +24,24 @@ def create() -> Response:
     event = router.current_event
 
     def write() -> dict:
-        collection = collections.create_collection(store(), credentials(event), header(event, "X-Collection-Name"))
+        collection = collections.create_collection(store(router), credentials(event), header(event, "X-Collection-Name"))
         served("CollectionCreated")
         return {"record": collection.collection_id,
                 "metadata": {"createdAt": collection.created_at, "name": collection.name}}
 
-    answer, replayed = idempotency.once(event, router.lambda_context, b"", write)
+    answer, replayed = idempotency.once(event, router.lambda_context, store(router), b"", write)
     return json_response(answer, headers=replay_headers(replayed))
 
 
 @router.put("/v3/c/<collection_id>/schemadoc/add")
 def add_schema_doc(collection_id: str) -> Response:
     event = router.current_event
-    collection = collections.attach_schema_doc(store(), credentials(event), collection_id,
+    collection = collections.attach_schema_doc(store(router), credentials(event), collection_id,
                                                header(event, "X-Schema-Doc-Id"))
     return _schema_doc_answer(collection, "SchemaDocAttached")
 
 
 @router.put("/v3/c/<collection_id>/schemadoc/remove")
 def remove_schema_doc(collection_id: str) -> Response:
-    collection = collections.detach_schema_doc(store(), credentials(router.current_event), collection_id)
+    collection = collections.detach_schema_doc(store(router), credentials(router.current_event), collection_id)
     return _schema_doc_answer(collection, "SchemaDocDetached")

@@ -9,7 +9,8 @@ from binstore.sweeping import sweep
 
 logger = Logger()
 metrics = Metrics()
-store = Store.from_environment()
+# What this function is given (template.yaml); a name missing fails here, at cold start.
+store = Store.from_environment(needed=("BINS_TABLE", "BIN_VERSIONS_TABLE", "RECORDS_BUCKET"))
 
 
 @logger.inject_lambda_context

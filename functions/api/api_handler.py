@@ -13,13 +13,13 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from binstore import errors
-from binstore.storage import CommitOutcomeUnknown, Store
-from botocore.exceptions import BotoCoreError, ClientError
+from binstore.model import StorageUnavailable
+from binstore.storage import Store
 
 import bin_routes
 import collection_routes
 import schema_doc_routes
-from api import message
+from http_helpers import message
 
 logger = Logger()
 metrics = Metrics()
@@ -27,7 +27,9 @@ app = APIGatewayHttpResolver()
 app.include_router(bin_routes.router)
 app.include_router(collection_routes.router)
 app.include_router(schema_doc_routes.router)
-store = Store.from_environment()  # one per container: its clients, made on first use, serve every request
+# One per container: its clients, made on first use, serve every request. A resource name missing
+# from the environment fails here, at cold start.
+store = Store.from_environment()
 
 _STATUS = {
     errors.BadRequest: 400,
@@ -63,15 +65,15 @@ def _failure(error: BaseException) -> dict:
     Never its message or its traceback's text: those can carry what a caller sent (a schema doc's
     `$ref`, part of a record, an expression), and logs must hold ids and reasons only.
     """
-    cause = error.__cause__ or error
-    code = cause.response.get("Error", {}).get("Code") if isinstance(cause, ClientError) else None
+    unavailable = isinstance(error, StorageUnavailable)
     frames = traceback.extract_tb(error.__traceback__)
-    return {"error_type": type(cause).__name__, "error_code": code,
+    return {"error_type": error.error_type if unavailable else type(error).__name__,
+            "error_code": error.error_code if unavailable else None,
             "raised_at": [f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}" for frame in frames[-5:]]}
 
 
-@app.exception_handler([BotoCoreError, ClientError, CommitOutcomeUnknown])
-def storage_unavailable(error: Exception) -> Response:
+@app.exception_handler(StorageUnavailable)
+def storage_unavailable(error: StorageUnavailable) -> Response:
     # DynamoDB or S3 failed after botocore's retries. Nothing half-done is visible (a record is
     # switched by one transaction), so the caller can retry; with an Idempotency-Key, safely.
     logger.error("Storage unavailable", extra=_failure(error))
@@ -90,4 +92,5 @@ def unexpected(error: Exception) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
+    app.append_context(store=store)  # cleared by resolve() when the request ends
     return app.resolve(event, context)

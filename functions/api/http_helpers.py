@@ -1,15 +1,18 @@
-"""What every route shares: reading headers, keys and bodies; writing JSON the way JSONBin does."""
+"""HTTP helpers every route shares: reading headers, keys and bodies; writing JSON the way JSONBin does;
+the ETag format; and the container's Store, handed to each request through the resolver's context."""
 
 import base64
 import binascii
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from binstore import errors
 from binstore.access import Credentials
 from binstore.records import to_json_text
+from binstore.storage import Store
 
 JSON = "application/json"
 _metrics = Metrics()  # Powertools' metrics are shared: app flushes them after each request
@@ -20,11 +23,9 @@ def served(metric: str) -> None:
     _metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
-def store():
-    """The container's Store, made once by app at import (and swapped for moto's in tests)."""
-    import app
-
-    return app.store
+def store(router: BaseRouter) -> Store:
+    """The container's Store, which api_handler puts in every request's context."""
+    return router.context["store"]
 
 
 def compact(value) -> str:
@@ -85,6 +86,26 @@ def json_body(event: APIGatewayProxyEventV2) -> bytes:
 def etag(revision: int) -> str:
     """The bin's revision as a strong entity tag: what If-Match takes back."""
     return f'"{revision}"'
+
+
+def version_etag(version: int) -> str:
+    """A kept version's entity tag: it never changes, and never matches a revision's."""
+    return f'"v{version}"'
+
+
+def bool_header(name: str, value: str | None) -> bool | None:
+    """A true/false header (any case, spaces ignored); None when absent."""
+    if value is None:
+        return None
+    normalized = value.strip().lower()
+    if normalized in ("true", "false"):
+        return normalized == "true"
+    raise errors.InvalidHeader(f"{name} must be true or false")
+
+
+def flag(event: APIGatewayProxyEventV2, name: str) -> bool | None:
+    """The true/false header `name` of the request; None when absent."""
+    return bool_header(name, header(event, name))
 
 
 def expected_revisions(event: APIGatewayProxyEventV2) -> frozenset[str] | None:

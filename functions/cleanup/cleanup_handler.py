@@ -10,7 +10,8 @@ from binstore.storage import Store
 logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-store = Store.from_environment()
+# The bucket is all this function is given (template.yaml); without it, it fails here, at cold start.
+store = Store.from_environment(needed=("RECORDS_BUCKET",))
 
 
 def delete_unreferenced_body(record: DynamoDBRecord) -> None:
@@ -18,7 +19,7 @@ def delete_unreferenced_body(record: DynamoDBRecord) -> None:
     if object_key is None:
         return
     # Raises on failure: the record is reported as failed and the stream retries it.
-    store.delete_body(object_key)
+    store.bodies.delete(object_key)
     metrics.add_metric(name="BodyDeleted", unit=MetricUnit.Count, value=1)
 
 

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from binstore import errors
 from binstore.storage import Store
 
-from api import header, served, store
+from http_helpers import header, served
 
 HEADER = "Idempotency-Key"
 # Headers that change what a write does: a retry must repeat them as they were.
@@ -47,9 +47,7 @@ def _config():
 @functools.lru_cache(maxsize=1)
 def _persistence_layer(current: Store):
     """The container's persistence layer, sharing its Store's DynamoDB client (and so its endpoint)."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    return DynamoDBPersistenceLayer(table_name=current.settings.idempotency_table, boto3_client=current.dynamodb)
+    return current.idempotency_persistence()
 
 
 def _sha256(text: str | bytes) -> str:
@@ -59,7 +57,8 @@ def _sha256(text: str | bytes) -> str:
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: no spaces, no control characters
 
 
-def once(event: APIGatewayProxyEventV2, lambda_context, body: bytes, write: Callable[[], dict]) -> tuple[dict, bool]:
+def once(event: APIGatewayProxyEventV2, lambda_context, store: Store, body: bytes,
+         write: Callable[[], dict]) -> tuple[dict, bool]:
     """Run `write` (returning a small JSON-able summary) at most once per Idempotency-Key.
 
     Returns the summary and whether it is a replay of an earlier request's. Without the header,
@@ -94,7 +93,7 @@ def once(event: APIGatewayProxyEventV2, lambda_context, body: bytes, write: Call
     config.register_lambda_context(lambda_context)  # a Lambda that dies mid-request frees the key
     try:
         summary = idempotent_function(first_time, data_keyword_argument="request", key_prefix="binstore",
-                                      persistence_store=_persistence_layer(store()), config=config)(request=scoped)
+                                      persistence_store=_persistence_layer(store), config=config)(request=scoped)
     except IdempotencyValidationError:
         raise errors.IdempotencyKeyReused() from None
     except IdempotencyAlreadyInProgressError:

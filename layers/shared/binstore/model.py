@@ -1,0 +1,113 @@
+"""What the domain works with, whatever stores it: the entities, the clock, and the storage-neutral
+errors a write can end in.
+
+The storage package maps DynamoDB items and S3 objects to and from these; the domain imports them
+from here, so nothing outside storage knows how (or where) they are kept.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+def utc_now() -> str:
+    """The time as JSONBin writes it: ISO 8601, UTC, milliseconds, `Z`."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    plan: str
+    requests_remaining: int
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    key_id: str
+    account_id: str
+    secret_hash: str
+    kind: str = "master"  # "master" (X-Master-Key) or "access" (X-Access-Key)
+    permissions: frozenset[str] = frozenset()  # what an access key may do to bins
+
+
+@dataclass(frozen=True)
+class BinMeta:
+    bin_id: str
+    owner_id: str
+    private: bool
+    revision: int  # bumped by every committed update; the optimistic-concurrency token
+    object_key: str  # the latest record's body (see storage.bodies for where it lives)
+    version_count: int  # versions kept, numbered 1..version_count, oldest first
+    collection_id: str | None
+    created_at: str
+    updated_at: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Collection:
+    collection_id: str
+    owner_id: str
+    name: str
+    created_at: str
+    schema_doc_id: str | None = None
+    # A copy of the schema doc's text, so that validating a record costs one read, not two. The
+    # schema doc lists the collections that hold a copy, and a change to it refreshes each one.
+    schema_json: str | None = None
+    schema_revision: int = 0
+
+
+@dataclass(frozen=True)
+class SchemaDoc:
+    schema_doc_id: str
+    owner_id: str
+    name: str
+    schema_json: str
+    created_at: str
+    revision: int = 1  # bumped by every change; a collection's copy records the one it copied
+    collection_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class KeptVersion:
+    version: int
+    object_key: str
+
+
+@dataclass(frozen=True)
+class StoredBody:
+    object_key: str
+    written_at: datetime
+
+
+@dataclass(frozen=True)
+class Context:
+    """What one batched read returns: a bin, and the caller's key and account."""
+
+    bin: BinMeta | None
+    key: StoredKey | None
+    account: Account | None
+
+
+class CommitConflict(Exception):
+    """Another update committed first: the bin's revision moved on."""
+
+
+class AllowanceSpent(Exception):
+    """The account had no requests left when the write tried to commit."""
+
+
+class StorageUnavailable(Exception):
+    """DynamoDB or S3 failed (after botocore's own retries). Nothing half-done is visible.
+
+    Carries what the logs may say of the failure: the AWS error's type and code, never its text.
+    """
+
+    def __init__(self, error_type: str, error_code: str | None = None):
+        super().__init__(error_type if error_code is None else f"{error_type} ({error_code})")
+        self.error_type = error_type
+        self.error_code = error_code
+
+
+class CommitOutcomeUnknown(StorageUnavailable):
+    """DynamoDB did not answer a write (after botocore's own retries): it may or may not be applied."""

@@ -1,0 +1,106 @@
+"""Spending an account's requests: the one charged-transaction primitive every write shares.
+
+Every write that changes something also spends one request of the account, in the same DynamoDB
+transaction, conditioned on the account having one left: so an allowance of N yields exactly N
+writes, and a write that does not take effect is never charged.
+"""
+
+from uuid import uuid4
+
+from aws_lambda_powertools import Logger
+
+from binstore.model import AllowanceSpent, CommitConflict, CommitOutcomeUnknown
+from binstore.storage.clients import AWS_ERRORS, Clients, aws_call, unavailable
+from binstore.storage.items import to_item
+
+logger = Logger(child=True)
+
+# Cancellation codes that mean "a condition did not hold" (or another transaction held an item):
+# the write was not applied, and reading again and retrying may succeed.
+_RACE_CODES = {None, "None", "ConditionalCheckFailed", "TransactionConflict"}
+
+
+class Charges:
+    def __init__(self, accounts_table: str, clients: Clients):
+        self.accounts_table = accounts_table
+        self._clients = clients
+
+    def _charge_item(self, account_id: str) -> dict:
+        """A transaction item spending one of the account's requests, if it has one left."""
+        return {
+            "Update": {
+                "TableName": self.accounts_table,
+                "Key": to_item({"accountId": account_id}),
+                "UpdateExpression": "SET requestsRemaining = requestsRemaining - :one",
+                "ConditionExpression": "requestsRemaining >= :one",
+                "ExpressionAttributeValues": to_item({":one": 1}),
+            }
+        }
+
+    @aws_call
+    def commit(self, items: list[dict], account_id: str) -> None:
+        """Write `items` and spend one of the account's requests: all of it, or none of it.
+
+        Raises AllowanceSpent if the account has no request left, CommitConflict if any other
+        condition failed (the item changed, or vanished, since it was read), CommitOutcomeUnknown
+        if DynamoDB gave no answer.
+        """
+        dynamodb = self._clients.dynamodb
+        try:
+            # The token makes botocore's own retries of this call idempotent: if a first attempt
+            # was applied but its answer lost, DynamoDB answers the retry as a success instead of
+            # failing its conditions against the state the first attempt created.
+            dynamodb.transact_write_items(TransactItems=[*items, self._charge_item(account_id)],
+                                          ClientRequestToken=uuid4().hex)
+        except dynamodb.exceptions.TransactionCanceledException as error:
+            codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+            if failed == [len(items)]:
+                raise AllowanceSpent() from None
+            if set(codes) <= _RACE_CODES:
+                raise CommitConflict() from None
+            raise  # refused for another reason (a validation error): not applied, and not worth retrying
+        except AWS_ERRORS as error:
+            raise unavailable(error, CommitOutcomeUnknown) from error
+
+    @aws_call
+    def spend(self, account_id: str) -> None:
+        """Spend one of the account's requests, for a request that writes nothing else."""
+        dynamodb = self._clients.dynamodb
+        try:
+            dynamodb.update_item(**self._charge_item(account_id)["Update"])
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            raise AllowanceSpent() from None
+
+    def refund(self, account_id: str) -> None:
+        """Give back a request spent by a read that then failed. Best effort: a failure is logged.
+
+        An atomic ADD, so concurrent charges and refunds never lose one another; conditioned on the
+        account existing, so a refund never makes an account item out of nothing. A transaction of
+        one item for its token: if botocore retries a refund whose answer was lost, DynamoDB
+        applies it once, not twice.
+        """
+        try:
+            self._clients.dynamodb.transact_write_items(TransactItems=[{"Update": {
+                "TableName": self.accounts_table,
+                "Key": to_item({"accountId": account_id}),
+                "UpdateExpression": "ADD requestsRemaining :one",
+                "ConditionExpression": "attribute_exists(accountId)",
+                "ExpressionAttributeValues": to_item({":one": 1}),
+            }}], ClientRequestToken=uuid4().hex)
+        except AWS_ERRORS as error:
+            logger.warning("Could not give back a request spent by a failed read",
+                           extra={"account_id": account_id, "error_type": type(error).__name__})
+
+
+def put_new_item(table: str, key_name: str, values: dict) -> dict:
+    """A transaction item creating an item; never overwriting one (ids are random: a clash is a bug)."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": to_item(values),
+            "ConditionExpression": "attribute_not_exists(#key)",
+            "ExpressionAttributeNames": {"#key": key_name},
+        }
+    }
+

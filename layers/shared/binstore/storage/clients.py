@@ -1,0 +1,82 @@
+"""The AWS clients, made once on first use; and the one place an AWS failure becomes ours.
+
+boto3 honours AWS_ENDPOINT_URL, so the same code runs against AWS and against moto.
+"""
+
+import functools
+import threading
+from collections.abc import Callable
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from binstore.model import StorageUnavailable
+from binstore.storage.items import from_item, to_item
+
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 3},
+    tcp_keepalive=True,
+)
+
+# What boto3 raises when AWS fails or refuses: storage turns each into StorageUnavailable.
+AWS_ERRORS = (BotoCoreError, ClientError)
+
+
+def error_code(error: Exception) -> str | None:
+    """AWS's code for a refusal (`NoSuchKey`, `ConditionalCheckFailedException`, ...); None for others."""
+    return error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+
+
+def unavailable(error: Exception, kind: type[StorageUnavailable] = StorageUnavailable) -> StorageUnavailable:
+    return kind(type(error).__name__, error_code(error))
+
+
+def aws_call[**P, T](method: Callable[P, T]) -> Callable[P, T]:
+    """Mark a storage method the domain calls: an AWS failure leaves it as StorageUnavailable."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except AWS_ERRORS as error:
+            raise unavailable(error) from error
+
+    return call
+
+
+class Clients:
+    """One DynamoDB client and one S3 client, each made on first use and kept.
+
+    A container's requests share them (and their connection pools). Making them loads botocore's
+    service models, a third of a cold start; a request refused from the request alone never needs
+    them, and one that touches only DynamoDB never makes the S3 client.
+    """
+
+    def __init__(self, dynamodb=None, s3=None):
+        self._made = {"dynamodb": dynamodb, "s3": s3}
+        self._making = threading.Lock()  # boto3's default session is not thread-safe
+
+    def _client(self, service: str):
+        client = self._made[service]
+        if client is None:
+            with self._making:
+                client = self._made[service]
+                if client is None:
+                    client = self._made[service] = boto3.client(service, config=CLIENT_CONFIG)
+        return client
+
+    @property
+    def dynamodb(self):
+        return self._client("dynamodb")
+
+    @property
+    def s3(self):
+        return self._client("s3")
+
+    def get_item(self, table: str, key: dict) -> dict | None:
+        """An item's values, read consistently; None if there is none."""
+        item = self.dynamodb.get_item(TableName=table, Key=to_item(key), ConsistentRead=True).get("Item")
+        return from_item(item) if item else None

@@ -1,0 +1,106 @@
+"""DynamoDB items to and from the domain's entities (binstore.model).
+
+Attribute names are DynamoDB's camelCase, as stored; a missing optional attribute maps to the
+entity's default, and an entity's None is never written.
+"""
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from binstore.model import Account, BinMeta, Collection, SchemaDoc, StoredKey
+
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
+
+
+def to_item(values: dict) -> dict:
+    """Plain values as a DynamoDB item (or key, or expression values); None values are left out."""
+    return {name: _serialize(value) for name, value in values.items() if value is not None}
+
+
+def from_item(item: dict) -> dict:
+    return {name: _deserialize(value) for name, value in item.items()}
+
+
+def account_from(values: dict) -> Account:
+    return Account(values["accountId"], values["plan"], int(values["requestsRemaining"]))
+
+
+def account_values(account: Account, now: str) -> dict:
+    return {"accountId": account.account_id, "plan": account.plan,
+            "requestsRemaining": account.requests_remaining, "createdAt": now}
+
+
+def key_from(values: dict) -> StoredKey:
+    return StoredKey(values["keyId"], values["accountId"], values["secretHash"],
+                     values.get("kind", "master"), frozenset(values.get("permissions", ())))
+
+
+def key_values(key: StoredKey, now: str) -> dict:
+    return {"keyId": key.key_id, "accountId": key.account_id, "secretHash": key.secret_hash, "kind": key.kind,
+            "permissions": sorted(key.permissions) or None, "createdAt": now}
+
+
+def bin_from(values: dict) -> BinMeta:
+    return BinMeta(
+        bin_id=values["binId"],
+        owner_id=values["ownerId"],
+        private=bool(values["private"]),
+        revision=int(values["revision"]),
+        object_key=values["objectKey"],
+        version_count=int(values.get("versionCount", 0)),
+        collection_id=values.get("collectionId"),
+        created_at=values["createdAt"],
+        updated_at=values["updatedAt"],
+        name=values.get("name"),
+    )
+
+
+def bin_values(meta: BinMeta) -> dict:
+    return {
+        "binId": meta.bin_id,
+        "ownerId": meta.owner_id,
+        "private": meta.private,
+        "revision": meta.revision,
+        "objectKey": meta.object_key,
+        "versionCount": meta.version_count,
+        "collectionId": meta.collection_id,
+        "name": meta.name,
+        "createdAt": meta.created_at,
+        "updatedAt": meta.updated_at,
+    }
+
+
+def collection_from(values: dict) -> Collection:
+    return Collection(
+        collection_id=values["collectionId"],
+        owner_id=values["ownerId"],
+        name=values.get("name", ""),
+        created_at=values.get("createdAt", ""),
+        schema_doc_id=values.get("schemaDocId"),
+        schema_json=values.get("schema"),
+        schema_revision=int(values.get("schemaRevision", 0)),
+    )
+
+
+def collection_values(collection: Collection) -> dict:
+    """A new collection's item: a schema doc is attached later, by its own transaction."""
+    return {"collectionId": collection.collection_id, "ownerId": collection.owner_id, "name": collection.name,
+            "createdAt": collection.created_at}
+
+
+def schema_doc_from(values: dict) -> SchemaDoc:
+    return SchemaDoc(
+        schema_doc_id=values["schemaDocId"],
+        owner_id=values["ownerId"],
+        name=values.get("name", ""),
+        schema_json=values["schema"],
+        created_at=values.get("createdAt", ""),
+        revision=int(values.get("revision", 1)),
+        collection_ids=frozenset(values.get("collectionIds", ())),
+    )
+
+
+def schema_doc_values(doc: SchemaDoc) -> dict:
+    """A new schema doc's item: collections list themselves on it when they attach it."""
+    return {"schemaDocId": doc.schema_doc_id, "ownerId": doc.owner_id, "name": doc.name,
+            "schema": doc.schema_json, "revision": doc.revision, "createdAt": doc.created_at}
