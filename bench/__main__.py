@@ -17,7 +17,7 @@ import sys
 import time
 
 from bench import cold_start, cost, throughput
-from bench.updates import RUNS, WarmFunction, Measured, measure_rejections, measure_updates
+from bench.in_process import RUNS, WarmFunction, Measured, measure_rejections, measure_updates
 from local.template import load_template
 
 GOAL_CALLS = 3

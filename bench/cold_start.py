@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 from bench.bodies import SIZES, json_body
-from bench.function import bins_function, environment, python_path
+from bench.lambda_setup import bins_function, environment, python_path
 
 RUNS = 7
 

@@ -11,7 +11,6 @@ import logging
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from binctl.resources import local_settings
 from binstore.storage import Store
 from local.aws import create_resources
 from local.emulation import AtomicMotoServer
+from local.ports import wait_for_port
 from local.template import ROOT, TEMPLATE_PATH, load_template, local_functions
 
 REGION = "us-east-1"
@@ -39,19 +39,6 @@ def aws_environment(moto_port: int) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the API gateway exited with status {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the API gateway did not listen on port {port} within {timeout:.0f}s")
 
 
 def start_gateway(port: int, moto_port: int) -> subprocess.Popen:

@@ -7,7 +7,6 @@ stopped as a user stops it (Ctrl-C to its process group), then killed if anythin
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import boto3
 
 from binctl.resources import local_settings
 from binstore.storage import Store
+from local.ports import free_port
 from local.run import aws_environment
 from local.template import ROOT
 
@@ -30,12 +30,6 @@ READY_LINE = "Press Ctrl-C to stop."
 
 class StackDidNotStart(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

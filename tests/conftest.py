@@ -2,7 +2,6 @@
 
 import json
 import os
-from pathlib import Path
 
 import boto3
 import pytest
@@ -25,15 +24,15 @@ from binctl.resources import local_settings  # noqa: E402
 from binstore.storage import Store  # noqa: E402
 from local.aws import create_resources  # noqa: E402
 from local.emulation import atomic_in_process_calls  # noqa: E402
-from local.events import update_event  # noqa: E402,F401  (tests import it from here)
+from tests.support import EVENTS_DIR, ROOT  # noqa: E402,F401
+from tests.support.events import api_event, update_event  # noqa: E402,F401  (tests import them from here)
+from tests.support.lambda_context import lambda_context  # noqa: E402
 from binstore.settings import RESOURCE_VARIABLES  # noqa: E402
 
 # The functions' resource names, as the local stack names them: the handlers' modules refuse to
 # import without them, as in Lambda.
 os.environ.update({variable: getattr(local_settings(), variable.lower()) for variable in RESOURCE_VARIABLES})
 
-ROOT = Path(__file__).resolve().parent.parent
-EVENTS_DIR = ROOT / "events"
 
 
 @pytest.fixture
@@ -105,34 +104,7 @@ def body_keys(store: Store, bin_id: str) -> list[str]:
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
-def api_event(method: str, path: str, body=None, headers: dict | None = None, query: dict | None = None) -> dict:
-    """An API Gateway HTTP API (payload 2.0) event for any route; `body` may be JSON-able or bytes."""
-    event = json.loads((EVENTS_DIR / "update-bin.json").read_text())
-    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
-    event["rawPath"] = event["requestContext"]["http"]["path"] = path
-    event["requestContext"]["http"]["method"] = method
-    event.pop("pathParameters", None)
-    event["headers"] = {name.lower(): value for name, value in (headers or {}).items() if value is not None}
-    event["rawQueryString"] = "&".join(f"{name}={value}" for name, value in (query or {}).items())
-    if query:
-        event["queryStringParameters"] = query
-    if body is None:
-        event.pop("body", None)
-    else:
-        event["body"] = body.decode() if isinstance(body, bytes) else json.dumps(body)
-        event["headers"].setdefault("content-type", "application/json")
-    return event
-
-
-class FakeContext:
-    function_name = "BinsFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:BinsFunction"
-    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
+FakeContext = lambda_context
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_function_runs_python313_on_arm64_behind_the_http_api():
 @functools.cache
 def transformed() -> dict:
     """The template after the SAM transform: the roles and permissions SAM generates, spelled out."""
-    result = subprocess.run([str(ROOT / ".venv-sam" / "bin" / "python"), "-m", "local.transform", "template.yaml"],
+    result = subprocess.run([str(ROOT / ".venv-sam" / "bin" / "python"), "-m", "tests.support.transform", "template.yaml"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
     assert result.returncode == 0, result.stderr

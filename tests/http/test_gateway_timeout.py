@@ -8,8 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
-from local.run import SAM_PYTHON, wait_for_port
-from local.stack import free_port
+from local.ports import free_port, wait_for_port
+from local.run import SAM_PYTHON
 from local.template import ROOT, TEMPLATE_PATH, load_template, local_functions
 
 SLOW_FUNCTION = ROOT / "tests" / "http" / "slow_function"

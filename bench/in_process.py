@@ -21,11 +21,10 @@ from dataclasses import dataclass
 
 from bench.aws_calls import CallRecorder, operations, round_trips, time_inside
 from bench.bodies import KIB, SIZES, json_body
-from bench.function import bins_function, import_handler
-from local.events import update_event
-from local.run import wait_for_port
-from local.stack import free_port
-from local.worker import LambdaContext
+from bench.lambda_setup import bins_function, import_handler
+from tests.support.events import update_event
+from tests.support.lambda_context import lambda_context
+from local.ports import free_port, wait_for_port
 
 RUNS = 200
 WARMUP = 10
@@ -129,7 +128,7 @@ class WarmFunction:
         return created.bin.bin_id
 
     def invoke(self, event: dict) -> tuple[dict, float, list]:
-        context = LambdaContext(function_name="BinsFunction")  # Lambda's runtime makes it, not the handler
+        context = lambda_context("BinsFunction")  # Lambda's runtime makes it, not the handler
         self.recorder.clear()
         started = time.perf_counter()
         response = self.handler(event, context)

@@ -5,7 +5,7 @@ each function's generated role and the managed policies attached to it, which th
 not spell out. Code locations are replaced by placeholders: the transform needs S3 URIs, the
 tests only look at roles and resources. No AWS call is made.
 
-Usage: python -m local.transform template.yaml
+Usage: python -m tests.support.transform template.yaml
 """
 
 import json

@@ -1,0 +1,42 @@
+"""API Gateway HTTP API (payload 2.0) events, made from the samples under events/."""
+
+import base64
+import json
+
+from tests.support import EVENTS_DIR
+
+
+def update_event(bin_id: str, body: bytes | str | None, headers: dict | None = None,
+                 base64_body: bool = False) -> dict:
+    """An API Gateway HTTP API (payload 2.0) event for PUT /v3/b/<bin_id>, from events/update-bin.json."""
+    event = json.loads((EVENTS_DIR / "update-bin.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v3/b/{bin_id}"
+    event["pathParameters"] = {"binId": bin_id}
+    event["headers"] = {"content-type": "application/json", **(headers or {})}
+    if isinstance(body, bytes):
+        if base64_body:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+        else:
+            event["body"] = body.decode("utf-8")
+    else:
+        event["body"] = body
+    return event
+
+
+def api_event(method: str, path: str, body=None, headers: dict | None = None, query: dict | None = None) -> dict:
+    """An API Gateway HTTP API (payload 2.0) event for any route; `body` may be JSON-able or bytes."""
+    event = json.loads((EVENTS_DIR / "update-bin.json").read_text())
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event.pop("pathParameters", None)
+    event["headers"] = {name.lower(): value for name, value in (headers or {}).items() if value is not None}
+    event["rawQueryString"] = "&".join(f"{name}={value}" for name, value in (query or {}).items())
+    if query:
+        event["queryStringParameters"] = query
+    if body is None:
+        event.pop("body", None)
+    else:
+        event["body"] = body.decode() if isinstance(body, bytes) else json.dumps(body)
+        event["headers"].setdefault("content-type", "application/json")
+    return event
