@@ -14,15 +14,15 @@ VENV_CHECKOV := .venv-checkov
 MOTO_PORT ?= 5000
 PORT ?= 3000
 
-.PHONY: help run test bench build validate scan deploy clean
+.PHONY: help run test unit lint scan bench build validate deploy clean
 
-help:
-	@echo "make run    - serve the API locally on 127.0.0.1:$(PORT) (AWS emulated by moto on port $(MOTO_PORT))"
-	@echo "make test   - run every test"
-	@echo "make bench  - measure an update: AWS calls, own time, cold start, cost, local throughput"
-	@echo "make build  - sam build (what sam deploy ships)"
-	@echo "make scan   - checkov security scan of template.yaml (also part of make test)"
-	@echo "make deploy - sam deploy --guided"
+# Code that ships (the layer, the functions) and the tools beside it: linted and formatted by ruff.
+LINTED := layers/shared functions cli local bench
+# What mypy checks: the shipped code and binctl.
+TYPED := layers/shared/binstore functions/api functions/cleanup functions/sweeper cli/binctl
+
+help: ## list every target
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/make \1\t- \2/' | expand -t 14
 
 python313:
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -44,14 +44,23 @@ $(VENV_CHECKOV)/.installed: requirements-checkov.txt | python313
 	$(VENV_CHECKOV)/bin/pip install --quiet -r requirements-checkov.txt
 	@touch $@
 
-run: $(VENV)/.installed $(VENV_SAM)/.installed
+run: $(VENV)/.installed $(VENV_SAM)/.installed ## serve the API on 127.0.0.1:$PORT (3000), AWS emulated by moto on $MOTO_PORT (5000)
 	MOTO_PORT=$(MOTO_PORT) PORT=$(PORT) $(VENV)/bin/python -m local.run
 
-test: $(VENV)/.installed $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed
+test: lint $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed ## lint, then run every test (the template's security scan included)
 	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest
 
+unit: $(VENV)/.installed ## the fast tests alone: no AWS emulation, no servers (seconds)
+	$(VENV)/bin/pytest -q tests/unit
+
+lint: $(VENV)/.installed ## ruff (lint and format check), mypy, and the import contracts in pyproject.toml
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy $(TYPED)
+	$(VENV)/bin/lint-imports --no-cache
+
 # Figures, not pass/fail: see bench/__main__.py. The local stack it starts needs .venv-sam too.
-bench: $(VENV)/.installed $(VENV_SAM)/.installed
+bench: $(VENV)/.installed $(VENV_SAM)/.installed ## measure an update: AWS calls, own time, cold start, cost, local throughput
 	$(VENV)/bin/python -m bench
 
 # sam build resolves the python3.13 runtime from PATH. Then every module is compiled to bytecode:
@@ -59,11 +68,11 @@ bench: $(VENV)/.installed $(VENV_SAM)/.installed
 # cold start compiles every module it imports again (measured: 651 ms -> 390 ms for the handler's
 # imports). unchecked-hash: the files are used as they are, whatever the timestamps in the zip.
 BUILD_DIR ?= .aws-sam/build
-build: $(VENV_SAM)/.installed | python313
+build: $(VENV_SAM)/.installed | python313 ## sam build, then bytecode: what sam deploy ships
 	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --build-dir $(BUILD_DIR)
 	$(PYTHON313) -m compileall -q --invalidation-mode unchecked-hash $(BUILD_DIR)
 
-validate: $(VENV_SAM)/.installed
+validate: $(VENV_SAM)/.installed ## sam validate --lint on template.yaml
 	$(VENV_SAM)/bin/sam validate --lint
 
 # checkov's security checks on template.yaml; tests/test_security_scan.py runs the same in `make test`.
@@ -71,12 +80,12 @@ validate: $(VENV_SAM)/.installed
 # cloudformation framework covers the SAM resources too (checkov's `serverless` framework is the
 # Serverless Framework's serverless.yml, not SAM). --skip-download and CKV_SKIP_PACKAGE_UPDATE_CHECK:
 # no calls to Prisma Cloud for check metadata, nor to PyPI for a newer checkov.
-scan: $(VENV_CHECKOV)/.installed
+scan: $(VENV_CHECKOV)/.installed ## checkov security scan of template.yaml (also run by make test)
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(VENV_CHECKOV)/bin/checkov -f template.yaml --framework cloudformation \
 	  --skip-download --quiet --compact
 
-deploy: build
+deploy: build ## sam deploy --guided, into your AWS account
 	$(VENV_SAM)/bin/sam deploy --guided
 
-clean:
+clean: ## remove the virtual environments and the build
 	rm -rf $(VENV) $(VENV_SAM) $(VENV_CHECKOV) .aws-sam

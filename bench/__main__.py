@@ -17,7 +17,7 @@ import sys
 import time
 
 from bench import cold_start, cost, throughput
-from bench.in_process import RUNS, WarmFunction, Measured, measure_rejections, measure_updates
+from bench.in_process import RUNS, Measured, WarmFunction, measure_rejections, measure_updates
 from local.template import load_template
 
 GOAL_CALLS = 3
@@ -42,8 +42,10 @@ def print_calls(updates: list[Measured], refusals: list[Measured]) -> None:
         calls = sum(measured.operations.values())
         extension = "Idempotency-Key" in measured.scenario
         goal = "n/a" if extension else verdict(calls <= GOAL_CALLS and measured.round_trips <= GOAL_ROUND_TRIPS)
-        print(f"{measured.size:<7} {measured.scenario:<26} {calls:>5} {measured.round_trips:>11}  {goal:<7} "
-              + ", ".join(measured.operations))
+        print(
+            f"{measured.size:<7} {measured.scenario:<26} {calls:>5} {measured.round_trips:>11}  {goal:<7} "
+            + ", ".join(measured.operations)
+        )
     print("(Idempotency-Key is our extension: its record costs a write before and one after; no goal.)")
     print("\nRefused from the request alone (goal: no AWS call)")
     for measured in refusals:
@@ -52,10 +54,11 @@ def print_calls(updates: list[Measured], refusals: list[Measured]) -> None:
 
 
 def print_own_time(updates: list[Measured], refusals: list[Measured], runs: int) -> None:
-    heading(f"2. Handler's own time per update, median of {runs} (goal: at most {GOAL_OWN_OVER_FLOOR}x the floor, "
-            f"and under {GOAL_OWN_MS_AT_1KB:g} ms at 1 KB)")
-    print("own = invocation wall time minus time inside AWS calls; floor = one json.loads + one json.dumps "
-          "of the body")
+    heading(
+        f"2. Handler's own time per update, median of {runs} (goal: at most {GOAL_OWN_OVER_FLOOR}x the floor, "
+        f"and under {GOAL_OWN_MS_AT_1KB:g} ms at 1 KB)"
+    )
+    print("own = invocation wall time minus time inside AWS calls; floor = one json.loads + one json.dumps of the body")
     print(f"{'size':<7} {'bin':<26} {'own ms':>8} {'floor ms':>9} {'own/floor':>9}  goal")
     for measured in updates:
         ratio = measured.own_ms / measured.floor_ms
@@ -63,44 +66,73 @@ def print_own_time(updates: list[Measured], refusals: list[Measured], runs: int)
         if measured.size == "1 KB":
             met = met and measured.own_ms < GOAL_OWN_MS_AT_1KB
         goal = "n/a" if "Idempotency-Key" in measured.scenario else verdict(met)
-        print(f"{measured.size:<7} {measured.scenario:<26} {measured.own_ms:>8.3f} {measured.floor_ms:>9.3f} "
-              f"{ratio:>8.2f}x  {goal}")
-    print("Refusals (no floor: nothing is parsed): "
-          + ", ".join(f"{measured.scenario} {measured.own_ms:.3f} ms" for measured in refusals))
+        print(
+            f"{measured.size:<7} {measured.scenario:<26} {measured.own_ms:>8.3f} {measured.floor_ms:>9.3f} "
+            f"{ratio:>8.2f}x  {goal}"
+        )
+    print(
+        "Refusals (no floor: nothing is parsed): "
+        + ", ".join(f"{measured.scenario} {measured.own_ms:.3f} ms" for measured in refusals)
+    )
 
 
 def print_cold_start(figures: dict) -> None:
-    heading(f"3. Cold start, median of {cold_start.RUNS} fresh interpreters (goal: handler import at most "
-            f"{GOAL_COLD_START_RATIO}x a bare import boto3)")
+    heading(
+        f"3. Cold start, median of {cold_start.RUNS} fresh interpreters (goal: handler import at most "
+        f"{GOAL_COLD_START_RATIO}x a bare import boto3)"
+    )
     ratio = figures["handler_ms"] / figures["boto3_ms"]
     print(f"import boto3                {figures['boto3_ms']:8.1f} ms")
-    print(f"import the handler (app)    {figures['handler_ms']:8.1f} ms   {ratio:.2f}x  "
-          f"{verdict(ratio <= GOAL_COLD_START_RATIO)}")
-    print(f"then its AWS clients        {figures['clients_ms']:8.1f} ms   (made on first use, by the first request "
-          "that needs each)")
-    print(f"memory: {figures['rss_after_import_mib']:.0f} MiB after the import, "
-          f"{figures['rss_after_largest_update_mib']:.0f} MiB after a 1 MB record is parsed and answered")
+    print(
+        f"import the handler (app)    {figures['handler_ms']:8.1f} ms   {ratio:.2f}x  "
+        f"{verdict(ratio <= GOAL_COLD_START_RATIO)}"
+    )
+    print(
+        f"then its AWS clients        {figures['clients_ms']:8.1f} ms   (made on first use, by the first request "
+        "that needs each)"
+    )
+    print(
+        f"memory: {figures['rss_after_import_mib']:.0f} MiB after the import, "
+        f"{figures['rss_after_largest_update_mib']:.0f} MiB after a 1 MB record is parsed and answered"
+    )
 
 
 def _cost_row(measured: Measured, memory_mb: int, architecture: str) -> cost.Cost:
-    return cost.per_million(measured.operations, measured.items, measured.own_ms, measured.body_bytes,
-                            measured.log_bytes, memory_mb, architecture)
+    return cost.per_million(
+        measured.operations,
+        measured.items,
+        measured.own_ms,
+        measured.body_bytes,
+        measured.log_bytes,
+        memory_mb,
+        architecture,
+    )
 
 
 def print_cost(updates: list[Measured], memory_mb: int, architecture: str) -> None:
-    heading(f"4. Cost per million updates, us-east-1 list prices of {cost.PRICES_AS_OF}, "
-            f"Lambda {memory_mb} MB {architecture} (the template's)")
-    print(f"{'size':<7} {'bin':<26} {'API GW':>7} {'Lambda':>7} {'GB-s':>7} {'DynamoDB':>8} {'S3':>6} "
-          f"{'Logs':>6} {'total $':>8}  est. duration")
+    heading(
+        f"4. Cost per million updates, us-east-1 list prices of {cost.PRICES_AS_OF}, "
+        f"Lambda {memory_mb} MB {architecture} (the template's)"
+    )
+    print(
+        f"{'size':<7} {'bin':<26} {'API GW':>7} {'Lambda':>7} {'GB-s':>7} {'DynamoDB':>8} {'S3':>6} "
+        f"{'Logs':>6} {'total $':>8}  est. duration"
+    )
     for measured in updates:
         row = _cost_row(measured, memory_mb, architecture)
-        print(f"{measured.size:<7} {measured.scenario:<26} {row.api_gateway:>7.2f} {row.lambda_requests:>7.2f} "
-              f"{row.lambda_duration:>7.2f} {row.dynamodb:>8.2f} {row.s3:>6.2f} {row.logs:>6.2f} {row.total:>8.2f}"
-              f"  {row.duration_ms:.0f} ms")
-    print(f"Estimated duration = own time x {cost.FULL_VCPU_MB}/memory (Lambda's CPU share) + assumed latencies "
-          f"{cost.ROUND_TRIP_MS} ms per call, S3 uploads at {cost.S3_UPLOAD_MB_PER_SECOND:g} MB/s.")
-    print("Logs = what the handler printed per update, at CloudWatch Logs ingestion prices (Lambda's own "
-          "START/END/REPORT lines not counted). Storage is not per request and is not counted.")
+        print(
+            f"{measured.size:<7} {measured.scenario:<26} {row.api_gateway:>7.2f} {row.lambda_requests:>7.2f} "
+            f"{row.lambda_duration:>7.2f} {row.dynamodb:>8.2f} {row.s3:>6.2f} {row.logs:>6.2f} {row.total:>8.2f}"
+            f"  {row.duration_ms:.0f} ms"
+        )
+    print(
+        f"Estimated duration = own time x {cost.FULL_VCPU_MB}/memory (Lambda's CPU share) + assumed latencies "
+        f"{cost.ROUND_TRIP_MS} ms per call, S3 uploads at {cost.S3_UPLOAD_MB_PER_SECOND:g} MB/s."
+    )
+    print(
+        "Logs = what the handler printed per update, at CloudWatch Logs ingestion prices (Lambda's own "
+        "START/END/REPORT lines not counted). Storage is not per request and is not counted."
+    )
 
     print("\nMemory size: $ per million updates, and estimated duration, by configured memory (arm64)")
     sizes = (128, 256, 512, 1024, cost.FULL_VCPU_MB)
@@ -117,10 +149,14 @@ def print_cost(updates: list[Measured], memory_mb: int, architecture: str) -> No
 
 def print_throughput(figures: dict) -> None:
     heading(f"5. Local API throughput: 1 KB updates through make run's server, {figures['clients']} clients")
-    print(f"{figures['requests']} updates: {figures['rps']:.1f} requests/s, p50 {figures['p50_ms']:.1f} ms, "
-          f"p99 {figures['p99_ms']:.1f} ms")
-    print("(SAM's API Gateway emulation, warm worker processes and moto's server, all on this machine: "
-          "compare runs, do not read it as AWS latency.)")
+    print(
+        f"{figures['requests']} updates: {figures['rps']:.1f} requests/s, p50 {figures['p50_ms']:.1f} ms, "
+        f"p99 {figures['p99_ms']:.1f} ms"
+    )
+    print(
+        "(SAM's API Gateway emulation, warm worker processes and moto's server, all on this machine: "
+        "compare runs, do not read it as AWS latency.)"
+    )
 
 
 def main(argv: list[str]) -> None:
@@ -132,8 +168,11 @@ def main(argv: list[str]) -> None:
     started = time.monotonic()
     functions = load_template()["Globals"]["Function"]
     memory_mb, (architecture,) = int(functions["MemorySize"]), functions["Architectures"]
-    print(f"binstore benchmark: Python {platform.python_version()} on {platform.machine()}, "
-          f"{arguments.runs} runs per figure", flush=True)
+    print(
+        f"binstore benchmark: Python {platform.python_version()} on {platform.machine()}, "
+        f"{arguments.runs} runs per figure",
+        flush=True,
+    )
 
     cold = cold_start.measure()  # first: fresh interpreters, before this process grows
     function = WarmFunction()

@@ -22,6 +22,7 @@ def _entry(index: int) -> dict:
 
 def json_body(size: int) -> str:
     """Compact JSON text of exactly `size` bytes (padded with a string)."""
+
     def compact(value) -> str:
         return json.dumps(value, separators=(",", ":"))
 

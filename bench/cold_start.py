@@ -57,11 +57,18 @@ print(json.dumps({"import": imported, "clients": clients, "rss_after_import_mib"
 
 def _fresh_python(code: str, *args: str) -> str:
     function = bins_function()
-    env = {**os.environ, **environment(function), "PYTHONPATH": os.pathsep.join(python_path(function)),
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        **environment(function),
+        "PYTHONPATH": os.pathsep.join(python_path(function)),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     env.pop("AWS_ENDPOINT_URL", None)
-    return subprocess.run([sys.executable, "-c", code, *args], env=env, check=True,
-                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    return (
+        subprocess.run([sys.executable, "-c", code, *args], env=env, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
 
 
 def measure(runs: int = RUNS) -> dict:

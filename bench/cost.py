@@ -67,8 +67,15 @@ def duration_ms(own_ms: float, operations: dict[str, int], body_bytes: int, memo
     return own_ms * FULL_VCPU_MB / memory_mb + waiting_ms(operations, body_bytes)
 
 
-def per_million(operations: dict[str, int], items: dict[str, int], own_ms: float, body_bytes: int,
-                log_bytes: float, memory_mb: int = 512, architecture: str = "arm64") -> Cost:
+def per_million(
+    operations: dict[str, int],
+    items: dict[str, int],
+    own_ms: float,
+    body_bytes: int,
+    log_bytes: float,
+    memory_mb: int = 512,
+    architecture: str = "arm64",
+) -> Cost:
     """Dollars per million updates, each making `operations` (touching `items` items per operation)."""
     billed_ms = math.ceil(duration_ms(own_ms, operations, body_bytes, memory_mb))
     write_units = read_units = s3_puts = s3_gets = 0
@@ -88,6 +95,6 @@ def per_million(operations: dict[str, int], items: dict[str, int], own_ms: float
         lambda_duration=million * billed_ms / 1000 * memory_mb / 1024 * LAMBDA_PER_GB_SECOND[architecture],
         dynamodb=write_units * DYNAMODB_PER_MILLION_WRITE_UNITS + read_units * DYNAMODB_PER_MILLION_READ_UNITS,
         s3=million * (s3_puts * S3_PER_THOUSAND_PUTS + s3_gets * S3_PER_THOUSAND_GETS) / 1000,
-        logs=million * log_bytes / 1024 ** 3 * CLOUDWATCH_LOGS_PER_GB,
+        logs=million * log_bytes / 1024**3 * CLOUDWATCH_LOGS_PER_GB,
         duration_ms=billed_ms,
     )

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from bench.aws_calls import CallRecorder, operations, round_trips, time_inside
 from bench.bodies import KIB, SIZES, json_body
 from bench.lambda_setup import bins_function, import_handler
+from local.ports import free_port, wait_for_port
 from tests.support.events import update_event
 from tests.support.lambda_context import lambda_context
-from local.ports import free_port, wait_for_port
 
 RUNS = 200
 WARMUP = 10
@@ -91,8 +91,12 @@ class WarmFunction:
         from local.aws import create_resources
 
         port = free_port()
-        self._moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self._moto = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             wait_for_port(port, self._moto)
             self.module, self.handler = import_handler(bins_function())
@@ -135,8 +139,9 @@ class WarmFunction:
         wall = time.perf_counter() - started
         return response, wall, self.recorder.calls
 
-    def measure(self, scenario: str, size: str, events, runs: int, expected_status: int,
-                floor_body: str | None) -> Measured:
+    def measure(
+        self, scenario: str, size: str, events, runs: int, expected_status: int, floor_body: str | None
+    ) -> Measured:
         """Invoke `runs` times (after a warm-up) with the events `events()` makes; medians of the timings."""
         own, signatures = [], Counter()
         with handler_output_counted() as output:
@@ -155,9 +160,13 @@ class WarmFunction:
         if len(signatures) > 1:
             raise RuntimeError(f"{scenario} {size}: calls varied between runs: {dict(signatures)}")
         return Measured(
-            scenario=scenario, size=size, body_bytes=len((event["body"] or "").encode()),
-            status=response["statusCode"], operations=operations(calls),
-            items={call.operation: call.items for call in calls}, round_trips=round_trips(calls),
+            scenario=scenario,
+            size=size,
+            body_bytes=len((event["body"] or "").encode()),
+            status=response["statusCode"],
+            operations=operations(calls),
+            items={call.operation: call.items for call in calls},
+            round_trips=round_trips(calls),
             own_ms=statistics.median(own) * 1000,
             floor_ms=floor_ms(floor_body, runs) if floor_body is not None else None,
             log_bytes=(output["bytes"] - output["warm-up"]) / runs,
@@ -178,7 +187,7 @@ def measure_updates(function: WarmFunction, runs: int = RUNS) -> list[Measured]:
         for scenario, headers in UPDATE_SCENARIOS.items():
             bin_id = function.new_bin()  # a fresh bin: a versioned one keeps at most 1000 versions
             event = update_event(bin_id, body, {**key, **headers})
-            results.append(function.measure(scenario, size, lambda: event, runs, 200, body))
+            results.append(function.measure(scenario, size, lambda event=event: event, runs, 200, body))
     # An Idempotency-Key (our extension) adds its own record's writes; a new key every time.
     bin_id = function.new_bin()
     body = json_body(KIB)
@@ -205,4 +214,3 @@ def measure_rejections(function: WarmFunction, runs: int = 50) -> list[Measured]
     for scenario, event, status in cases:
         results.append(function.measure(scenario, "", lambda event=event: event, runs, status, None))
     return results
-

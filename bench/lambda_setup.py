@@ -8,8 +8,12 @@ from local.template import LocalFunction, load_template, local_functions
 
 FUNCTION = "BinsFunction"
 # What the bench's in-process emulation needs beside the function's own variables.
-FAKE_AWS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+FAKE_AWS = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
 
 
 def bins_function() -> LocalFunction:

@@ -3,8 +3,7 @@
 from local.template import load_template, local_names, resources_of_type
 
 # The parts of AWS::DynamoDB::Table that shape a table (the rest, such as PITR, is AWS-only).
-_TABLE_SHAPE = ("AttributeDefinitions", "KeySchema", "BillingMode",
-                "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+_TABLE_SHAPE = ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
 
 
 def create_resources(dynamodb, s3, template: dict | None = None) -> dict[str, str]:

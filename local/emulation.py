@@ -30,8 +30,7 @@ class AtomicMotoServer(ThreadedMotoServer):
                 # moto builds the whole response inside the call; materialise it under the lock.
                 return list(app(environ, start_response))
 
-        self._server = make_server(self._ip_address, self._port, atomic_app, True,
-                                   request_handler=MotoRequestHandler)
+        self._server = make_server(self._ip_address, self._port, atomic_app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
 

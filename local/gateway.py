@@ -39,8 +39,14 @@ class WorkerTimedOut(WorkerDied):
 class Worker:
     def __init__(self, argv: list[str], env: dict[str, str], cwd: str):
         self.process = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, encoding="utf-8", bufsize=1,
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
         )
         self.killed = False  # by its timeout: it must never serve again
         if self._read() != "ready":
@@ -151,8 +157,7 @@ class PooledLambdaRunner:
         if "result" in reply:
             stdout.write_str(json.dumps(reply["result"]))
         else:
-            stdout.write_str(json.dumps({"errorMessage": reply["errorMessage"],
-                                         "errorType": reply["errorType"]}))
+            stdout.write_str(json.dumps({"errorMessage": reply["errorMessage"], "errorType": reply["errorType"]}))
 
 
 class LocalGateway(LocalApigwService):
@@ -161,8 +166,9 @@ class LocalGateway(LocalApigwService):
         # An HTTP API answers a request no route matches with this (SAM mimics a REST API's 403).
         for status in (404, 405):
             self._app.register_error_handler(
-                status, lambda *_: self.service_response('{"message":"Not Found"}',
-                                                         {"Content-Type": "application/json"}, 404))
+                status,
+                lambda *_: self.service_response('{"message":"Not Found"}', {"Content-Type": "application/json"}, 404),
+            )
 
     def _generate_lambda_event(self, flask_request, route, method, endpoint):
         try:
@@ -173,10 +179,14 @@ class LocalGateway(LocalApigwService):
             if route.event_type != Route.HTTP or route.payload_format_version not in (None, "2.0"):
                 raise
             route_key = self._v2_route_key(
-                method, PathConverter.convert_path_to_api_gateway(endpoint), route.is_default_route)
+                method, PathConverter.convert_path_to_api_gateway(endpoint), route.is_default_route
+            )
             return construct_v2_event_http(
-                flask_request=flask_request, port=self.port, binary_types=["*/*"],
-                stage_name=self.api.stage_name, stage_variables=self.api.stage_variables,
+                flask_request=flask_request,
+                port=self.port,
+                binary_types=["*/*"],
+                stage_name=self.api.stage_name,
+                stage_variables=self.api.stage_variables,
                 route_key=route_key,
             )
 
@@ -193,8 +203,7 @@ def main() -> None:
     pools = {}
     for logical_id, config in json.loads(args.functions).items():
         pools[logical_id] = WarmWorkerPool(
-            argv=[config["python"], "-m", "local.worker", config["handler"], config["code_dir"],
-                  *config["layer_dirs"]],
+            argv=[config["python"], "-m", "local.worker", config["handler"], config["code_dir"], *config["layer_dirs"]],
             env={**os.environ, **config["environment"], "AWS_LAMBDA_FUNCTION_NAME": logical_id},
             cwd=config["cwd"],
             max_workers=args.max_workers,
@@ -204,8 +213,10 @@ def main() -> None:
 
     stacks, _ = SamLocalStackProvider.get_stacks(args.template)
     service = LocalGateway(
-        api=ApiProvider(stacks).api, lambda_runner=PooledLambdaRunner(pools),
-        port=args.port, host=args.host,
+        api=ApiProvider(stacks).api,
+        lambda_runner=PooledLambdaRunner(pools),
+        port=args.port,
+        host=args.host,
     )
     service.create()
     try:

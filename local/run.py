@@ -13,13 +13,12 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 
 import boto3
 
+from binctl.resources import local_settings
 from binstore import bins, provisioning
 from binstore.access import Credentials
-from binctl.resources import local_settings
 from binstore.storage import Store
 from local.aws import create_resources
 from local.emulation import AtomicMotoServer
@@ -60,9 +59,21 @@ def start_gateway(port: int, moto_port: int) -> subprocess.Popen:
     }
     env = {**os.environ, **aws_environment(moto_port), "SAM_CLI_TELEMETRY": "0"}
     process = subprocess.Popen(
-        [str(SAM_PYTHON), "-m", "local.gateway", "--template", str(TEMPLATE_PATH),
-         "--host", "127.0.0.1", "--port", str(port), "--functions", json.dumps(functions)],
-        cwd=ROOT, env=env,
+        [
+            str(SAM_PYTHON),
+            "-m",
+            "local.gateway",
+            "--template",
+            str(TEMPLATE_PATH),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--functions",
+            json.dumps(functions),
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         wait_for_port(port, process)
@@ -92,17 +103,39 @@ def main() -> None:
         master_key, bin_id = provision_demo(Store(local_settings()))
         gateway = start_gateway(port, moto_port)
         url = f"http://127.0.0.1:{port}"
-        curl = shlex.join([
-            "curl", "-s", "-X", "PUT", f"{url}/v3/b/{bin_id}",
-            "-H", "Content-Type: application/json", "-H", f"X-Master-Key: {master_key}",
-            "--data", '{"sample": "Hello again"}',
-        ])
+        curl = shlex.join(
+            [
+                "curl",
+                "-s",
+                "-X",
+                "PUT",
+                f"{url}/v3/b/{bin_id}",
+                "-H",
+                "Content-Type: application/json",
+                "-H",
+                f"X-Master-Key: {master_key}",
+                "--data",
+                '{"sample": "Hello again"}',
+            ]
+        )
         read = shlex.join(["curl", "-s", f"{url}/v3/b/{bin_id}/latest", "-H", f"X-Master-Key: {master_key}"])
-        create = shlex.join([
-            "curl", "-s", "-X", "POST", f"{url}/v3/b",
-            "-H", "Content-Type: application/json", "-H", f"X-Master-Key: {master_key}",
-            "-H", "X-Bin-Name: my first bin", "--data", '{"hello": "world"}',
-        ])
+        create = shlex.join(
+            [
+                "curl",
+                "-s",
+                "-X",
+                "POST",
+                f"{url}/v3/b",
+                "-H",
+                "Content-Type: application/json",
+                "-H",
+                f"X-Master-Key: {master_key}",
+                "-H",
+                "X-Bin-Name: my first bin",
+                "--data",
+                '{"hello": "world"}',
+            ]
+        )
         print(
             f"\nbinstore is running at {url}  (AWS emulated by moto at http://127.0.0.1:{moto_port})\n"
             f"  demo master key (pro plan): {master_key}\n"

@@ -41,8 +41,9 @@ class LocalStack:
     curl_line: str
     log_path: Path
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, dict, str]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, dict, str]:
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -57,8 +58,14 @@ class LocalStack:
 
     def store(self) -> Store:
         def client(service):
-            return boto3.client(service, endpoint_url=self.moto_url, region_name="us-east-1",
-                                aws_access_key_id="x", aws_secret_access_key="x")
+            return boto3.client(
+                service,
+                endpoint_url=self.moto_url,
+                region_name="us-east-1",
+                aws_access_key_id="x",
+                aws_secret_access_key="x",
+            )
+
         return Store(local_settings(), dynamodb=client("dynamodb"), s3=client("s3"))
 
     def logs(self) -> str:
@@ -72,8 +79,14 @@ def running_stack(log_path: Path, timeout: float = 120) -> Iterator[LocalStack]:
     env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port), "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + timeout
         while READY_LINE not in log_path.read_text(errors="replace"):

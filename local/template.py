@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
 from binctl.resources import local_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,16 +94,17 @@ def local_functions(template: dict) -> list[LocalFunction]:
         }
         # A python layer built by SAM lands in /opt/python; locally its source folder stands in.
         layer_dirs = [
-            str(ROOT / layers[layer["Ref"]]["Properties"]["ContentUri"])
-            for layer in properties.get("Layers", [])
+            str(ROOT / layers[layer["Ref"]]["Properties"]["ContentUri"]) for layer in properties.get("Layers", [])
         ]
-        functions.append(LocalFunction(
-            logical_id=logical_id,
-            handler=properties["Handler"],
-            code_dir=str(ROOT / properties["CodeUri"]),
-            layer_dirs=layer_dirs,
-            environment={name: _resolve(value, template, names) for name, value in variables.items()},
-            event_types=frozenset(event["Type"] for event in properties.get("Events", {}).values()),
-            timeout_seconds=int(properties.get("Timeout", 3)),
-        ))
+        functions.append(
+            LocalFunction(
+                logical_id=logical_id,
+                handler=properties["Handler"],
+                code_dir=str(ROOT / properties["CodeUri"]),
+                layer_dirs=layer_dirs,
+                environment={name: _resolve(value, template, names) for name, value in variables.items()},
+                event_types=frozenset(event["Type"] for event in properties.get("Events", {}).values()),
+                timeout_seconds=int(properties.get("Timeout", 3)),
+            )
+        )
     return functions

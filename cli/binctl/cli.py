@@ -70,8 +70,12 @@ def collection_create(store: Store, args) -> dict:
 
 def bin_create(store: Store, args) -> dict:
     created = bins.create_bin(
-        store, _master(args), args.data.encode("utf-8"),
-        private=not args.public, name=args.name, collection_id=args.collection,
+        store,
+        _master(args),
+        args.data.encode("utf-8"),
+        private=not args.public,
+        name=args.name,
+        collection_id=args.collection,
     )
     return {"id": created.bin.bin_id}
 
@@ -121,16 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     account_commands = account.add_subparsers(dest="command", required=True)
     create = account_commands.add_parser("create", help="create an account; prints its master key once")
     create.add_argument("--plan", choices=sorted(PLANS), required=True)
-    create.add_argument("--requests", type=_non_negative,
-                        help="request allowance (default: free 10000, pro 100000)")
+    create.add_argument("--requests", type=_non_negative, help="request allowance (default: free 10000, pro 100000)")
     create.set_defaults(run=account_create)
 
     key = resources.add_parser("key", help="access keys (X-Access-Key)")
     key_commands = key.add_subparsers(dest="command", required=True)
     create = key_commands.add_parser("create", help="create an access key; prints it once")
     create.add_argument("--master-key", required=True)
-    create.add_argument("--permissions", required=True,
-                        help="what it may do to the account's bins: some of create,read,update,delete")
+    create.add_argument(
+        "--permissions", required=True, help="what it may do to the account's bins: some of create,read,update,delete"
+    )
     create.set_defaults(run=key_create)
     revoke = key_commands.add_parser("revoke", help="revoke an access key, at once")
     revoke.add_argument("--master-key", required=True)
@@ -161,17 +165,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--data", required=True, help="the bin's first record, as JSON")
     create.set_defaults(run=bin_create)
     get = bin_commands.add_parser(
-        "get", help="read any bin's latest record, or a version (operator: no key, no charge)")
+        "get", help="read any bin's latest record, or a version (operator: no key, no charge)"
+    )
     get.add_argument("bin_id")
     get.add_argument("--version", type=_positive, help="a kept version: 1 is the oldest")
     get.set_defaults(run=bin_get)
 
     bodies = resources.add_parser("bodies", help="record bodies in S3")
     sweep = bodies.add_subparsers(dest="command", required=True).add_parser(
-        "sweep", help="tag bodies no record points at, for the bucket's lifecycle rule to delete "
-                      "(what the deployed stack's SweeperFunction does daily)")
-    sweep.add_argument("--grace-minutes", type=_non_negative, default=int(sweeping.GRACE.total_seconds() // 60),
-                       help="leave bodies younger than this alone: an update may be about to commit them")
+        "sweep",
+        help="tag bodies no record points at, for the bucket's lifecycle rule to delete "
+        "(what the deployed stack's SweeperFunction does daily)",
+    )
+    sweep.add_argument(
+        "--grace-minutes",
+        type=_non_negative,
+        default=int(sweeping.GRACE.total_seconds() // 60),
+        help="leave bodies younger than this alone: an update may be about to commit them",
+    )
     sweep.set_defaults(run=bodies_sweep)
     return parser
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 
 import boto3
+
 from binstore.settings import RESOURCE_VARIABLES, Settings
 
 

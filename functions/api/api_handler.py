@@ -12,13 +12,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from binstore import errors
-from binstore.model import StorageUnavailable
-from binstore.storage import Store
 
 import bin_routes
 import collection_routes
 import schema_doc_routes
+from binstore import errors
+from binstore.model import StorageUnavailable
+from binstore.storage import Store
 from http_helpers import message
 
 logger = Logger()
@@ -65,11 +65,16 @@ def _failure(error: BaseException) -> dict:
     Never its message or its traceback's text: those can carry what a caller sent (a schema doc's
     `$ref`, part of a record, an expression), and logs must hold ids and reasons only.
     """
-    unavailable = isinstance(error, StorageUnavailable)
+    if isinstance(error, StorageUnavailable):
+        error_type, error_code = error.error_type, error.error_code  # the AWS error's, as storage named it
+    else:
+        error_type, error_code = type(error).__name__, None
     frames = traceback.extract_tb(error.__traceback__)
-    return {"error_type": error.error_type if unavailable else type(error).__name__,
-            "error_code": error.error_code if unavailable else None,
-            "raised_at": [f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}" for frame in frames[-5:]]}
+    return {
+        "error_type": error_type,
+        "error_code": error_code,
+        "raised_at": [f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}" for frame in frames[-5:]],
+    }
 
 
 @app.exception_handler(StorageUnavailable)

@@ -3,15 +3,29 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+import idempotency
 from binstore import bins
 from binstore.ids import is_object_id
 from binstore.jsonpaths import compile_path
 from binstore.records import RequestBody
 from binstore.updates import UpdateRequest, update_bin
-
-import idempotency
-from http_helpers import (bin_metadata, bool_header, credentials, etag, expected_revisions, flag, header, json_body, json_response,
-                          record_response, replay_headers, served, store, version_etag)
+from http_helpers import (
+    bin_metadata,
+    bool_header,
+    credentials,
+    etag,
+    expected_revisions,
+    flag,
+    header,
+    json_body,
+    json_response,
+    record_response,
+    replay_headers,
+    served,
+    store,
+    version_etag,
+)
 
 router = APIGatewayHttpRouter()
 logger = Logger(child=True)
@@ -102,10 +116,14 @@ def update(bin_id: str) -> Response:
         # DEBUG, not INFO: a structured line costs an update about a fifth of its own time and most of
         # its log bytes, and the BinUpdated/VersionKept metrics already count updates. Set
         # POWERTOOLS_LOG_LEVEL=DEBUG (or POWERTOOLS_LOGGER_SAMPLE_RATE) to see them.
-        logger.debug("Bin updated", extra={"revision": result.bin.revision, "versioned": result.versioned,
-                                           "bytes": len(request.body.raw)})
-        return {"metadata": {"parentId": result.bin.bin_id, "private": result.bin.private},
-                "revision": result.bin.revision}
+        logger.debug(
+            "Bin updated",
+            extra={"revision": result.bin.revision, "versioned": result.versioned, "bytes": len(request.body.raw)},
+        )
+        return {
+            "metadata": {"parentId": result.bin.bin_id, "private": result.bin.private},
+            "revision": result.bin.revision,
+        }
 
     summary, replayed = idempotency.once(event, router.lambda_context, store(router), request.body.raw, write)
     return record_response(request.body.record.json_text, summary["metadata"], _written_headers(summary, replayed))
@@ -126,8 +144,12 @@ def delete_versions(bin_id: str) -> Response:
     preserve = flag(event, "X-Preserve-Latest")
     deleted = bins.delete_versions(store(router), bin_id, credentials(event), preserve_latest=bool(preserve))
     served("VersionsDeleted")
-    return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
-                          "message": "Versions for the Bin are deleted successfully"})
+    return json_response(
+        {
+            "metadata": {"id": bin_id, "versionsDeleted": deleted},
+            "message": "Versions for the Bin are deleted successfully",
+        }
+    )
 
 
 @router.delete("/v3/b/<bin_id>")
@@ -135,8 +157,9 @@ def delete(bin_id: str) -> Response:
     _log_bin(bin_id)
     deleted = bins.delete_bin(store(router), bin_id, credentials(router.current_event))
     served("BinDeleted")
-    return json_response({"metadata": {"id": bin_id, "versionsDeleted": deleted},
-                          "message": "Bin deleted successfully"})
+    return json_response(
+        {"metadata": {"id": bin_id, "versionsDeleted": deleted}, "message": "Bin deleted successfully"}
+    )
 
 
 @router.put("/v3/b/<bin_id>/meta/privacy")

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from binstore import collections
 
 import idempotency
+from binstore import collections
 from http_helpers import credentials, header, json_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
@@ -12,11 +12,13 @@ router = APIGatewayHttpRouter()
 
 def _schema_doc_answer(collection, metric: str) -> Response:
     served(metric)
-    return json_response({
-        "collectionName": collection.name,
-        "schemaDocId": collection.schema_doc_id,
-        "metadata": {"id": collection.collection_id, "createdAt": collection.created_at},
-    })
+    return json_response(
+        {
+            "collectionName": collection.name,
+            "schemaDocId": collection.schema_doc_id,
+            "metadata": {"id": collection.collection_id, "createdAt": collection.created_at},
+        }
+    )
 
 
 @router.post("/v3/c")
@@ -24,10 +26,13 @@ def create() -> Response:
     event = router.current_event
 
     def write() -> dict:
-        collection = collections.create_collection(store(router), credentials(event), header(event, "X-Collection-Name"))
+        name = header(event, "X-Collection-Name")
+        collection = collections.create_collection(store(router), credentials(event), name)
         served("CollectionCreated")
-        return {"record": collection.collection_id,
-                "metadata": {"createdAt": collection.created_at, "name": collection.name}}
+        return {
+            "record": collection.collection_id,
+            "metadata": {"createdAt": collection.created_at, "name": collection.name},
+        }
 
     answer, replayed = idempotency.once(event, router.lambda_context, store(router), b"", write)
     return json_response(answer, headers=replay_headers(replayed))
@@ -36,8 +41,9 @@ def create() -> Response:
 @router.put("/v3/c/<collection_id>/schemadoc/add")
 def add_schema_doc(collection_id: str) -> Response:
     event = router.current_event
-    collection = collections.attach_schema_doc(store(router), credentials(event), collection_id,
-                                               header(event, "X-Schema-Doc-Id"))
+    collection = collections.attach_schema_doc(
+        store(router), credentials(event), collection_id, header(event, "X-Schema-Doc-Id")
+    )
     return _schema_doc_answer(collection, "SchemaDocAttached")
 
 

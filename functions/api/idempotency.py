@@ -18,19 +18,28 @@ import re
 from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
 from binstore import errors
 from binstore.storage import Store
-
 from http_helpers import header, served
 
 HEADER = "Idempotency-Key"
 # Headers that change what a write does: a retry must repeat them as they were.
-_MEANINGFUL_HEADERS = ("x-bin-private", "x-bin-name", "x-bin-versioning", "x-collection-id",
-                       "x-collection-name", "x-schema-doc-name", "if-match", "content-type")
+_MEANINGFUL_HEADERS = (
+    "x-bin-private",
+    "x-bin-name",
+    "x-bin-versioning",
+    "x-collection-id",
+    "x-collection-name",
+    "x-schema-doc-name",
+    "if-match",
+    "content-type",
+)
 
 
 # Powertools' idempotency utility is imported by the first request that carries the header, not by
 # every cold start: most requests never carry one.
+
 
 @functools.cache
 def _config():
@@ -57,8 +66,9 @@ def _sha256(text: str | bytes) -> str:
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: no spaces, no control characters
 
 
-def once(event: APIGatewayProxyEventV2, lambda_context, store: Store, body: bytes,
-         write: Callable[[], dict]) -> tuple[dict, bool]:
+def once(
+    event: APIGatewayProxyEventV2, lambda_context, store: Store, body: bytes, write: Callable[[], dict]
+) -> tuple[dict, bool]:
     """Run `write` (returning a small JSON-able summary) at most once per Idempotency-Key.
 
     Returns the summary and whether it is a replay of an earlier request's. Without the header,
@@ -71,10 +81,12 @@ def once(event: APIGatewayProxyEventV2, lambda_context, store: Store, body: byte
         raise errors.InvalidIdempotencyKey()
     credentials = f"{header(event, 'X-Master-Key') or ''}\n{header(event, 'X-Access-Key') or ''}"
     scoped = {
-        "scope": {"route": f"{event.request_context.http.method} {event.raw_path}", "key": key,
-                  "credentials": _sha256(credentials)},
-        "request": {"body": _sha256(body),
-                    "headers": {name: header(event, name) for name in _MEANINGFUL_HEADERS}},
+        "scope": {
+            "route": f"{event.request_context.http.method} {event.raw_path}",
+            "key": key,
+            "credentials": _sha256(credentials),
+        },
+        "request": {"body": _sha256(body), "headers": {name: header(event, name) for name in _MEANINGFUL_HEADERS}},
     }
     ran = False
 
@@ -92,8 +104,13 @@ def once(event: APIGatewayProxyEventV2, lambda_context, store: Store, body: byte
     config = _config()
     config.register_lambda_context(lambda_context)  # a Lambda that dies mid-request frees the key
     try:
-        summary = idempotent_function(first_time, data_keyword_argument="request", key_prefix="binstore",
-                                      persistence_store=_persistence_layer(store), config=config)(request=scoped)
+        summary = idempotent_function(
+            first_time,
+            data_keyword_argument="request",
+            key_prefix="binstore",
+            persistence_store=_persistence_layer(store),
+            config=config,
+        )(request=scoped)
     except IdempotencyValidationError:
         raise errors.IdempotencyKeyReused() from None
     except IdempotencyAlreadyInProgressError:

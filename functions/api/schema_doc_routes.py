@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from binstore import schema_docs
 
 import idempotency
+from binstore import schema_docs
 from http_helpers import credentials, header, json_body, record_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
@@ -35,13 +35,15 @@ def create() -> Response:
 
 @router.get("/v3/s/<schema_doc_id>")
 def read(schema_doc_id: str) -> Response:
-    return _answer(schema_docs.read_schema_doc(store(router), credentials(router.current_event), schema_doc_id),
-                   "SchemaDocRead")
+    return _answer(
+        schema_docs.read_schema_doc(store(router), credentials(router.current_event), schema_doc_id), "SchemaDocRead"
+    )
 
 
 @router.put("/v3/s/<schema_doc_id>")
 def update(schema_doc_id: str) -> Response:
     event = router.current_event
     body = json_body(event)
-    return _answer(schema_docs.update_schema_doc(store(router), credentials(event), schema_doc_id, body),
-                   "SchemaDocUpdated")
+    return _answer(
+        schema_docs.update_schema_doc(store(router), credentials(event), schema_doc_id, body), "SchemaDocUpdated"
+    )

@@ -3,7 +3,9 @@
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
 from binstore.cleanup import unreferenced_body
 from binstore.storage import Store
 
@@ -15,7 +17,10 @@ store = Store.from_environment(needed=("RECORDS_BUCKET",))
 
 
 def delete_unreferenced_body(record: DynamoDBRecord) -> None:
-    object_key = unreferenced_body(record.dynamodb.old_image, record.dynamodb.new_image)
+    change = record.dynamodb
+    if change is None:
+        return  # DynamoDB always sends one; without it there is nothing to compare
+    object_key = unreferenced_body(change.old_image, change.new_image)
     if object_key is None:
         return
     # Raises on failure: the record is reported as failed and the stream retries it.
@@ -25,7 +30,8 @@ def delete_unreferenced_body(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict, context) -> dict:
+def lambda_handler(event: dict, context) -> PartialItemFailureResponse:
     metrics.add_metric(name="BinChangesSeen", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    return process_partial_response(event=event, record_handler=delete_unreferenced_body,
-                                    processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=delete_unreferenced_body, processor=processor, context=context
+    )

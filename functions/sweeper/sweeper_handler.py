@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+
 from binstore.storage import Store
 from binstore.sweeping import sweep
 

@@ -10,6 +10,7 @@ JSONBin words the same refusal differently on each route; a BinRoute carries one
 """
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from binstore import errors
 from binstore.allowance import check_allowance
@@ -57,23 +58,19 @@ class BinRoute:
         return errors.InvalidKey(self.invalid_key)
 
 
-def valid_key(parsed: ParsedKey | None, stored: StoredKey | None, kind: str | None) -> bool:
+def valid_key(parsed: ParsedKey | None, stored: StoredKey, kind: str | None) -> bool:
     """Whether the presented key is the stored one, of the kind it was presented as."""
-    return (
-        parsed is not None
-        and stored is not None
-        and stored.kind == kind
-        and key_matches(parsed, stored.account_id, stored.secret_hash)
-    )
+    return parsed is not None and stored.kind == kind and key_matches(parsed, stored.account_id, stored.secret_hash)
 
 
-def _check_permission(stored: StoredKey, action: str) -> None:
+def _check_permission(stored: StoredKey, action: str | None) -> None:
     if stored.kind == ACCESS and action not in stored.permissions:
-        raise errors.PermissionDenied(action)
+        raise errors.PermissionDenied(str(action))  # unreachable with None: callers refuse access keys first
 
 
-def authorise_bin(route: BinRoute, bin: BinMeta, credentials: Credentials, parsed: ParsedKey | None,
-                  stored: StoredKey | None) -> bool:
+def authorise_bin(
+    route: BinRoute, bin: BinMeta, credentials: Credentials, parsed: ParsedKey | None, stored: StoredKey | None
+) -> bool:
     """Check the caller may use `route` on `bin`; return whether it presented the owner's key.
 
     `parsed` is the caller's key as parsed once per request (None if absent or malformed); `stored`
@@ -86,7 +83,7 @@ def authorise_bin(route: BinRoute, bin: BinMeta, credentials: Credentials, parse
     if credentials.kind == ACCESS and route.action is None:
         raise route.invalid(credentials)  # a route JSONBin opens to master keys only
     # A key, when given, must be valid and the owner's, even for a public bin.
-    if not valid_key(parsed, stored, credentials.kind) or stored.account_id != bin.owner_id:
+    if stored is None or not valid_key(parsed, stored, credentials.kind) or stored.account_id != bin.owner_id:
         raise route.invalid(credentials)
     _check_permission(stored, route.action)
     return True
@@ -99,12 +96,14 @@ def authenticate(store: Store, credentials: Credentials, action: str | None = No
     """
     if credentials.kind is None or (credentials.kind == ACCESS and action is None):
         raise errors.KeyRequired("You need to pass X-Master-Key in the header")
+    invalid = errors.InvalidAccessKey() if credentials.kind == ACCESS else errors.InvalidKey(INVALID_MASTER_KEY)
     parsed = credentials.parsed()
-    context = store.read_context(None, parsed.key_id, parsed.account_id) if parsed else None
-    stored = context.key if context else None
-    if not valid_key(parsed, stored, credentials.kind):
-        raise errors.InvalidAccessKey() if credentials.kind == ACCESS else errors.InvalidKey(INVALID_MASTER_KEY)
-    _check_permission(stored, action)
+    if parsed is None:
+        raise invalid  # malformed: no lookup needed
+    context = store.read_context(None, parsed.key_id, parsed.account_id)
+    if context.key is None or not valid_key(parsed, context.key, credentials.kind):
+        raise invalid
+    _check_permission(context.key, action)
     account = context.account
     if account is None:
         raise errors.InvalidKey(INVALID_MASTER_KEY)
@@ -114,13 +113,18 @@ def authenticate(store: Store, credentials: Credentials, action: str | None = No
 def acting_account(store: Store, credentials: Credentials, action: str | None = None) -> Account:
     """The account acting (see authenticate), if it has a request left to spend."""
     # authenticate never returns a deleted account, so the not-found refusal cannot happen here.
-    return check_allowance(authenticate(store, credentials, action), store.settings.buy_requests_at,
-                           errors.InvalidKey(INVALID_MASTER_KEY))
+    return check_allowance(
+        authenticate(store, credentials, action), store.settings.buy_requests_at, errors.InvalidKey(INVALID_MASTER_KEY)
+    )
 
 
-def owned[T](item: T | None, account: Account, not_found: errors.BinStoreError) -> T:
+class _Owned(Protocol):
+    @property
+    def owner_id(self) -> str: ...
+
+
+def owned[T: _Owned](item: T | None, account: Account, not_found: errors.BinStoreError) -> T:
     """`item` if it exists and belongs to `account`; otherwise `not_found` (never saying which)."""
     if item is None or item.owner_id != account.account_id:
         raise not_found
     return item
-

@@ -18,12 +18,12 @@ from binstore.access import CREATE, DELETE, READ, BinRoute, Credentials, acting_
 from binstore.allowance import check_allowance
 from binstore.ids import is_object_id, new_id
 from binstore.jsonpaths import JsonPath, select_json
+from binstore.model import BinMeta, CommitConflict, Context, utc_now
+from binstore.names import check_bin_name
 from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, RequestBody
 from binstore.retries import retry_on_conflict
 from binstore.schemas import validate_record
-from binstore.model import BinMeta, CommitConflict, Context, utc_now
-from binstore.names import check_bin_name
 from binstore.storage import Store
 from binstore.storage.bodies import new_object_key
 
@@ -33,18 +33,24 @@ _NOT_FOUND = "Bin not found or it doesn't belong to your account"
 _KEY_REQUIRED = "You need to pass X-Master-Key in the header"
 _INVALID_KEY = "X-Master-Key is invalid or the bin doesn't belong to your account"
 
-READ_ROUTE = BinRoute(READ, f"{_KEY_REQUIRED} to read a private bin", _INVALID_KEY, _NOT_FOUND,
-                      public_without_key=True)
-COUNT_ROUTE = BinRoute(READ, f"{_KEY_REQUIRED} to get version count for the private bin", _INVALID_KEY,
-                       _NOT_FOUND, public_without_key=True)
+READ_ROUTE = BinRoute(READ, f"{_KEY_REQUIRED} to read a private bin", _INVALID_KEY, _NOT_FOUND, public_without_key=True)
+COUNT_ROUTE = BinRoute(
+    READ, f"{_KEY_REQUIRED} to get version count for the private bin", _INVALID_KEY, _NOT_FOUND, public_without_key=True
+)
 DELETE_ROUTE = BinRoute(DELETE, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
 # JSONBin opens these to master keys only.
 DELETE_VERSIONS_ROUTE = BinRoute(None, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
 META_ROUTE = BinRoute(None, _KEY_REQUIRED, _INVALID_KEY, _NOT_FOUND)
 
 
-def _on_bin[T](store: Store, route: BinRoute, bin_id: str, credentials: Credentials,
-               act: Callable[[BinMeta, Context], T], allowance_needed: Callable[[], bool] = lambda: True) -> T:
+def _on_bin[T](
+    store: Store,
+    route: BinRoute,
+    bin_id: str,
+    credentials: Credentials,
+    act: Callable[[BinMeta, Context], T],
+    allowance_needed: Callable[[], bool] = lambda: True,
+) -> T:
     """Authorise `route` on the bin, then `act` on it; retried from a fresh read on a conflict.
 
     `allowance_needed` says whether the owner must still have a request left: not for a read that
@@ -55,8 +61,7 @@ def _on_bin[T](store: Store, route: BinRoute, bin_id: str, credentials: Credenti
     parsed = credentials.parsed()
 
     def attempt() -> T:
-        context = store.read_context(bin_id, parsed.key_id if parsed else None,
-                                     parsed.account_id if parsed else None)
+        context = store.read_context(bin_id, parsed.key_id if parsed else None, parsed.account_id if parsed else None)
         if context.bin is None:
             raise errors.NotFound(route.not_found)
         if authorise_bin(route, context.bin, credentials, parsed, context.key) and allowance_needed():
@@ -69,14 +74,21 @@ def _on_bin[T](store: Store, route: BinRoute, bin_id: str, credentials: Credenti
 
 # Create
 
+
 @dataclass(frozen=True)
 class NewBin:
     bin: BinMeta
     record: Record
 
 
-def create_bin(store: Store, credentials: Credentials, body: bytes | RequestBody, private: bool = True,
-               name: str | None = None, collection_id: str | None = None) -> NewBin:
+def create_bin(
+    store: Store,
+    credentials: Credentials,
+    body: bytes | RequestBody,
+    private: bool = True,
+    name: str | None = None,
+    collection_id: str | None = None,
+) -> NewBin:
     if name is not None:
         check_bin_name(name)
     if collection_id is not None and not is_object_id(collection_id):
@@ -93,8 +105,18 @@ def create_bin(store: Store, credentials: Credentials, body: bytes | RequestBody
     object_key = new_object_key(bin_id)
     store.bodies.put(object_key, record.json_bytes)
     now = utc_now()
-    meta = BinMeta(bin_id, account.account_id, private, revision=1, object_key=object_key, version_count=0,
-                   collection_id=collection_id, created_at=now, updated_at=now, name=name)
+    meta = BinMeta(
+        bin_id,
+        account.account_id,
+        private,
+        revision=1,
+        object_key=object_key,
+        version_count=0,
+        collection_id=collection_id,
+        created_at=now,
+        updated_at=now,
+        name=name,
+    )
     try:
         # A conflict is another transaction on the owner's account item (a concurrent request of
         # the same account): the id is fresh, so trying again is safe.
@@ -106,6 +128,7 @@ def create_bin(store: Store, credentials: Credentials, body: bytes | RequestBody
 
 
 # Read
+
 
 @dataclass(frozen=True)
 class StoredRecord:
@@ -172,13 +195,14 @@ class _Charge:
             self._paid_by = owner_id
 
     def give_back(self) -> None:
-        if self.paid:
+        if self._paid_by is not None:
             self._store.charges.refund(self._paid_by)
             self._paid_by = None
 
 
-def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str | None = None,
-             json_path: JsonPath | None = None) -> StoredRecord:
+def read_bin(
+    store: Store, bin_id: str, credentials: Credentials, version: str | None = None, json_path: JsonPath | None = None
+) -> StoredRecord:
     """The latest record or a kept version; with `json_path`, the list of what it selects.
 
     Spends one request of the owner's if, and only if, the read answers (see _Charge).
@@ -192,8 +216,11 @@ def read_bin(store: Store, bin_id: str, credentials: Credentials, version: str |
     def read(bin: BinMeta, _: Context) -> StoredRecord:
         if wanted is None:
             object_key = bin.object_key
-        elif wanted > bin.version_count or (object_key := store.bins.version_object_key(bin.bin_id, wanted)) is None:
-            raise errors.VersionNotFound()
+        else:
+            kept = store.bins.version_object_key(bin.bin_id, wanted) if wanted <= bin.version_count else None
+            if kept is None:
+                raise errors.VersionNotFound()
+            object_key = kept
         if object_key in vanished:
             # The bin still points at a body that is gone: not a race but a loss. Say so now
             # rather than after every retry.
@@ -227,6 +254,7 @@ def count_versions(store: Store, bin_id: str, credentials: Credentials) -> BinMe
 
 
 # Delete
+
 
 def delete_bin(store: Store, bin_id: str, credentials: Credentials) -> int:
     """Delete the bin, its versions and every body stored for it; return how many versions went."""
@@ -262,11 +290,11 @@ def delete_versions(store: Store, bin_id: str, credentials: Credentials, preserv
 
 # Meta
 
+
 def set_privacy(store: Store, bin_id: str, credentials: Credentials, private: bool | None) -> BinMeta:
     if private is None:
         raise errors.BinPrivacyRequired()
-    return _on_bin(store, META_ROUTE, bin_id, credentials,
-                   lambda bin, _: store.bins.change_meta(bin, private=private))
+    return _on_bin(store, META_ROUTE, bin_id, credentials, lambda bin, _: store.bins.change_meta(bin, private=private))
 
 
 def set_name(store: Store, bin_id: str, credentials: Credentials, name: str | None) -> BinMeta:

@@ -8,17 +8,17 @@ from dataclasses import replace
 from binstore import errors
 from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
-from binstore.retries import retry_on_conflict
-from binstore.schema_docs import owned_schema_doc
 from binstore.model import Account, Collection, utc_now
 from binstore.names import required_name
+from binstore.retries import retry_on_conflict
+from binstore.schema_docs import owned_schema_doc
 from binstore.storage import Store
 
 MAX_NAME_LENGTH = 32
 
 
 def create_collection(store: Store, credentials: Credentials, name: str | None) -> Collection:
-    required_name(name, MAX_NAME_LENGTH, errors.CollectionNameRequired(), errors.CollectionNameTooLong())
+    name = required_name(name, MAX_NAME_LENGTH, errors.CollectionNameRequired(), errors.CollectionNameTooLong())
     account = acting_account(store, credentials)
     collection = Collection(new_id(), account.account_id, name, utc_now())
     retry_on_conflict(store, lambda: store.collections.create(collection))
@@ -29,8 +29,9 @@ def _owned_collection(store: Store, account: Account, collection_id: str) -> Col
     return owned(store.collections.get(collection_id), account, errors.CollectionNotFound())
 
 
-def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str,
-                      schema_doc_id: str | None) -> Collection:
+def attach_schema_doc(
+    store: Store, credentials: Credentials, collection_id: str, schema_doc_id: str | None
+) -> Collection:
     if not is_object_id(collection_id):
         raise errors.InvalidCollectionId()
     if schema_doc_id is None:
@@ -44,8 +45,9 @@ def attach_schema_doc(store: Store, credentials: Credentials, collection_id: str
         doc = owned_schema_doc(store, account, schema_doc_id)
         # One transaction replaces the doc the collection had, if any: never a moment without one.
         store.collections.attach_schema_doc(collection, doc)
-        return replace(collection, schema_doc_id=doc.schema_doc_id, schema_json=doc.schema_json,
-                       schema_revision=doc.revision)
+        return replace(
+            collection, schema_doc_id=doc.schema_doc_id, schema_json=doc.schema_json, schema_revision=doc.revision
+        )
 
     return retry_on_conflict(store, attach)
 

@@ -79,14 +79,18 @@ class SchemaDocUnresolvable(SchemaMismatch):
     """A schema doc stored before refs were checked at creation, with a ref that resolves nowhere."""
 
     def __init__(self):
-        super().__init__("the Schema Doc cannot be applied to records (a reference that does not resolve inside "
-                         "it, a type its draft does not define, ...): its owner must update the Schema Doc")
+        super().__init__(
+            "the Schema Doc cannot be applied to records (a reference that does not resolve inside "
+            "it, a type its draft does not define, ...): its owner must update the Schema Doc"
+        )
 
 
 class SchemaValidationTooCostly(SchemaMismatch):
     def __init__(self, seconds: float):
-        super().__init__(f"validating the record takes more than {seconds:g}s: simplify the Schema Doc's patterns "
-                         "or uniqueItems, or the record")
+        super().__init__(
+            f"validating the record takes more than {seconds:g}s: simplify the Schema Doc's patterns "
+            "or uniqueItems, or the record"
+        )
 
 
 class MasterKeyRequiredToDisableVersioning(Unauthorized):
@@ -113,8 +117,7 @@ class VersioningNotAvailable(Forbidden):
 class VersionLimitReached(Forbidden):
     def __init__(self, limit: int):
         super().__init__(
-            f"A bin can keep at most {limit} versions. Delete its versions, "
-            "or update it with X-Bin-Versioning: false"
+            f"A bin can keep at most {limit} versions. Delete its versions, or update it with X-Bin-Versioning: false"
         )
 
 
@@ -128,6 +131,7 @@ class TooManyConcurrentUpdates(Busy):
 
 # Around the Update API. JSONBin words the same refusal differently on each route; each route
 # names its texts (see binstore.access.BinRoute), and these classes carry them.
+
 
 class KeyRequired(Unauthorized):
     pass
@@ -160,9 +164,11 @@ class InvalidJsonPath(BadRequest):
 
 class UnsupportedJsonPath(BadRequest):
     def __init__(self, what: str):
-        super().__init__(f"X-JSON-Path uses {what}, which is not supported. Supported: $, @, .name, ['name'], "
-                         "one .., *, [n], [n,m], [start:end:step] and ?() filters comparing a member of @ "
-                         "with ==, !=, <, <=, >, >= (joined with && or ||)")
+        super().__init__(
+            f"X-JSON-Path uses {what}, which is not supported. Supported: $, @, .name, ['name'], "
+            "one .., *, [n], [n,m], [start:end:step] and ?() filters comparing a member of @ "
+            "with ==, !=, <, <=, >, >= (joined with && or ||)"
+        )
 
 
 class JsonPathTooCostly(BadRequest):
@@ -243,8 +249,10 @@ class SchemaDocTooCostly(BadRequest):
 
 class SchemaDocRefNotAllowed(BadRequest):
     def __init__(self, reference: str):
-        super().__init__(f"Schema Doc can only refer to itself: the reference {reference} does not resolve inside "
-                         "it (refs to #/..., its anchors and the $ids it defines are allowed; nothing is fetched)")
+        super().__init__(
+            f"Schema Doc can only refer to itself: the reference {reference} does not resolve inside "
+            "it (refs to #/..., its anchors and the $ids it defines are allowed; nothing is fetched)"
+        )
 
 
 class NoSchemaDocAttached(BadRequest):
@@ -252,6 +260,7 @@ class NoSchemaDocAttached(BadRequest):
 
 
 # Our extensions to JSONBin (see the README): conditional updates and idempotent retries.
+
 
 class BinChanged(PreconditionFailed):
     message = "The bin has changed since the ETag given in If-Match: read it again, then retry"

@@ -26,6 +26,7 @@ import warnings
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from binstore import errors
 from binstore.plans import LARGEST_RECORD_BYTES
@@ -47,8 +48,13 @@ MAX_STEPS = 100
 
 # How a refusal names what jsonpath-ng parsed (its own class names are no help to a caller).
 _UNSUPPORTED_NAMES = {
-    "Operation": "arithmetic (+ - * /)", "_Union": "the | operator", "_Intersect": "the & operator",
-    "Where": "where", "WhereNot": "wherenot", "This": "@ outside a filter", "SortedThis": "sorting",
+    "Operation": "arithmetic (+ - * /)",
+    "_Union": "the | operator",
+    "_Intersect": "the & operator",
+    "Where": "where",
+    "WhereNot": "wherenot",
+    "This": "@ outside a filter",
+    "SortedThis": "sorting",
 }
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _LITERALS = (str, int, float, bool, type(None))
@@ -77,7 +83,7 @@ class JsonPath:
     """A parsed expression within the supported subset, ready to be applied to any record."""
 
     expression: str
-    _tree: object
+    _tree: Any  # jsonpath-ng's parse tree (untyped)
 
 
 def _check_filter_operand(node, classes) -> None:
@@ -89,8 +95,9 @@ def _check_filter_operand(node, classes) -> None:
     if isinstance(node, classes.Child):
         _check_filter_operand(node.left, classes)
         right = node.right
-        if (isinstance(right, classes.Fields) and len(right.fields) == 1) or \
-                (isinstance(right, classes.Index) and len(right.indices) == 1):
+        if (isinstance(right, classes.Fields) and len(right.fields) == 1) or (
+            isinstance(right, classes.Index) and len(right.indices) == 1
+        ):
             return
     raise errors.UnsupportedJsonPath("a filter that is not a member of @ (such as @.price)")
 

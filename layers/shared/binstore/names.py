@@ -21,8 +21,9 @@ def check_bin_name(name: str) -> str:
     return name
 
 
-def required_name(name: str | None, max_length: int, missing: errors.BinStoreError,
-                  too_long: errors.BinStoreError) -> str:
+def required_name(
+    name: str | None, max_length: int, missing: errors.BinStoreError, too_long: errors.BinStoreError
+) -> str:
     """A collection's or schema doc's name: given, not blank, at most `max_length` characters."""
     if name is None or not name.strip() or not is_text(name):
         raise missing

@@ -11,8 +11,8 @@ from binstore import errors
 from binstore.access import ACCESS, MASTER, PERMISSIONS, Credentials, authenticate, valid_key
 from binstore.ids import is_object_id, new_id
 from binstore.keys import generate_key, parse_key
-from binstore.plans import PLANS
 from binstore.model import Account, BinMeta, StoredKey, utc_now
+from binstore.plans import PLANS
 from binstore.storage import Store
 
 
@@ -52,8 +52,9 @@ def parse_permissions(text: str) -> tuple[str, ...]:
 def create_access_key(store: Store, master_key: str, permissions: tuple[str, ...]) -> NewAccessKey:
     account = authenticate(store, Credentials(master_key=master_key))
     key = generate_key(account.account_id)
-    store.accounts.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, ACCESS, frozenset(permissions)),
-                  utc_now())
+    store.accounts.put_key(
+        StoredKey(key.key_id, account.account_id, key.secret_hash, ACCESS, frozenset(permissions)), utc_now()
+    )
     return NewAccessKey(key.plaintext, permissions)
 
 
@@ -62,7 +63,7 @@ def revoke_access_key(store: Store, master_key: str, access_key: str) -> None:
     account = authenticate(store, Credentials(master_key=master_key))
     parsed = parse_key(access_key)
     stored = store.accounts.get_key(parsed.key_id) if parsed else None
-    if not valid_key(parsed, stored, ACCESS) or stored.account_id != account.account_id:
+    if stored is None or not valid_key(parsed, stored, ACCESS) or stored.account_id != account.account_id:
         raise errors.InvalidAccessKey()
     store.accounts.delete_key(stored)
 

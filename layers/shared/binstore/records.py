@@ -105,9 +105,7 @@ def parse_record(body: bytes) -> Record:
             value = json.loads(text, parse_constant=_reject_constant, parse_float=_checked_float)
         json_text, json_bytes = _compact_json(value)
     except json.JSONDecodeError as error:
-        raise InvalidJson(
-            f"Bin must be valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
+        raise InvalidJson(f"Bin must be valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
     except RecursionError:
         raise InvalidJson("Bin must be valid JSON: it is nested too deeply") from None
     except ValueError as error:

@@ -5,15 +5,14 @@ changed doc is copied into every collection it is attached to, so records are va
 the new text from then on.
 """
 
-
 from binstore import errors
 from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
+from binstore.model import Account, SchemaDoc, utc_now
+from binstore.names import required_name
 from binstore.records import parse_record, to_json_text
 from binstore.retries import retry_on_conflict
 from binstore.schemas import check_schema
-from binstore.model import Account, SchemaDoc, utc_now
-from binstore.names import required_name
 from binstore.storage import Store
 
 MAX_NAME_LENGTH = 32
@@ -42,7 +41,7 @@ def owned_schema_doc(store: Store, account: Account, schema_doc_id: str) -> Sche
 
 
 def create_schema_doc(store: Store, credentials: Credentials, name: str | None, body: bytes) -> SchemaDoc:
-    required_name(name, MAX_NAME_LENGTH, errors.SchemaDocNameRequired(), errors.SchemaDocNameTooLong())
+    name = required_name(name, MAX_NAME_LENGTH, errors.SchemaDocNameRequired(), errors.SchemaDocNameTooLong())
     schema_json = _schema_text(body)
     account = acting_account(store, credentials)
     doc = SchemaDoc(new_id(), account.account_id, name, schema_json, utc_now())
@@ -75,6 +74,7 @@ def update_schema_doc(store: Store, credentials: Credentials, schema_doc_id: str
     doc = retry_on_conflict(store, change)
     # The doc as stored lists every collection attached to it (an attach racing with this change
     # either lands first and is listed, or fails on the doc's revision and copies the new text).
-    for collection_id in sorted(store.collections.get_schema_doc(schema_doc_id).collection_ids):
+    stored = store.collections.get_schema_doc(schema_doc_id)
+    for collection_id in sorted(stored.collection_ids if stored else ()):
         store.collections.refresh_schema_copy(collection_id, doc)
     return doc

@@ -33,8 +33,14 @@ from contextlib import contextmanager
 from functools import lru_cache
 from urllib.parse import urljoin
 
-from binstore.errors import (InvalidSchemaDoc, SchemaDocRefNotAllowed, SchemaDocTooCostly, SchemaDocUnresolvable,
-                             SchemaMismatch, SchemaValidationTooCostly)
+from binstore.errors import (
+    InvalidSchemaDoc,
+    SchemaDocRefNotAllowed,
+    SchemaDocTooCostly,
+    SchemaDocUnresolvable,
+    SchemaMismatch,
+    SchemaValidationTooCostly,
+)
 from binstore.records import to_json_text
 
 MAX_VALIDATION_SECONDS = 1.0
@@ -168,12 +174,15 @@ def _try_out(schema) -> None:
     pass the meta-schema, and would refuse every record later.
     """
     schema_json = to_json_text(schema)  # the text it is stored as: the validator compiled here is reused
-    for value in (None, {}, [], "", 0):
+    samples: tuple[object, ...] = (None, {}, [], "", 0)
+    for value in samples:
         try:
             validate_record(schema_json, value)
         except SchemaDocUnresolvable:
-            raise InvalidSchemaDoc("it cannot be applied to records (a type its draft does not define, a $ref "
-                                   "to something that is not a schema, ...)") from None
+            raise InvalidSchemaDoc(
+                "it cannot be applied to records (a type its draft does not define, a $ref "
+                "to something that is not a schema, ...)"
+            ) from None
         except SchemaMismatch as mismatch:
             if mismatch.message.endswith("$:<nested too deeply to validate>"):
                 raise InvalidSchemaDoc("it refers to itself without end") from None

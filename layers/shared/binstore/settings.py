@@ -32,8 +32,9 @@ class Settings:
     buy_requests_at: str = DEFAULT_BUY_REQUESTS_AT
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ,
-                         needed: Iterable[str] | None = None) -> "Settings":
+    def from_environment(
+        cls, environ: Mapping[str, str] = os.environ, needed: Iterable[str] | None = None
+    ) -> "Settings":
         """The settings in `environ`; MissingSetting unless every `needed` variable (default: all) is set."""
         needed = RESOURCE_VARIABLES if needed is None else tuple(needed)
         unknown = sorted(set(needed) - set(RESOURCE_VARIABLES))
@@ -41,10 +42,14 @@ class Settings:
             raise ValueError(f"no such setting: {', '.join(unknown)}")
         missing = [variable for variable in needed if not environ.get(variable)]
         if missing:
-            raise MissingSetting(f"{', '.join(missing)} not set: template.yaml gives the function every "
-                                 "resource it uses as an environment variable")
-        return cls(**{variable.lower(): environ.get(variable, "") for variable in RESOURCE_VARIABLES},
-                   buy_requests_at=environ.get("BUY_REQUESTS_AT") or DEFAULT_BUY_REQUESTS_AT)
+            raise MissingSetting(
+                f"{', '.join(missing)} not set: template.yaml gives the function every "
+                "resource it uses as an environment variable"
+            )
+        return cls(
+            **{variable.lower(): environ.get(variable, "") for variable in RESOURCE_VARIABLES},
+            buy_requests_at=environ.get("BUY_REQUESTS_AT") or DEFAULT_BUY_REQUESTS_AT,
+        )
 
 
 # The environment variable naming each resource: the one list of the stack's tables and bucket.

@@ -12,17 +12,17 @@ is retried from a fresh read, reusing the body it already uploaded.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from binstore import errors
 from binstore.access import UPDATE, BinRoute, Credentials, authorise_bin
 from binstore.allowance import check_allowance, spending
 from binstore.ids import is_object_id
+from binstore.model import Account, BinMeta, CommitConflict, CommitOutcomeUnknown, utc_now
 from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, RequestBody
 from binstore.retries import MAX_ATTEMPTS, backoff
 from binstore.schemas import validate_record
-from binstore.model import Account, BinMeta, CommitConflict, CommitOutcomeUnknown, utc_now
 from binstore.storage import Store
 from binstore.storage.bodies import new_object_key
 
@@ -36,7 +36,7 @@ MAX_UNANSWERED_COMMITS = 2
 class UpdateRequest:
     bin_id: str
     body: RequestBody
-    credentials: Credentials = Credentials()
+    credentials: Credentials = field(default_factory=Credentials)
     versioning: bool | None = None  # X-Bin-Versioning; None when the header is absent
     # Commit only if the bin is at one of these revisions (If-Match), each as the decimal text of its
     # ETag, compared as strings; None: whatever its revision.
@@ -125,8 +125,7 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
             # What is still to be read (a keyless caller's owner account, the collection's schema)
             # is read while the body uploads, so it adds no sequential round trip.
             account_lookup = None if is_owner else _LOOKUPS.submit(store.accounts.get, bin.owner_id)
-            schema_lookup = _LOOKUPS.submit(_collection_schema, store, bin.collection_id) \
-                if bin.collection_id else None
+            schema_lookup = _LOOKUPS.submit(_collection_schema, store, bin.collection_id) if bin.collection_id else None
             if uploaded_object_key is None:
                 uploaded_object_key = new_object_key(bin.bin_id)
                 store.bodies.put(uploaded_object_key, record.json_bytes)

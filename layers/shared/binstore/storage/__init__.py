@@ -28,8 +28,9 @@ class Store:
         self.charges = Charges(settings.accounts_table, self.clients)
         self.accounts = AccountTables(settings.accounts_table, settings.keys_table, self.clients)
         self.bins = BinTables(settings.bins_table, settings.bin_versions_table, self.clients, self.charges)
-        self.collections = CollectionTables(settings.collections_table, settings.schema_docs_table, self.clients,
-                                            self.charges)
+        self.collections = CollectionTables(
+            settings.collections_table, settings.schema_docs_table, self.clients, self.charges
+        )
         self.bodies = RecordBodies(settings.records_bucket, self.clients)
 
     @classmethod
@@ -53,8 +54,7 @@ class Store:
         """Powertools' idempotency records, in the idempotency table, on this Store's DynamoDB client."""
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-        return DynamoDBPersistenceLayer(table_name=self.settings.idempotency_table,
-                                        boto3_client=self.clients.dynamodb)
+        return DynamoDBPersistenceLayer(table_name=self.settings.idempotency_table, boto3_client=self.clients.dynamodb)
 
 
 __all__ = ["Store"]

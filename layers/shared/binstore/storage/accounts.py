@@ -24,8 +24,9 @@ class AccountTables:
 
     @aws_call
     def put(self, account: Account, now: str) -> None:
-        self._clients.dynamodb.put_item(**put_new_item(self.accounts_table, "accountId",
-                                                       account_values(account, now))["Put"])
+        self._clients.dynamodb.put_item(
+            **put_new_item(self.accounts_table, "accountId", account_values(account, now))["Put"]
+        )
 
     @aws_call
     def put_key(self, key: StoredKey, now: str) -> None:

@@ -43,8 +43,11 @@ class BinTables:
             ProjectionExpression="version, objectKey",
             ConsistentRead=True,
         )
-        return [KeptVersion(int(values["version"]), values["objectKey"])
-                for page in pages for values in map(from_item, page.get("Items", []))]
+        return [
+            KeptVersion(int(values["version"]), values["objectKey"])
+            for page in pages
+            for values in map(from_item, page.get("Items", []))
+        ]
 
     @aws_call
     def create(self, meta: BinMeta) -> None:
@@ -59,9 +62,13 @@ class BinTables:
                 "Key": to_item({"binId": current.bin_id}),
                 "UpdateExpression": f"SET revision = :next_revision, {set_clause}",
                 "ConditionExpression": "revision = :expected_revision",
-                "ExpressionAttributeValues": to_item({
-                    **values, ":next_revision": current.revision + 1, ":expected_revision": current.revision,
-                }),
+                "ExpressionAttributeValues": to_item(
+                    {
+                        **values,
+                        ":next_revision": current.revision + 1,
+                        ":expected_revision": current.revision,
+                    }
+                ),
             }
         }
 
@@ -73,29 +80,38 @@ class BinTables:
         was read, AllowanceSpent if the owner's account has no requests left.
         """
         set_clause = "objectKey = :new_object, updatedAt = :now"
-        values = {":new_object": new_object_key, ":now": now}
+        values: dict[str, object] = {":new_object": new_object_key, ":now": now}
         version_count = current.version_count
         items = []
         if keep_version:
             version_count += 1
             set_clause += ", versionCount = :version_count"
             values[":version_count"] = version_count
-            items.append({
-                "Put": {
-                    "TableName": self.versions_table,
-                    "Item": to_item({
-                        "binId": current.bin_id,
-                        "version": version_count,
-                        "objectKey": current.object_key,
-                        "createdAt": current.updated_at,
-                    }),
-                    "ConditionExpression": "attribute_not_exists(binId)",
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.versions_table,
+                        "Item": to_item(
+                            {
+                                "binId": current.bin_id,
+                                "version": version_count,
+                                "objectKey": current.object_key,
+                                "createdAt": current.updated_at,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(binId)",
+                    }
                 }
-            })
+            )
         items.insert(0, self._update_item(current, set_clause, values))
         self._charges.commit(items, current.owner_id)
-        return replace(current, revision=current.revision + 1, object_key=new_object_key,
-                       version_count=version_count, updated_at=now)
+        return replace(
+            current,
+            revision=current.revision + 1,
+            object_key=new_object_key,
+            version_count=version_count,
+            updated_at=now,
+        )
 
     @aws_call
     def change_meta(self, current: BinMeta, private: bool | None = None, name: str | None = None) -> BinMeta:
@@ -108,13 +124,19 @@ class BinTables:
         item = self._update_item(current, set_clause, {f":{field}": value for field, value in changes.items()})
         item["Update"]["ExpressionAttributeNames"] = {f"#{field}": field for field in changes}
         self._charges.commit([item], current.owner_id)
-        return replace(current, revision=current.revision + 1, **changes)
+        return replace(
+            current,
+            revision=current.revision + 1,
+            private=current.private if private is None else private,
+            name=current.name if name is None else name,
+        )
 
     @aws_call
     def reset_versions(self, current: BinMeta, object_key: str) -> BinMeta:
         """Forget every kept version (their rows and bodies go next) and point the bin at `object_key`."""
-        item = self._update_item(current, "versionCount = :zero, objectKey = :object",
-                                 {":zero": 0, ":object": object_key})
+        item = self._update_item(
+            current, "versionCount = :zero, objectKey = :object", {":zero": 0, ":object": object_key}
+        )
         self._charges.commit([item], current.owner_id)
         return replace(current, revision=current.revision + 1, version_count=0, object_key=object_key)
 
@@ -122,10 +144,12 @@ class BinTables:
     def delete_versions(self, bin_id: str, versions: list[KeptVersion]) -> None:
         """Delete the rows of kept versions (not their bodies)."""
         for start in range(0, len(versions), _WRITE_BATCH):
-            request = {self.versions_table: [
-                {"DeleteRequest": {"Key": to_item({"binId": bin_id, "version": kept.version})}}
-                for kept in versions[start:start + _WRITE_BATCH]
-            ]}
+            request = {
+                self.versions_table: [
+                    {"DeleteRequest": {"Key": to_item({"binId": bin_id, "version": kept.version})}}
+                    for kept in versions[start : start + _WRITE_BATCH]
+                ]
+            }
             while request:
                 request = self._clients.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
                 if request:
@@ -134,11 +158,16 @@ class BinTables:
     @aws_call
     def delete(self, current: BinMeta) -> None:
         """Delete the bin's metadata (its versions and bodies go next) and spend one request."""
-        self._charges.commit([{
-            "Delete": {
-                "TableName": self.bins_table,
-                "Key": to_item({"binId": current.bin_id}),
-                "ConditionExpression": "revision = :expected_revision",
-                "ExpressionAttributeValues": to_item({":expected_revision": current.revision}),
-            }
-        }], current.owner_id)
+        self._charges.commit(
+            [
+                {
+                    "Delete": {
+                        "TableName": self.bins_table,
+                        "Key": to_item({"binId": current.bin_id}),
+                        "ConditionExpression": "revision = :expected_revision",
+                        "ExpressionAttributeValues": to_item({":expected_revision": current.revision}),
+                    }
+                }
+            ],
+            current.owner_id,
+        )

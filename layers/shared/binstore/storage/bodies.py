@@ -68,9 +68,10 @@ class RecordBodies:
     @aws_call
     def delete_many(self, object_keys: list[str]) -> None:
         for start in range(0, len(object_keys), _DELETE_BATCH):
-            chunk = object_keys[start:start + _DELETE_BATCH]
-            self._s3.delete_objects(Bucket=self.bucket,
-                                    Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True})
+            chunk = object_keys[start : start + _DELETE_BATCH]
+            self._s3.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True}
+            )
 
     def discard(self, object_key: str) -> None:
         """Delete a body no record points at. Best effort: a failure leaves an orphan, never an error."""
@@ -98,5 +99,6 @@ class RecordBodies:
     @aws_call
     def mark_orphan(self, object_key: str) -> None:
         """Tag a body no record points at; the bucket's lifecycle rule deletes it a day later."""
-        self._s3.put_object_tagging(Bucket=self.bucket, Key=object_key,
-                                    Tagging={"TagSet": [{"Key": ORPHAN_TAG, "Value": "true"}]})
+        self._s3.put_object_tagging(
+            Bucket=self.bucket, Key=object_key, Tagging={"TagSet": [{"Key": ORPHAN_TAG, "Value": "true"}]}
+        )

@@ -50,8 +50,9 @@ class Charges:
             # The token makes botocore's own retries of this call idempotent: if a first attempt
             # was applied but its answer lost, DynamoDB answers the retry as a success instead of
             # failing its conditions against the state the first attempt created.
-            dynamodb.transact_write_items(TransactItems=[*items, self._charge_item(account_id)],
-                                          ClientRequestToken=uuid4().hex)
+            dynamodb.transact_write_items(
+                TransactItems=[*items, self._charge_item(account_id)], ClientRequestToken=uuid4().hex
+            )
         except dynamodb.exceptions.TransactionCanceledException as error:
             codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
             failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
@@ -81,16 +82,25 @@ class Charges:
         applies it once, not twice.
         """
         try:
-            self._clients.dynamodb.transact_write_items(TransactItems=[{"Update": {
-                "TableName": self.accounts_table,
-                "Key": to_item({"accountId": account_id}),
-                "UpdateExpression": "ADD requestsRemaining :one",
-                "ConditionExpression": "attribute_exists(accountId)",
-                "ExpressionAttributeValues": to_item({":one": 1}),
-            }}], ClientRequestToken=uuid4().hex)
+            self._clients.dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.accounts_table,
+                            "Key": to_item({"accountId": account_id}),
+                            "UpdateExpression": "ADD requestsRemaining :one",
+                            "ConditionExpression": "attribute_exists(accountId)",
+                            "ExpressionAttributeValues": to_item({":one": 1}),
+                        }
+                    }
+                ],
+                ClientRequestToken=uuid4().hex,
+            )
         except AWS_ERRORS as error:
-            logger.warning("Could not give back a request spent by a failed read",
-                           extra={"account_id": account_id, "error_type": type(error).__name__})
+            logger.warning(
+                "Could not give back a request spent by a failed read",
+                extra={"account_id": account_id, "error_type": type(error).__name__},
+            )
 
 
 def put_new_item(table: str, key_name: str, values: dict) -> dict:
@@ -103,4 +113,3 @@ def put_new_item(table: str, key_name: str, values: dict) -> dict:
             "ExpressionAttributeNames": {"#key": key_name},
         }
     }
-

@@ -9,8 +9,9 @@ from binstore.storage.items import account_from, bin_from, from_item, key_from, 
 _UNPROCESSED_PAUSE_SECONDS = 0.02
 
 
-def read_context(dynamodb, settings: Settings, bin_id: str | None, key_id: str | None,
-                 account_id: str | None) -> Context:
+def read_context(
+    dynamodb, settings: Settings, bin_id: str | None, key_id: str | None, account_id: str | None
+) -> Context:
     wanted = {}
     if bin_id is not None:
         wanted[settings.bins_table] = {"binId": bin_id}

@@ -26,18 +26,33 @@ def account_from(values: dict) -> Account:
 
 
 def account_values(account: Account, now: str) -> dict:
-    return {"accountId": account.account_id, "plan": account.plan,
-            "requestsRemaining": account.requests_remaining, "createdAt": now}
+    return {
+        "accountId": account.account_id,
+        "plan": account.plan,
+        "requestsRemaining": account.requests_remaining,
+        "createdAt": now,
+    }
 
 
 def key_from(values: dict) -> StoredKey:
-    return StoredKey(values["keyId"], values["accountId"], values["secretHash"],
-                     values.get("kind", "master"), frozenset(values.get("permissions", ())))
+    return StoredKey(
+        values["keyId"],
+        values["accountId"],
+        values["secretHash"],
+        values.get("kind", "master"),
+        frozenset(values.get("permissions", ())),
+    )
 
 
 def key_values(key: StoredKey, now: str) -> dict:
-    return {"keyId": key.key_id, "accountId": key.account_id, "secretHash": key.secret_hash, "kind": key.kind,
-            "permissions": sorted(key.permissions) or None, "createdAt": now}
+    return {
+        "keyId": key.key_id,
+        "accountId": key.account_id,
+        "secretHash": key.secret_hash,
+        "kind": key.kind,
+        "permissions": sorted(key.permissions) or None,
+        "createdAt": now,
+    }
 
 
 def bin_from(values: dict) -> BinMeta:
@@ -84,8 +99,12 @@ def collection_from(values: dict) -> Collection:
 
 def collection_values(collection: Collection) -> dict:
     """A new collection's item: a schema doc is attached later, by its own transaction."""
-    return {"collectionId": collection.collection_id, "ownerId": collection.owner_id, "name": collection.name,
-            "createdAt": collection.created_at}
+    return {
+        "collectionId": collection.collection_id,
+        "ownerId": collection.owner_id,
+        "name": collection.name,
+        "createdAt": collection.created_at,
+    }
 
 
 def schema_doc_from(values: dict) -> SchemaDoc:
@@ -102,5 +121,11 @@ def schema_doc_from(values: dict) -> SchemaDoc:
 
 def schema_doc_values(doc: SchemaDoc) -> dict:
     """A new schema doc's item: collections list themselves on it when they attach it."""
-    return {"schemaDocId": doc.schema_doc_id, "ownerId": doc.owner_id, "name": doc.name,
-            "schema": doc.schema_json, "revision": doc.revision, "createdAt": doc.created_at}
+    return {
+        "schemaDocId": doc.schema_doc_id,
+        "ownerId": doc.owner_id,
+        "name": doc.name,
+        "schema": doc.schema_json,
+        "revision": doc.revision,
+        "createdAt": doc.created_at,
+    }
