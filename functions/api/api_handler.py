@@ -18,7 +18,7 @@ import collection_routes
 import schema_doc_routes
 from binstore import errors
 from binstore.model import StorageUnavailable
-from binstore.storage import Store
+from binstore.storage import Store, clients
 from http_helpers import message
 
 logger = Logger()
@@ -69,7 +69,8 @@ def _failure(error: BaseException) -> dict:
         error_type, error_code = error.error_type, error.error_code  # the AWS error's, as storage named it
     else:
         error_type, error_code = type(error).__name__, None
-    frames = traceback.extract_tb(error.__traceback__)
+    # storage's aws_call wrapper adds a frame per storage call: it says nothing of where, so it is left out.
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename != clients.__file__]
     return {
         "error_type": error_type,
         "error_code": error_code,
