@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from local.template import ROOT
+from tests.support import ROOT
 
 
 def test_bench_prints_every_figure_and_meets_the_call_goals():

@@ -5,7 +5,7 @@ import json
 import boto3
 import pytest
 from binctl.cli import main
-from binctl.resources import logical_id, output_key, settings_from_outputs
+from binctl.resources import logical_id, output_key
 from binstore.settings import RESOURCE_VARIABLES
 from local.template import load_template
 
@@ -100,8 +100,6 @@ def test_every_output_binctl_reads_is_in_the_template():
     assert {output_key(variable) for variable in RESOURCE_VARIABLES} <= set(outputs)
     for variable in RESOURCE_VARIABLES:  # each output publishes the resource its name says
         assert outputs[output_key(variable)]["Value"] == {"Ref": logical_id(variable)}
-    with pytest.raises(ValueError, match="is it a binstore stack"):
-        settings_from_outputs({"ApiUrl": "https://example"})
 
 
 def test_bodies_sweep_tags_bodies_no_record_points_at(store, capsys):

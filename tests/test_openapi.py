@@ -1,12 +1,10 @@
 """openapi.yaml describes exactly the routes template.yaml serves, and documents every refusal as
 JSONBin's `{"message": ...}` envelope."""
 
-from pathlib import Path
-
 import yaml
 from local.template import load_template
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = yaml.safe_load((ROOT / "openapi.yaml").read_text())
 METHODS = {"get", "put", "post", "delete", "patch"}
 

@@ -7,12 +7,11 @@ a resource's `Metadata: checkov: skip: [{id: CKV_..., comment: <reason>}]`; see 
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # What checkov reports for a skip that gives no reason.

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from local.template import ROOT, load_template, local_functions, local_names, resources_of_type
+from local.template import load_template, local_functions, local_names, resources_of_type
+from tests.support import EVENTS_DIR, ROOT
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 TEMPLATE = load_template()
@@ -117,7 +118,8 @@ def test_functions_can_be_invoked_only_by_this_stacks_api_and_schedule():
 
 def test_tables_are_on_demand_encrypted_and_data_tables_kept():
     tables = resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
-    assert len(tables) >= 3
+    assert set(tables) == {"AccountsTable", "KeysTable", "BinsTable", "BinVersionsTable", "CollectionsTable",
+                           "SchemaDocsTable", "IdempotencyTable"}
     for logical_id, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
         assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True
@@ -195,7 +197,7 @@ def test_replaced_bodies_are_cleaned_up_from_the_bins_tables_stream():
 
 HTTP_ROUTES = {(e["Properties"]["Method"], e["Properties"]["Path"])
                for e in RESOURCES["BinsFunction"]["Properties"]["Events"].values()}
-HTTP_EVENT_FILES = sorted(path for path in (ROOT / "events").glob("*.json")
+HTTP_EVENT_FILES = sorted(path for path in EVENTS_DIR.glob("*.json")
                           if not path.name.startswith(("cleanup-", "sweeper-")))
 
 

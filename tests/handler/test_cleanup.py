@@ -1,12 +1,13 @@
-"""BodyCleanupFunction: bodies replaced without a version are deleted, kept versions are not."""
+"""BodyCleanupFunction: bodies replaced without a version are deleted, kept versions are not.
+Which body a change leaves unreferenced: tests/unit/test_cleanup.py."""
 
-import importlib.util
 import json
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from binstore.cleanup import unreferenced_body
-from tests.conftest import stored_record, ROOT, FakeContext, body_keys, update_event
+from tests.support.events import sample_event, update_event
+from tests.support.lambda_context import lambda_context
+from tests.support.store import body_keys, master, stored_record
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def bin_item(store, bin_id) -> dict:
 
 def stream_event(bin_id: str, old_item: dict, new_item: dict) -> dict:
     """What the bins table's stream delivers to the function for one MODIFY."""
-    sample = json.loads((ROOT / "events" / "cleanup-bin-modified.json").read_text())
+    sample = sample_event("cleanup-bin-modified.json")
     record = sample["Records"][0]
     record["dynamodb"].update(Keys={"binId": {"S": bin_id}}, OldImage=old_item, NewImage=new_item)
     return sample
@@ -32,7 +33,7 @@ def stream_event(bin_id: str, old_item: dict, new_item: dict) -> dict:
 
 def update_and_stream(invoke, store, account, bin_id, headers):
     before = bin_item(store, bin_id)
-    status, _, _ = invoke(update_event(bin_id, b'{"v": 2}', {"x-master-key": account.master_key, **headers}))
+    status, _, _ = invoke(update_event(bin_id, b'{"v": 2}', {**master(account), **headers}))
     assert status == 200
     return before, stream_event(bin_id, before, bin_item(store, bin_id))
 
@@ -41,7 +42,7 @@ def test_body_replaced_without_a_version_is_deleted(invoke, store, pro, cleanup)
     bin_id = pro.create_bin({"v": 1})
     before, event = update_and_stream(invoke, store, pro, bin_id, {})
 
-    assert cleanup.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert cleanup.lambda_handler(event, lambda_context("BodyCleanupFunction")) == {"batchItemFailures": []}
 
     assert before["objectKey"]["S"] not in body_keys(store, bin_id)
     assert stored_record(store, bin_id) == {"v": 2}
@@ -51,7 +52,7 @@ def test_body_kept_as_a_version_is_not_deleted(invoke, store, pro, cleanup):
     bin_id = pro.create_bin({"v": 1})
     before, event = update_and_stream(invoke, store, pro, bin_id, {"x-bin-versioning": "true"})
 
-    assert cleanup.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert cleanup.lambda_handler(event, lambda_context("BodyCleanupFunction")) == {"batchItemFailures": []}
 
     assert before["objectKey"]["S"] in body_keys(store, bin_id)
     assert stored_record(store, bin_id, version=1) == {"v": 1}
@@ -69,21 +70,10 @@ def test_failed_delete_is_reported_so_the_stream_retries_it(invoke, store, pro, 
         raise RuntimeError("S3 unavailable")
 
     monkeypatch.setattr(store.bodies, "delete", unavailable)
-    response = cleanup.lambda_handler(event, FakeContext())
+    response = cleanup.lambda_handler(event, lambda_context("BodyCleanupFunction"))
     assert response == {"batchItemFailures": [{"itemIdentifier": failing["dynamodb"]["SequenceNumber"]}]}
 
     # When every record fails, the invocation fails and Lambda retries the whole batch.
     event["Records"].pop()
     with pytest.raises(BatchProcessingError):
-        cleanup.lambda_handler(event, FakeContext())
-
-
-@pytest.mark.parametrize("old, new, expected", [
-    ({"objectKey": "a", "versionCount": 0}, {"objectKey": "b", "versionCount": 0}, "a"),
-    ({"objectKey": "a", "versionCount": 3}, {"objectKey": "b", "versionCount": 4}, None),
-    ({"objectKey": "a", "versionCount": 0}, {"objectKey": "a", "versionCount": 0}, None),
-    (None, {"objectKey": "b"}, None),
-    ({"objectKey": "a"}, None, None),
-])
-def test_which_body_a_change_left_unreferenced(old, new, expected):
-    assert unreferenced_body(old, new) == expected
+        cleanup.lambda_handler(event, lambda_context("BodyCleanupFunction"))

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from local.template import ROOT
+from tests.support import ROOT
 
 _PROBE = """
 import json, sys

@@ -1,14 +1,10 @@
 """Collections (/v3/c) and schema docs (/v3/s) through the Lambda handler."""
 
 import pytest
-from tests.conftest import Account, api_event, update_event
+from tests.support.events import api_event, update_event
+from tests.support.store import UNKNOWN_ID, Account, master
 
-UNKNOWN_ID = "0123456789abcdef01234567"
 USERS = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
-
-
-def master(account: Account) -> dict:
-    return {"X-Master-Key": account.master_key}
 
 
 # Schema docs
@@ -32,8 +28,8 @@ def test_create_and_read_a_schema_doc(invoke, pro):
     ({"type": "no-such-type"}, {}, 400, "Schema Doc must be a valid JSON Schema: "),
     ([1, 2], {}, 400, "Schema Doc must be a valid JSON Schema: it must be a JSON object"),
     (b"{", {}, 400, "Bin must be valid JSON"),
-    (USERS, {"X-Master-Key": None}, 401, "You need to pass X-Master-Key in the header"),
-    (USERS, {"X-Master-Key": "bogus"}, 401, "Invalid X-Master-Key provided"),
+    (USERS, {"x-master-key": None}, 401, "You need to pass X-Master-Key in the header"),
+    (USERS, {"x-master-key": "bogus"}, 401, "Invalid X-Master-Key provided"),
 ])
 def test_schema_doc_refusals_store_nothing(invoke, store, pro, body, headers, status, message):
     event = api_event("POST", "/v3/s", body, {**master(pro), "X-Schema-Doc-Name": "Users", **headers})
@@ -89,7 +85,7 @@ def test_create_a_collection(invoke, store, pro):
 @pytest.mark.parametrize("headers, status, message", [
     ({"X-Collection-Name": None}, 400, "You need to pass X-Collection-Name header to set a name for the Collection"),
     ({"X-Collection-Name": "c" * 33}, 400, "Name of the Collection cannot be above 32 characters"),
-    ({"X-Master-Key": None}, 401, "You need to pass X-Master-Key in the header"),
+    ({"x-master-key": None}, 401, "You need to pass X-Master-Key in the header"),
 ])
 def test_collection_refusals(invoke, store, pro, headers, status, message):
     event = api_event("POST", "/v3/c", headers={**master(pro), "X-Collection-Name": "People", **headers})
@@ -146,3 +142,37 @@ def test_attach_refusals(invoke, store, pro, collection, schema_doc, status, mes
                       headers={**master(pro), "X-Schema-Doc-Id": docs[schema_doc]})
     assert invoke(event)[::2] == (status, {"message": message})
     assert store.collections.get(ids["mine"]).schema_doc_id is None
+
+
+# Replacing a collection's schema doc is one step
+
+def test_replacing_a_collections_schema_doc_is_one_charged_transaction(invoke, store, pro, aws_calls):
+    old = pro.create_schema_doc({"type": "object", "required": ["old"]})
+    new = pro.create_schema_doc({"type": "object", "required": ["new"]})
+    collection_id = pro.create_collection(old)
+    pro.set_requests(1)  # enough for one step: never for a detach and then an attach
+    aws_calls.clear()
+
+    status, _, body = invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add",
+                                       headers={**master(pro), "x-schema-doc-id": new}))
+
+    assert status == 200 and body["schemaDocId"] == new
+    assert aws_calls.count("dynamodb:TransactWriteItems") == 1
+    assert pro.requests_remaining == 0
+    assert store.collections.get(collection_id).schema_doc_id == new
+    assert store.collections.get_schema_doc(old).collection_ids == frozenset()
+    assert store.collections.get_schema_doc(new).collection_ids == {collection_id}
+
+
+def test_a_refused_replacement_keeps_the_old_schema_doc(invoke, store, pro):
+    old = pro.create_schema_doc({"type": "object", "required": ["old"]})
+    new = pro.create_schema_doc({"type": "object"})
+    collection_id = pro.create_collection(old)
+    pro.set_requests(0)
+
+    status, _, body = invoke(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add",
+                                       headers={**master(pro), "x-schema-doc-id": new}))
+
+    assert status == 403 and body["message"].startswith("Requests exhausted")
+    assert store.collections.get(collection_id).schema_doc_id == old
+    assert store.collections.get_schema_doc(old).collection_ids == {collection_id}

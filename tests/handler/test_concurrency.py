@@ -3,7 +3,8 @@
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.conftest import stored_record, Account, body_keys, update_event
+from tests.support.events import update_event
+from tests.support.store import Account, body_keys, master, stored_record
 
 PARALLEL = 12
 
@@ -15,7 +16,7 @@ def run_in_parallel(invoke, events):
 
 def test_parallel_versioned_updates_each_keep_their_own_version(invoke, store, pro):
     bin_id = pro.create_bin({"n": 0})
-    headers = {"x-master-key": pro.master_key, "x-bin-versioning": "true"}
+    headers = {**master(pro), "x-bin-versioning": "true"}
     events = [update_event(bin_id, json.dumps({"n": n}).encode(), headers) for n in range(1, PARALLEL + 1)]
 
     results = run_in_parallel(invoke, events)
@@ -35,7 +36,7 @@ def test_allowance_of_n_gives_exactly_n_successes(invoke, store):
     account = Account(store, "pro")
     bin_id = account.create_bin()
     account.set_requests(allowance)
-    events = [update_event(bin_id, json.dumps({"n": n}).encode(), {"x-master-key": account.master_key})
+    events = [update_event(bin_id, json.dumps({"n": n}).encode(), master(account))
               for n in range(PARALLEL)]
 
     results = run_in_parallel(invoke, events)

@@ -4,7 +4,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from tests.conftest import api_event, body_keys, stored_record, update_event
+from tests.support.events import api_event, update_event
+from tests.support.store import body_keys, master, stored_record
 
 
 def versions_kept(store, bin_id: str) -> int:
@@ -197,10 +198,12 @@ def test_if_match_with_the_current_etag_updates(invoke, store, pro):
     assert status == 200 and stored_record(store, bin_id) == {"n": 1}
 
 
-@pytest.mark.parametrize("if_match", ['"1"', 'W/"1"', "1", '"1", "nonsense"', '"abc"'])
+@pytest.mark.parametrize("if_match", ['"1"', 'W/"1"', "1", '"1", "nonsense"', '"abc"',
+                                      '"02"', '"2 "', '"' + "9" * 5000 + '"'],  # entity tags compare as strings
+                         ids=lambda if_match: if_match[:12])
 def test_if_match_with_a_stale_or_foreign_etag_is_412_and_changes_nothing(invoke, store, pro, if_match):
     bin_id = pro.create_bin({"n": 0})
-    invoke(update_event(bin_id, b'{"n": 1}', {"x-master-key": pro.master_key}))  # revision 1 -> 2
+    assert invoke(update_event(bin_id, b'{"n": 1}', master(pro)))[1]["ETag"] == '"2"'  # revision 1 -> 2
     before = pro.requests_remaining
 
     status, _, body = invoke(update_event(bin_id, b'{"n": 2}', {"x-master-key": pro.master_key,

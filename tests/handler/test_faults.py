@@ -13,7 +13,9 @@ import pytest
 from binstore import sweeping
 from binstore.storage.bodies import ORPHAN_TAG
 from botocore.exceptions import ClientError, ReadTimeoutError
-from tests.conftest import api_event, body_keys, stored_record, update_event
+from tests.support.events import api_event, sample_event, update_event
+from tests.support.lambda_context import lambda_context
+from tests.support.store import body_keys, master, stored_record
 
 UNAVAILABLE = {"message": "The service could not reach its storage: retry the request"}
 
@@ -23,7 +25,7 @@ def aws_error(operation: str) -> ClientError:
 
 
 def read(invoke, account, bin_id: str):
-    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-master-key": account.master_key}))
+    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(account)))
     assert status == 200, body  # never a missing or half-written body
     return body["record"]
 
@@ -174,13 +176,6 @@ def test_function_dying_between_upload_and_commit_leaves_a_body_the_sweep_finds(
     assert read(invoke, pro, bin_id) == {"n": "old"}
 
 
-def test_refused_update_deletes_its_body_at_once(invoke, store, pro, bin_id):
-    bodies = body_keys(store, bin_id)
-    pro.set_requests(0)
-    assert update(invoke, pro, bin_id)[0] == 403
-    assert body_keys(store, bin_id) == bodies
-
-
 # The sweep itself
 
 def test_sweep_leaves_every_referenced_body_alone(invoke, store, pro, bin_id):
@@ -230,15 +225,55 @@ def test_sweeper_function_sweeps_on_its_schedule(store, pro, bin_id, monkeypatch
     """SweeperFunction's handler, given the scheduled event, tags what the sweep finds."""
     import sweeper_handler as sweeper
 
-    from tests.conftest import EVENTS_DIR, FakeContext
-
     monkeypatch.setattr(sweeper, "store", store)
     stray = f"records/{bin_id}/left-by-a-dead-function.json"
     store.bodies.put(stray, b'{"n": "never committed"}')
     monkeypatch.setattr(sweeper, "sweep", lambda store_, now: sweeping.sweep(store_, now + timedelta(seconds=1),
                                                                              timedelta(0)))
 
-    report = sweeper.lambda_handler(json.loads((EVENTS_DIR / "sweeper-daily.json").read_text()), FakeContext())
+    report = sweeper.lambda_handler(sample_event("sweeper-daily.json"), lambda_context("SweeperFunction"))
 
     assert report == {"bins_checked": 1, "orphans_marked": 1, "bins_skipped": 0}
     assert orphans(store, bin_id) == [stray]
+
+
+# A commit whose answer is lost, and failures no step expects
+
+def test_commit_with_a_lost_answer_never_discards_the_body_the_bin_points_at(invoke, store, pro, monkeypatch):
+    from binstore.model import StorageUnavailable
+
+    bin_id = pro.create_bin({"v": 1})
+    real_commit = store.bins.commit_update
+
+    def applied_but_answer_lost(*args, **kwargs):
+        real_commit(*args, **kwargs)
+        raise StorageUnavailable("ReadTimeoutError")  # as storage reports a failure it cannot place
+
+    monkeypatch.setattr(store.bins, "commit_update", applied_but_answer_lost)
+    status, _, body = invoke(update_event(bin_id, b'{"v": 2}', master(pro)))
+
+    assert (status, body) == (503, UNAVAILABLE)
+    assert stored_record(store, bin_id) == {"v": 2}  # the body the bin points at is still there
+
+
+def test_transaction_carries_an_idempotency_token(invoke, store, pro):
+    bin_id = pro.create_bin()
+    tokens = []
+
+    def capture(params, **_):
+        tokens.append(params.get("ClientRequestToken"))
+
+    store.dynamodb.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", capture)
+    invoke(update_event(bin_id, b'{"v": 2}', master(pro)))
+    assert len(tokens) == 1 and tokens[0]
+
+
+def test_unexpected_failure_is_a_json_500_without_internals(invoke, store, pro, monkeypatch):
+    bin_id = pro.create_bin()
+
+    def broken(*_, **__):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(store, "read_context", broken)
+    status, _, body = invoke(update_event(bin_id, b'{"a": 1}', master(pro)))
+    assert (status, body) == (500, {"message": "Internal server error"})

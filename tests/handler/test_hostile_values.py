@@ -7,7 +7,7 @@ are valid (a real master key, real ids), so each hostile value gets as deep as i
 import json
 
 import pytest
-from tests.conftest import api_event
+from tests.support.events import api_event
 from tests.hostile import HEADERS, HOSTILE_IN_PROCESS, PATH_PARAMETERS, ROUTES, path_for
 
 

@@ -8,7 +8,8 @@ fail in AWS, an unused one is a privilege an attacker could use.
 
 import pytest
 from local.template import load_template
-from tests.conftest import api_event, update_event
+from tests.support.events import api_event, update_event
+from tests.support.store import master
 
 # Transactions and batches are authorised per item, by the item's own action (DynamoDB's rules).
 _TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
@@ -20,7 +21,6 @@ _S3_ACTIONS = {"PutObject": "s3:PutObject", "GetObject": "s3:GetObject", "Delete
 def needed(store, monkeypatch):
     """(IAM action, logical id of the resource) for every call made, by table or bucket name."""
     from local.template import local_names
-
 
     by_name = {name: logical_id for logical_id, name in local_names(load_template()).items()}
     # The idempotency table is Powertools' own client: its grants are checked by name below.
@@ -66,29 +66,28 @@ def granted() -> set[tuple[str, str]]:
 
 
 def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro, needed, monkeypatch):
-    master = {"x-master-key": pro.master_key}
-
     def call(event) -> dict:
         status, _, body = invoke(event)
         assert status == 200, body
         return body
 
-    old_doc = call(api_event("POST", "/v3/s", {"type": "object"}, {**master, "x-schema-doc-name": "Old"}))
+    old_doc = call(api_event("POST", "/v3/s", {"type": "object"}, {**master(pro), "x-schema-doc-name": "Old"}))
     doc_id = old_doc["metadata"]["id"]
-    new_doc_id = call(api_event("POST", "/v3/s", {"type": "object"}, {**master, "x-schema-doc-name": "New"}))[
+    new_doc_id = call(api_event("POST", "/v3/s", {"type": "object"}, {**master(pro), "x-schema-doc-name": "New"}))[
         "metadata"]["id"]
-    collection_id = call(api_event("POST", "/v3/c", headers={**master, "x-collection-name": "C"}))["record"]
-    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add", headers={**master, "x-schema-doc-id": doc_id}))
-    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add", headers={**master, "x-schema-doc-id": new_doc_id}))
-    call(api_event("PUT", f"/v3/s/{new_doc_id}", {"type": "object", "title": "changed"}, master))
-    call(api_event("GET", f"/v3/s/{doc_id}", headers=master))
-    bin_id = call(api_event("POST", "/v3/b", {"a": 1}, {**master, "x-collection-id": collection_id,
+    collection_id = call(api_event("POST", "/v3/c", headers={**master(pro), "x-collection-name": "C"}))["record"]
+    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add", headers={**master(pro), "x-schema-doc-id": doc_id}))
+    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/add",
+                   headers={**master(pro), "x-schema-doc-id": new_doc_id}))
+    call(api_event("PUT", f"/v3/s/{new_doc_id}", {"type": "object", "title": "changed"}, master(pro)))
+    call(api_event("GET", f"/v3/s/{doc_id}", headers=master(pro)))
+    bin_id = call(api_event("POST", "/v3/b", {"a": 1}, {**master(pro), "x-collection-id": collection_id,
                                                         "x-bin-private": "false"}))["metadata"]["id"]
-    call(update_event(bin_id, b'{"a": 2}', {**master, "x-bin-versioning": "true"}))
+    call(update_event(bin_id, b'{"a": 2}', {**master(pro), "x-bin-versioning": "true"}))
     call(update_event(bin_id, b'{"a": 3}'))  # keyless, on a public bin: the owner's account is read
-    call(api_event("GET", f"/v3/b/{bin_id}/1", headers=master))
-    call(api_event("GET", f"/v3/b/{bin_id}/versions/count", headers=master))
-    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-json-path": "$..*", **master}))[0] == 200
+    call(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))
+    call(api_event("GET", f"/v3/b/{bin_id}/versions/count", headers=master(pro)))
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-json-path": "$..*", **master(pro)}))[0] == 200
     original = store.s3.get_object
 
     def failing_once(**_):  # a read that fails is given back its request
@@ -96,12 +95,12 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
         raise store.s3.exceptions.ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "GetObject")
 
     monkeypatch.setattr(store.s3, "get_object", failing_once)
-    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master))[0] == 503
-    call(api_event("PUT", f"/v3/b/{bin_id}/meta/name", headers={**master, "x-bin-name": "n"}))
-    call(api_event("PUT", f"/v3/b/{bin_id}/meta/privacy", headers={**master, "x-bin-private": "true"}))
-    call(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master))
-    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/remove", headers=master))
-    call(api_event("DELETE", f"/v3/b/{bin_id}", headers=master))
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))[0] == 503
+    call(api_event("PUT", f"/v3/b/{bin_id}/meta/name", headers={**master(pro), "x-bin-name": "n"}))
+    call(api_event("PUT", f"/v3/b/{bin_id}/meta/privacy", headers={**master(pro), "x-bin-private": "true"}))
+    call(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
+    call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/remove", headers=master(pro)))
+    call(api_event("DELETE", f"/v3/b/{bin_id}", headers=master(pro)))
 
     assert needed == granted()
 

@@ -7,7 +7,9 @@ import types
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import api_event, update_event
+from tests.support.events import api_event, update_event
+from tests.support.lambda_context import lambda_context
+from tests.support.store import master, stored_record
 
 KB = 1024
 
@@ -57,16 +59,15 @@ def pro_bin(pro):
 
 
 def round_trip(invoke, account, bin_id: str, body: bytes):
-    updated = invoke(update_event(bin_id, body, {"x-master-key": account.master_key}))
-    read = invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-master-key": account.master_key}))
+    updated = invoke(update_event(bin_id, body, master(account)))
+    read = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(account)))
     return updated, read
 
 
 def raw_invoke(event):
     import api_handler as app
-    from tests.conftest import FakeContext
 
-    return app.lambda_handler(event, FakeContext())
+    return app.lambda_handler(event, lambda_context())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -75,8 +76,8 @@ def test_any_document_round_trips_exactly(invoke, pro_bin, document, indent, asc
     account, bin_id = pro_bin
     body = json.dumps(document, indent=indent, ensure_ascii=ascii_only).encode("utf-8")
 
-    update = raw_invoke(update_event(bin_id, body, {"x-master-key": account.master_key}))
-    read = raw_invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-master-key": account.master_key}))
+    update = raw_invoke(update_event(bin_id, body, master(account)))
+    read = raw_invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(account)))
 
     assert update["statusCode"] == read["statusCode"] == 200
     for response in (update, read):
@@ -93,13 +94,18 @@ def test_any_document_round_trips_exactly(invoke, pro_bin, document, indent, asc
     ('"\\u00e9\\ud83d\\ude00\\n\\t\\"\\\\/"', 'é😀\n\t"\\/'),
     ('{"b": 1, "a": 2, "c": {"z": 1, "y": 2}}', {"b": 1, "a": 2, "c": {"z": 1, "y": 2}}),
     ('{"lone": "\\ud800"}', {"lone": "\ud800"}),  # a lone surrogate: valid JSON text, not valid UTF-8
+    ('{"z": 1, "a": 2, "m": 3}', {"z": 1, "a": 2, "m": 3}),
+    *[(json.dumps(value), value) for value in [
+        [1, 2, 3], "text", 42, True, None, {"unicode": "héllo ☃ 𝄞", "escape": "a\"b\\c\n"},
+        {"big": 12345678901234567890123456789, "small": 1e-7, "tenth": 0.1, "neg": -0.0}]],
 ])
-def test_edge_values_round_trip(invoke, pro_bin, text, value):
+def test_edge_values_round_trip(invoke, store, pro_bin, text, value):
     account, bin_id = pro_bin
     updated, read = round_trip(invoke, account, bin_id, text.encode())
     assert updated[0] == read[0] == 200
     assert ordered(read[2]["record"]) == ordered(value)
-    assert ordered(updated[2]["record"]) == ordered(value)
+    assert ordered(updated[2]["record"]) == ordered(value)  # key order kept in the answer too
+    assert stored_record(store, bin_id) == value
 
 
 def test_deep_but_parseable_nesting_round_trips(invoke, pro_bin):
@@ -114,16 +120,32 @@ def test_deep_but_parseable_nesting_round_trips(invoke, pro_bin):
     assert value == {"deep": True}
 
 
-@pytest.mark.parametrize("body", [
-    b'{"n": 1e400}', b'{"n": -1e400}', b'[NaN]', b'[Infinity]', b'[-Infinity]', b'{"n": 1' + b'0' * 5000 + b'}',
-    b'[' * 100_000 + b']' * 100_000,
+@pytest.mark.parametrize("body, detail", [
+    (b"{", "Expecting"),
+    (b'{"a": 1', "Expecting"),
+    (b"{'a': 1}", "Expecting property name"),
+    (b'{"a": 1} trailing', "Extra data"),
+    (b'{"a": NaN}', "NaN is not a JSON value"),
+    (b"[NaN]", "NaN is not a JSON value"),
+    (b'{"a": Infinity}', "Infinity is not a JSON value"),
+    (b"[Infinity]", "Infinity is not a JSON value"),
+    (b"[-Infinity]", "-Infinity is not a JSON value"),
+    (b'{"n": 1e400}', "out of range"),
+    (b'{"n": -1e400}', "out of range"),
+    (b"9" * 5000, "digits"),
+    (b'{"n": 1' + b"0" * 5000 + b"}", "digits"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
 ])
-def test_what_json_cannot_carry_is_refused_and_not_stored(invoke, pro_bin, store, body):
+def test_what_json_cannot_carry_is_a_clear_400_before_any_aws_call_and_not_stored(invoke, pro_bin, aws_calls, body,
+                                                                                  detail):
     account, bin_id = pro_bin
-    status, _, answer = invoke(update_event(bin_id, body, {"x-master-key": account.master_key}))
+    aws_calls.clear()
+    status, _, answer = invoke(update_event(bin_id, body, master(account)))
 
     assert status == 400 and answer["message"].startswith("Bin must be valid JSON")
-    read = raw_invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-master-key": account.master_key}))
+    assert detail in answer["message"]
+    assert aws_calls == []
+    read = raw_invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(account)))
     assert strict_loads(read["body"])[0][1] == [("n", 0)]
 
 
@@ -136,7 +158,7 @@ def test_body_over_every_plans_limit_is_refused_before_it_is_parsed(invoke, pro_
         loads=lambda *args, **kwargs: parsed.append(1), dumps=json.dumps))
     body = b"[" + b"1," * (600 * KB) + b"1]"  # 1.2 MB: over the largest plan (1 MB)
 
-    status, _, answer = invoke(update_event(bin_id, body, {"x-master-key": account.master_key}))
+    status, _, answer = invoke(update_event(bin_id, body, master(account)))
 
     assert (status, answer) == (403, {"message": "Records over 1mb cannot be stored on any plan"})
     assert parsed == []

@@ -4,7 +4,6 @@ documents, errors in the `{"message": ...}` envelope. Bounded: a few dozen examp
 
 import json
 import urllib.parse
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -13,13 +12,13 @@ from binstore.access import Credentials
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from tests.hostile import HEADERS, PATH_PARAMETERS, ROUTES, path_for
+from tests.support import ROOT
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 schema = schemathesis.openapi.from_path(ROOT / "openapi.yaml")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

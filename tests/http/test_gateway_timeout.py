@@ -10,7 +10,8 @@ import urllib.request
 
 from local.ports import free_port, wait_for_port
 from local.run import SAM_PYTHON
-from local.template import ROOT, TEMPLATE_PATH, load_template, local_functions
+from local.template import TEMPLATE_PATH, load_template, local_functions
+from tests.support import ROOT
 
 SLOW_FUNCTION = ROOT / "tests" / "http" / "slow_function"
 

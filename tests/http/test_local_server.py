@@ -5,14 +5,13 @@ import shlex
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from binstore import bins
 from binstore.access import Credentials
-from tests.conftest import stored_record
+from tests.support import ROOT
+from tests.support.store import stored_record
 
-ROOT = Path(__file__).resolve().parents[2]
 BINCTL = ROOT / ".venv" / "bin" / "binctl"
 JSON = {"Content-Type": "application/json"}
 

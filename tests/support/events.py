@@ -40,3 +40,20 @@ def api_event(method: str, path: str, body=None, headers: dict | None = None, qu
         event["body"] = body.decode() if isinstance(body, bytes) else json.dumps(body)
         event["headers"].setdefault("content-type", "application/json")
     return event
+
+
+def sample_event(name: str, bin_id: str | None = None, master_key: str | None = None) -> dict:
+    """A sample event from events/ as `sam local invoke` sends it; for a route on a bin, aimed at `bin_id`,
+    with `master_key` as its X-Master-Key when given."""
+    event = json.loads((EVENTS_DIR / name).read_text())
+    if bin_id is not None:
+        event["rawPath"] = event["requestContext"]["http"]["path"] = f"/v3/b/{bin_id}"
+        event["pathParameters"] = {"binId": bin_id}
+    if master_key is not None:
+        event["headers"]["x-master-key"] = master_key
+    return event
+
+
+def json_path_event(bin_id: str, expression: str, headers: dict | None = None) -> dict:
+    """GET /v3/b/<bin_id> with X-JSON-Path: `expression`."""
+    return api_event("GET", f"/v3/b/{bin_id}", headers={"x-json-path": expression, **(headers or {})})
