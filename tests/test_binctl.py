@@ -55,7 +55,7 @@ def test_invalid_data_and_schema_are_refused(store, capsys, tmp_path):
 
 
 def test_key_create_prints_the_access_key_and_revoke_refuses_it_at_once(store, capsys):
-    from binstore import bins
+    from binstore import reads
     from binstore.access import Credentials
 
     master = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
@@ -63,11 +63,11 @@ def test_key_create_prints_the_access_key_and_revoke_refuses_it_at_once(store, c
     code, output, _ = run(capsys, "key", "create", "--master-key", master, "--permissions", "update,READ")
     assert code == 0 and output["permissions"] == ["read", "update"]
     access = Credentials(access_key=output["accessKey"])
-    assert bins.read_bin(store, bin_id, access).record_value() == {"a": 1}
+    assert reads.read_bin(store, bin_id, access).record_value() == {"a": 1}
 
     assert run(capsys, "key", "revoke", "--master-key", master, "--access-key", output["accessKey"])[0] == 0
     with pytest.raises(Exception, match="X-Access-Key is invalid or the bin"):
-        bins.read_bin(store, bin_id, access)
+        reads.read_bin(store, bin_id, access)
 
 
 @pytest.mark.parametrize("permissions", ["", "read,own", "admin"])

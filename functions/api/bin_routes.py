@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 import idempotency
-from binstore import bins
+from binstore import bins, reads
 from binstore.ids import is_object_id
 from binstore.jsonpaths import compile_path
 from binstore.records import RequestBody
@@ -74,7 +74,7 @@ def _read(bin_id: str, version: str | None) -> Response:
     # Parsed and checked against the supported subset before any AWS call: a refused expression
     # costs the bin's owner nothing.
     path = compile_path(json_path) if json_path is not None else None
-    stored = bins.read_bin(store(router), bin_id, credentials(event), version, path)
+    stored = reads.read_bin(store(router), bin_id, credentials(event), version, path)
     record_text = stored.json_text
     served("BinRead")
     # The latest record is tagged with the bin's revision (what If-Match takes back); a kept version
@@ -132,7 +132,7 @@ def update(bin_id: str) -> Response:
 @router.get("/v3/b/<bin_id>/versions/count")
 def count_versions(bin_id: str) -> Response:
     _log_bin(bin_id)
-    bin = bins.count_versions(store(router), bin_id, credentials(router.current_event))
+    bin = reads.count_versions(store(router), bin_id, credentials(router.current_event))
     served("VersionsCounted")
     return json_response({"metadata": {"id": bin.bin_id, "versionCount": bin.version_count, "private": bin.private}})
 

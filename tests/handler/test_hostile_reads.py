@@ -96,7 +96,7 @@ def test_a_json_path_read_is_charged_only_once_its_answer_is_ready(invoke, store
         seen.append(pro.requests_remaining)
         return original(path, text)
 
-    monkeypatch.setattr("binstore.bins.select_json", select_json_watching_the_allowance)
+    monkeypatch.setattr("binstore.reads.select_json", select_json_watching_the_allowance)
     status, _, body = invoke(json_path_event(bin_id, "$.a[*]"))
     assert (status, body["record"]) == (200, [1, 2])
     assert seen == [1]  # still unspent while the expression ran
