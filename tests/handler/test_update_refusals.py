@@ -136,6 +136,30 @@ def test_an_exhausted_allowance_refuses_the_next_update_which_changes_nothing(in
     assert snapshot(store, pro, bin_id) == before  # no stray body either
 
 
+def test_an_allowance_spent_by_another_bin_between_read_and_commit_refuses_and_leaves_no_body(
+    invoke, store, pro, monkeypatch
+):
+    """The commit-time refusal: the check passed on the read, then another bin of the same account
+    spent the last request before this update committed."""
+    bin_id, other_bin = pro.create_bin(), pro.create_bin()
+    pro.set_requests(1)
+    before = snapshot(store, pro, bin_id)
+    commit = store.bins.commit_update
+
+    def another_bin_spends_the_last_request_first(current, *args, **kwargs):
+        if current.bin_id == bin_id:
+            assert invoke(update_event(other_bin, b'{"other": 1}', master(pro)))[0] == 200
+        return commit(current, *args, **kwargs)
+
+    monkeypatch.setattr(store.bins, "commit_update", another_bin_spends_the_last_request_first)
+    status, _, body = invoke(update_event(bin_id, b'{"a": 2}', master(pro)))
+
+    assert (status, body) == (403, {"message": "Requests exhausted. Buy additional requests at your service operator"})
+    assert pro.requests_remaining == 0  # spent by the other bin's update, not by this one
+    after = snapshot(store, pro, bin_id)
+    assert after[:2] + after[3:] == before[:2] + before[3:]  # the body it uploaded is deleted at once
+
+
 REJECTIONS = {
     "wrong content type": (b'{"a": 1}', {"content-type": "text/plain"}, 400),
     "blank": (b"", {}, 400),
