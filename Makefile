@@ -47,8 +47,12 @@ $(VENV_CHECKOV)/.installed: requirements-checkov.txt | python313
 run: $(VENV)/.installed $(VENV_SAM)/.installed ## serve the API on 127.0.0.1:$PORT (3000), AWS emulated by moto on $MOTO_PORT (5000)
 	MOTO_PORT=$(MOTO_PORT) PORT=$(PORT) $(VENV)/bin/python -m local.run
 
-test: lint $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed ## lint, then run every test (the template's security scan included)
-	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest
+# The three environments install side by side (mostly downloads); then the lint; then the tests, on
+# two workers, a test file per worker at a time (each worker starts its own local stack on free ports).
+test: ## lint, then run every test (the template's security scan included)
+	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed
+	@$(MAKE) --no-print-directory lint
+	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest -n 2 --dist loadfile
 
 unit: $(VENV)/.installed ## the fast tests alone: no AWS emulation, no servers (seconds)
 	$(VENV)/bin/pytest -q tests/unit

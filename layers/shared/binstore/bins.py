@@ -16,7 +16,6 @@ from binstore.records import Record, RequestBody
 from binstore.retries import retry_on_conflict
 from binstore.schemas import validate_record
 from binstore.storage import Store
-from binstore.storage.bodies import new_object_key
 
 DELETE_ROUTE = BinRoute(DELETE, KEY_REQUIRED, INVALID_KEY, NOT_FOUND)
 # JSONBin opens these to master keys only.
@@ -54,7 +53,7 @@ def create_bin(
         if collection.schema_json:
             validate_record(collection.schema_json, record.value)
     bin_id = new_id()
-    object_key = new_object_key(bin_id)
+    object_key = store.bodies.new_key(bin_id)
     store.bodies.put(object_key, record.json_bytes)
     now = utc_now()
     meta = BinMeta(

@@ -77,6 +77,7 @@ class KeptVersion:
 @dataclass(frozen=True)
 class StoredBody:
     object_key: str
+    bin_id: str  # the bin it was written for
     written_at: datetime
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from binstore.storage import Store
-from binstore.storage.bodies import bin_of
 
 GRACE = timedelta(hours=1)
 
@@ -47,7 +46,7 @@ def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:
     old_bodies: dict[str, list[str]] = defaultdict(list)
     for body in store.bodies.all():
         if now - body.written_at >= grace:
-            old_bodies[bin_of(body.object_key)].append(body.object_key)
+            old_bodies[body.bin_id].append(body.object_key)
     report = SweepReport()
     for bin_id, object_keys in old_bodies.items():
         referenced = _referenced(store, bin_id)

@@ -24,7 +24,6 @@ from binstore.records import Record, RequestBody
 from binstore.retries import MAX_ATTEMPTS, backoff
 from binstore.schemas import validate_record
 from binstore.storage import Store
-from binstore.storage.bodies import new_object_key
 
 # Reads that overlap the body's upload. Threads are cheap here: the work is waiting on the network.
 _LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-lookup")
@@ -131,7 +130,7 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
                     _LOOKUPS.submit(_collection_schema, store, bin.collection_id) if bin.collection_id else None
                 )
                 if uploaded_object_key is None:
-                    uploaded_object_key = new_object_key(bin.bin_id)
+                    uploaded_object_key = store.bodies.new_key(bin.bin_id)
                     store.bodies.put(uploaded_object_key, record.json_bytes)
                 if account_lookup is not None:
                     keep_version = _account_allows(store, account_lookup.result(), bin, request)

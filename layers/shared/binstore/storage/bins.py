@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from binstore.model import BinMeta, KeptVersion
 from binstore.storage.charges import Charges, put_new_item
-from binstore.storage.clients import Clients, aws_call
+from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS, Clients, aws_call
 from binstore.storage.items import bin_from, bin_values, from_item, to_item
 
 # DynamoDB writes at most this many items per BatchWriteItem call.
@@ -153,7 +153,7 @@ class BinTables:
             while request:
                 request = self._clients.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
                 if request:
-                    time.sleep(0.02)  # DynamoDB left some undone under load; ask again after a pause
+                    time.sleep(UNPROCESSED_PAUSE_SECONDS)  # DynamoDB left some undone under load: ask again
 
     @aws_call
     def delete(self, current: BinMeta) -> None:

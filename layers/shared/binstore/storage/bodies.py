@@ -46,6 +46,11 @@ class RecordBodies:
     def _s3(self):
         return self._clients.s3
 
+    @staticmethod
+    def new_key(bin_id: str) -> str:
+        """A fresh object key for one of the bin's bodies (see new_object_key)."""
+        return new_object_key(bin_id)
+
     @aws_call
     def put(self, object_key: str, body: bytes) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=object_key, Body=body, ContentType="application/json")
@@ -88,11 +93,12 @@ class RecordBodies:
 
     def all(self) -> Iterator[StoredBody]:
         """Every record body in the bucket, with when it was written."""
-        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=PREFIX)
         try:
+            # Made inside the try: making the client can fail too (a missing profile, no region).
+            pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=PREFIX)
             for page in pages:
                 for item in page.get("Contents", []):
-                    yield StoredBody(item["Key"], item["LastModified"])
+                    yield StoredBody(item["Key"], bin_of(item["Key"]), item["LastModified"])
         except AWS_ERRORS as error:
             raise unavailable(error) from error
 

@@ -21,6 +21,9 @@ CLIENT_CONFIG = Config(
     tcp_keepalive=True,
 )
 
+# How long to wait before asking DynamoDB again for what a batch call left unprocessed under load.
+UNPROCESSED_PAUSE_SECONDS = 0.02
+
 # What boto3 raises when AWS fails or refuses: storage turns each into StorageUnavailable.
 AWS_ERRORS = (BotoCoreError, ClientError)
 

@@ -4,9 +4,8 @@ import time
 
 from binstore.model import Context
 from binstore.settings import Settings
+from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS
 from binstore.storage.items import account_from, bin_from, from_item, key_from, to_item
-
-_UNPROCESSED_PAUSE_SECONDS = 0.02
 
 
 def read_context(
@@ -29,7 +28,7 @@ def read_context(
         # DynamoDB may leave keys unprocessed under load; ask again for just those, after a pause.
         request = response.get("UnprocessedKeys") or {}
         if request:
-            time.sleep(_UNPROCESSED_PAUSE_SECONDS)
+            time.sleep(UNPROCESSED_PAUSE_SECONDS)
     return Context(
         bin=bin_from(found[settings.bins_table]) if settings.bins_table in found else None,
         key=key_from(found[settings.keys_table]) if settings.keys_table in found else None,
