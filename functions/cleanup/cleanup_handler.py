@@ -6,8 +6,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from binstore.cleanup import unreferenced_body
 from binstore.storage import Store
+from binstore.storage.changes import unreferenced_body
 
 logger = Logger()
 metrics = Metrics()

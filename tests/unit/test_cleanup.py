@@ -1,7 +1,7 @@
-"""binstore.cleanup: which body a change to a bin left unreferenced (BodyCleanupFunction deletes it)."""
+"""binstore.storage.changes: which body a change to a bin left unreferenced (BodyCleanupFunction deletes it)."""
 
 import pytest
-from binstore.cleanup import unreferenced_body
+from binstore.storage.changes import unreferenced_body
 
 
 @pytest.mark.parametrize("old, new, expected", [

@@ -1,4 +1,6 @@
-"""Deleting record bodies that no record points at any more, off the request path.
+"""Reading the bins table's stream: which record body a committed change left unreferenced.
+
+It reads the bin items as stored (their attribute names), so it lives with storage.
 
 An update that keeps no version replaces the bin's body: the old body then belongs to nothing.
 Deleting it inside the request would cost a fourth sequential AWS call, so the bins table's stream
