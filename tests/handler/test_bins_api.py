@@ -75,6 +75,32 @@ def test_create_with_no_requests_left_is_refused(invoke, store, free):
     assert (status, body["message"]) == (403, "Requests exhausted. Buy additional requests at your service operator")
 
 
+@pytest.mark.parametrize("permissions, status", [(("create",), 200), (("read", "update", "delete"), 403)])
+def test_an_access_key_creates_a_bin_only_with_create(invoke, store, pro, permissions, status):
+    headers = {"X-Access-Key": pro.create_access_key(*permissions)}
+    answer = invoke(api_event("POST", "/v3/b", {"a": 1}, headers))
+    assert answer[0] == status
+    if status == 200:
+        assert store.bins.get(answer[2]["metadata"]["id"]).owner_id == pro.account_id  # the key's account's
+    else:
+        assert answer[2] == {"message": "The X-Access-Key does not have the permission to create bins"}
+        assert store.dynamodb.scan(TableName=store.settings.bins_table)["Count"] == 0
+
+
+def test_a_key_whose_account_was_deleted_creates_nothing_and_updates_nothing(invoke, store, pro):
+    """Its key record is still there, but there is no account to charge: nobody can be."""
+    bin_id = pro.create_bin({"v": 1})
+    store.dynamodb.delete_item(TableName=store.settings.accounts_table, Key={"accountId": {"S": pro.account_id}})
+
+    assert invoke(api_event("POST", "/v3/b", {"a": 1}, master(pro)))[::2] == (
+        401, {"message": "Invalid X-Master-Key provided"})
+    assert invoke(update_event(bin_id, b'{"v": 2}', master(pro)))[::2] == (404, {"message": "Bin not found"})
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))[::2] == (
+        404, {"message": "Bin not found or it doesn't belong to your account"})
+    assert stored_record(store, bin_id) == {"v": 1}
+    assert store.dynamodb.scan(TableName=store.settings.bins_table)["Count"] == 1
+
+
 # Read
 
 def test_read_latest_and_versions(invoke, pro):

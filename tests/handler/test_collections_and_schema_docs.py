@@ -25,6 +25,8 @@ def test_create_and_read_a_schema_doc(invoke, pro):
     (USERS, {"X-Schema-Doc-Name": None}, 400,
      "You need to pass X-Schema-Doc-Name header to set a name for the Schema Doc"),
     (USERS, {"X-Schema-Doc-Name": "n" * 33}, 400, "Name of the Schema Doc cannot be above 32 characters"),
+    (USERS, {"X-Schema-Doc-Name": "   "}, 400,
+     "You need to pass X-Schema-Doc-Name header to set a name for the Schema Doc"),
     ({"type": "no-such-type"}, {}, 400, "Schema Doc must be a valid JSON Schema: "),
     ([1, 2], {}, 400, "Schema Doc must be a valid JSON Schema: it must be a JSON object"),
     (b"{", {}, 400, "Bin must be valid JSON"),
@@ -85,6 +87,7 @@ def test_create_a_collection(invoke, store, pro):
 @pytest.mark.parametrize("headers, status, message", [
     ({"X-Collection-Name": None}, 400, "You need to pass X-Collection-Name header to set a name for the Collection"),
     ({"X-Collection-Name": "c" * 33}, 400, "Name of the Collection cannot be above 32 characters"),
+    ({"X-Collection-Name": "   "}, 400, "You need to pass X-Collection-Name header to set a name for the Collection"),
     ({"x-master-key": None}, 401, "You need to pass X-Master-Key in the header"),
 ])
 def test_collection_refusals(invoke, store, pro, headers, status, message):
@@ -176,3 +179,13 @@ def test_a_refused_replacement_keeps_the_old_schema_doc(invoke, store, pro):
     assert status == 403 and body["message"].startswith("Requests exhausted")
     assert store.collections.get(collection_id).schema_doc_id == old
     assert store.collections.get_schema_doc(old).collection_ids == {collection_id}
+
+
+@pytest.mark.parametrize("path, header, name", [
+    ("/v3/c", "X-Collection-Name", "c" * 32),
+    ("/v3/s", "X-Schema-Doc-Name", "n" * 32),
+])
+def test_a_name_of_exactly_32_characters_is_kept(invoke, pro, path, header, name):
+    body = USERS if path == "/v3/s" else None
+    status, _, answer = invoke(api_event("POST", path, body, {**master(pro), header: name}))
+    assert (status, answer["metadata"]["name"]) == (200, name)

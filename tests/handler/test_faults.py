@@ -277,3 +277,71 @@ def test_unexpected_failure_is_a_json_500_without_internals(invoke, store, pro, 
     monkeypatch.setattr(store, "read_context", broken)
     status, _, body = invoke(update_event(bin_id, b'{"a": 1}', master(pro)))
     assert (status, body) == (500, {"message": "Internal server error"})
+
+
+def test_a_commit_that_never_answers_is_tried_three_times_then_answers_503(invoke, store, pro, bin_id, monkeypatch):
+    """After botocore's own retries, an unanswered commit is tried twice more (each conditioned on the
+    same revision), then the update gives up: 503, nothing applied, nothing charged."""
+    from binstore.updates import MAX_UNANSWERED_COMMITS
+
+    before = pro.requests_remaining
+    attempts = []
+
+    def never_answers(**_):
+        attempts.append(1)
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", never_answers)
+    status, _, body = update(invoke, pro, bin_id)
+    monkeypatch.undo()
+
+    assert (status, body) == (503, UNAVAILABLE)
+    assert len(attempts) == MAX_UNANSWERED_COMMITS + 1 == 3
+    assert stored_record(store, bin_id) == {"n": "old"}
+    assert pro.requests_remaining == before
+
+
+TOO_MANY = {"message": "The bin is receiving too many updates at once. Retry the request"}
+
+
+def always_losing_the_race(monkeypatch, table, method: str) -> list:
+    """Every commit of `method` is cancelled by a concurrent writer; returns the attempts made."""
+    from binstore.model import CommitConflict
+
+    attempts = []
+
+    def conflict(*_, **__):
+        attempts.append(1)
+        raise CommitConflict()
+
+    monkeypatch.setattr(table, method, conflict)
+    for module in ("binstore.retries", "binstore.updates"):  # no backoff: the count is the point
+        monkeypatch.setattr(f"{module}.backoff", lambda _: None)
+    return attempts
+
+
+def test_an_update_that_loses_every_race_answers_503_and_leaves_nothing(invoke, store, pro, bin_id, monkeypatch):
+    from binstore.retries import MAX_ATTEMPTS
+
+    before, bodies = pro.requests_remaining, body_keys(store, bin_id)
+    attempts = always_losing_the_race(monkeypatch, store.bins, "commit_update")
+
+    status, _, body = update(invoke, pro, bin_id)
+
+    assert (status, body) == (503, TOO_MANY)
+    assert len(attempts) == MAX_ATTEMPTS
+    assert stored_record(store, bin_id) == {"n": "old"}
+    assert (pro.requests_remaining, body_keys(store, bin_id)) == (before, bodies)  # its upload deleted
+
+
+def test_a_meta_change_that_loses_every_race_answers_503(invoke, store, pro, bin_id, monkeypatch):
+    from binstore.retries import MAX_ATTEMPTS
+
+    before = pro.requests_remaining
+    attempts = always_losing_the_race(monkeypatch, store.bins, "change_meta")
+
+    status, _, body = invoke(api_event("PUT", f"/v3/b/{bin_id}/meta/name", headers={**master(pro), "x-bin-name": "n"}))
+
+    assert (status, body) == (503, TOO_MANY)
+    assert len(attempts) == MAX_ATTEMPTS
+    assert store.bins.get(bin_id).name is None and pro.requests_remaining == before
