@@ -16,7 +16,7 @@ from binstore.records import to_json_text
 from binstore.storage import Store
 
 JSON = "application/json"
-_metrics = Metrics()  # Powertools' metrics are shared: app flushes them after each request
+_metrics = Metrics()  # Powertools' metrics are shared: api_handler flushes them after each request
 
 
 def served(metric: str) -> None:

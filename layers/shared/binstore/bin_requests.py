@@ -43,7 +43,7 @@ def on_bin[T](
         if context.bin is None:
             raise errors.NotFound(route.not_found)
         if authorise_bin(route, context.bin, credentials, parsed, context.key) and allowance_needed():
-            # The bin's owner deleted: nobody can be charged, and the bin is as good as gone.
+            # The bin's owner was deleted: nobody can be charged, and the bin is as good as gone.
             check_allowance(context.account, store.settings.buy_requests_at, errors.NotFound(route.not_found))
         return act(context.bin, context)
 

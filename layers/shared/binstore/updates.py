@@ -18,6 +18,7 @@ from binstore import errors
 from binstore.access import UPDATE, BinRoute, Credentials, authorise_bin
 from binstore.allowance import check_allowance, spending
 from binstore.ids import is_object_id
+from binstore.keys import ParsedKey
 from binstore.model import Account, AllowanceSpent, BinMeta, CommitConflict, CommitOutcomeUnknown, utc_now
 from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, RequestBody
@@ -88,8 +89,13 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     if not is_object_id(request.bin_id):
         raise errors.InvalidBinId()
     record = request.body.record
-    parsed_key = request.credentials.parsed()
+    # The one place a commit that found the allowance spent becomes "Requests exhausted".
+    with spending(store.settings.buy_requests_at):
+        return _update(store, request, record, request.credentials.parsed())
 
+
+def _update(store: Store, request: UpdateRequest, record: Record, parsed_key: ParsedKey | None) -> UpdateResult:
+    """Read, check, upload once, commit; again from a fresh read if a concurrent update won."""
     uploaded_object_key: str | None = None
     # Set once the body must not be discarded: the update committed, or may have (a commit whose
     # answer was lost). A stray body costs a few bytes; discarding a live one would lose the record.
@@ -97,76 +103,72 @@ def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     keep_version = False
     unanswered_commits = 0
     validated_against: str | None = None
-    # The one place a commit that found the allowance spent becomes "Requests exhausted".
-    with spending(store.settings.buy_requests_at):
-        try:
-            for attempt in range(MAX_ATTEMPTS):
-                context = store.read_context(
-                    request.bin_id,
-                    parsed_key.key_id if parsed_key else None,
-                    parsed_key.account_id if parsed_key else None,
-                )
-                bin = context.bin
-                if bin is None:
-                    raise errors.NotFound(UPDATE_ROUTE.not_found)
-                if uploaded_object_key is not None and bin.object_key == uploaded_object_key:
-                    # An earlier attempt of ours was applied after all.
-                    keep_body = True
-                    return UpdateResult(bin, record, keep_version)
-                is_owner = authorise_bin(UPDATE_ROUTE, bin, request.credentials, parsed_key, context.key)
-                if not is_owner and request.versioning is False:
-                    raise errors.MasterKeyRequiredToDisableVersioning()
-                if request.expected_revisions is not None and str(bin.revision) not in request.expected_revisions:
-                    # Checked against every fresh read: a writer that commits between our read and our
-                    # commit makes the commit conflict, and the next attempt refuses here.
-                    raise errors.BinChanged()
-                if is_owner:
-                    # The account is already at hand: refuse before reading or uploading anything more.
-                    keep_version = _account_allows(store, context.account, bin, request)
-                # What is still to be read (a keyless caller's owner account, the collection's schema)
-                # is read while the body uploads, so it adds no sequential round trip.
-                account_lookup = None if is_owner else _LOOKUPS.submit(store.accounts.get, bin.owner_id)
-                schema_lookup = (
-                    _LOOKUPS.submit(_collection_schema, store, bin.collection_id) if bin.collection_id else None
-                )
-                if uploaded_object_key is None:
-                    uploaded_object_key = store.bodies.new_key(bin.bin_id)
-                    store.bodies.put(uploaded_object_key, record.json_bytes)
-                if account_lookup is not None:
-                    keep_version = _account_allows(store, account_lookup.result(), bin, request)
-                schema_json = schema_lookup.result() if schema_lookup is not None else None
-                if schema_json and schema_json != validated_against:
-                    # Once per request (again only if the schema changed between attempts): its CPU
-                    # bound is per validation, and a retried commit must not multiply it.
-                    validate_record(schema_json, record.value)
-                    validated_against = schema_json
-
-                try:
-                    updated = store.bins.commit_update(bin, uploaded_object_key, keep_version, utc_now())
-                except CommitConflict:
-                    backoff(attempt)
-                    continue
-                except AllowanceSpent:
-                    raise  # refused, so not applied: the body goes (below); `spending` words the refusal
-                except CommitOutcomeUnknown:
-                    # It may have been applied, so the body must stay. The next read tells: if the bin
-                    # points at our body, it was. If not, committing again is safe: both commits are
-                    # conditioned on the same revision, so at most one of them can ever apply.
-                    keep_body = True
-                    unanswered_commits += 1
-                    if unanswered_commits > MAX_UNANSWERED_COMMITS:
-                        raise
-                    backoff(attempt)
-                    continue
-                except BaseException:
-                    keep_body = True  # interrupted mid-commit: its outcome is unknown
-                    raise
+    try:
+        for attempt in range(MAX_ATTEMPTS):
+            context = store.read_context(
+                request.bin_id,
+                parsed_key.key_id if parsed_key else None,
+                parsed_key.account_id if parsed_key else None,
+            )
+            bin = context.bin
+            if bin is None:
+                raise errors.NotFound(UPDATE_ROUTE.not_found)
+            if uploaded_object_key is not None and bin.object_key == uploaded_object_key:
+                # An earlier attempt of ours was applied after all.
                 keep_body = True
-                # A body this update replaced without keeping it as a version is deleted by the
-                # cleanup function, from the bins table's stream: not on the request path.
-                return UpdateResult(updated, record, keep_version)
-            raise errors.TooManyConcurrentUpdates()
-        finally:
-            if uploaded_object_key is not None and not keep_body:
-                # The update did not take effect: its body must not linger.
-                store.bodies.discard(uploaded_object_key)
+                return UpdateResult(bin, record, keep_version)
+            is_owner = authorise_bin(UPDATE_ROUTE, bin, request.credentials, parsed_key, context.key)
+            if not is_owner and request.versioning is False:
+                raise errors.MasterKeyRequiredToDisableVersioning()
+            if request.expected_revisions is not None and str(bin.revision) not in request.expected_revisions:
+                # Checked against every fresh read: a writer that commits between our read and our
+                # commit makes the commit conflict, and the next attempt refuses here.
+                raise errors.BinChanged()
+            if is_owner:
+                # The account is already at hand: refuse before reading or uploading anything more.
+                keep_version = _account_allows(store, context.account, bin, request)
+            # What is still to be read (a keyless caller's owner account, the collection's schema)
+            # is read while the body uploads, so it adds no sequential round trip.
+            account_lookup = None if is_owner else _LOOKUPS.submit(store.accounts.get, bin.owner_id)
+            schema_lookup = _LOOKUPS.submit(_collection_schema, store, bin.collection_id) if bin.collection_id else None
+            if uploaded_object_key is None:
+                uploaded_object_key = store.bodies.new_key(bin.bin_id)
+                store.bodies.put(uploaded_object_key, record.json_bytes)
+            if account_lookup is not None:
+                keep_version = _account_allows(store, account_lookup.result(), bin, request)
+            schema_json = schema_lookup.result() if schema_lookup is not None else None
+            if schema_json and schema_json != validated_against:
+                # Once per request (again only if the schema changed between attempts): its CPU
+                # bound is per validation, and a retried commit must not multiply it.
+                validate_record(schema_json, record.value)
+                validated_against = schema_json
+
+            try:
+                updated = store.bins.commit_update(bin, uploaded_object_key, keep_version, utc_now())
+            except CommitConflict:
+                backoff(attempt)
+                continue
+            except AllowanceSpent:
+                raise  # refused, so not applied: the body goes (below); `spending` words the refusal
+            except CommitOutcomeUnknown:
+                # It may have been applied, so the body must stay. The next read tells: if the bin
+                # points at our body, it was. If not, committing again is safe: both commits are
+                # conditioned on the same revision, so at most one of them can ever apply.
+                keep_body = True
+                unanswered_commits += 1
+                if unanswered_commits > MAX_UNANSWERED_COMMITS:
+                    raise
+                backoff(attempt)
+                continue
+            except BaseException:
+                keep_body = True  # interrupted mid-commit: its outcome is unknown
+                raise
+            keep_body = True
+            # A body this update replaced without keeping it as a version is deleted by the
+            # cleanup function, from the bins table's stream: not on the request path.
+            return UpdateResult(updated, record, keep_version)
+        raise errors.TooManyConcurrentUpdates()
+    finally:
+        if uploaded_object_key is not None and not keep_body:
+            # The update did not take effect: its body must not linger.
+            store.bodies.discard(uploaded_object_key)

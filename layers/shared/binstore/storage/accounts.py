@@ -1,9 +1,8 @@
 """The accounts table and the keys table: who may act, and how many requests they have left."""
 
 from binstore.model import Account, StoredKey
-from binstore.storage.charges import put_new_item
 from binstore.storage.clients import Clients, aws_call
-from binstore.storage.items import account_from, account_values, key_from, key_values, to_item
+from binstore.storage.items import account_from, account_values, key_from, key_values, put_new_item, to_item
 
 
 class AccountTables:

@@ -8,9 +8,9 @@ import time
 from dataclasses import replace
 
 from binstore.model import BinMeta, KeptVersion
-from binstore.storage.charges import Charges, put_new_item
+from binstore.storage.charges import Charges
 from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS, Clients, aws_call
-from binstore.storage.items import bin_from, bin_values, from_item, to_item
+from binstore.storage.items import bin_from, bin_values, from_item, put_new_item, to_item
 
 # DynamoDB writes at most this many items per BatchWriteItem call.
 _WRITE_BATCH = 25

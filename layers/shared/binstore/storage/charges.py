@@ -101,15 +101,3 @@ class Charges:
                 "Could not give back a request spent by a failed read",
                 extra={"account_id": account_id, "error_type": type(error).__name__},
             )
-
-
-def put_new_item(table: str, key_name: str, values: dict) -> dict:
-    """A transaction item creating an item; never overwriting one (ids are random: a clash is a bug)."""
-    return {
-        "Put": {
-            "TableName": table,
-            "Item": to_item(values),
-            "ConditionExpression": "attribute_not_exists(#key)",
-            "ExpressionAttributeNames": {"#key": key_name},
-        }
-    }

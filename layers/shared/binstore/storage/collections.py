@@ -7,9 +7,16 @@ doc lists the collections holding a copy, so that a change to the doc refreshes 
 from dataclasses import replace
 
 from binstore.model import Collection, SchemaDoc
-from binstore.storage.charges import Charges, put_new_item
+from binstore.storage.charges import Charges
 from binstore.storage.clients import Clients, aws_call
-from binstore.storage.items import collection_from, collection_values, schema_doc_from, schema_doc_values, to_item
+from binstore.storage.items import (
+    collection_from,
+    collection_values,
+    put_new_item,
+    schema_doc_from,
+    schema_doc_values,
+    to_item,
+)
 
 
 class CollectionTables:

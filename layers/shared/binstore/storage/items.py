@@ -1,4 +1,4 @@
-"""DynamoDB items to and from the domain's entities (binstore.model).
+"""DynamoDB items to and from the domain's entities (binstore.model), and the item that creates one.
 
 Attribute names are DynamoDB's camelCase, as stored; a missing optional attribute maps to the
 entity's default, and an entity's None is never written.
@@ -19,6 +19,18 @@ def to_item(values: dict) -> dict:
 
 def from_item(item: dict) -> dict:
     return {name: _deserialize(value) for name, value in item.items()}
+
+
+def put_new_item(table: str, key_name: str, values: dict) -> dict:
+    """A transaction item creating an item; never overwriting one (ids are random: a clash is a bug)."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": to_item(values),
+            "ConditionExpression": "attribute_not_exists(#key)",
+            "ExpressionAttributeNames": {"#key": key_name},
+        }
+    }
 
 
 def account_from(values: dict) -> Account:
