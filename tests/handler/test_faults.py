@@ -112,14 +112,15 @@ def apply_then_time_out(commit, kwargs):
 
 @pytest.mark.parametrize("fault", [fail_before_applying, apply_then_time_out])
 def test_a_commit_without_an_answer_applies_the_update_once(invoke, store, pro, bin_id, monkeypatch, fault):
-    """Not applied: the next read shows it, and the commit is tried again. Applied (its answer lost):
-    the next read sees our body, and stops there. Either way: one version, one request spent."""
+    """The same transaction is sent again with its token. Not applied: the resend applies it. Applied
+    (its answer lost): DynamoDB answers the token with success and changes nothing. Either way: one
+    version, one request spent."""
     before = pro.requests_remaining
     real_commit = store.dynamodb.transact_write_items
     calls = []
 
     def commit_with_a_fault_the_first_time(**kwargs):
-        calls.append(1)
+        calls.append(kwargs)
         return fault(real_commit, kwargs) if len(calls) == 1 else real_commit(**kwargs)
 
     monkeypatch.setattr(store.dynamodb, "transact_write_items", commit_with_a_fault_the_first_time)
@@ -127,7 +128,8 @@ def test_a_commit_without_an_answer_applies_the_update_once(invoke, store, pro, 
     monkeypatch.undo()
 
     assert status == 200 and body["record"] == {"n": "new"}
-    assert len(calls) == (2 if fault is fail_before_applying else 1)
+    first, resent = calls
+    assert resent == first  # the same transaction, under the same token
     assert stored_record(store, bin_id) == {"n": "new"}
     assert store.bins.get(bin_id).version_count == 1
     assert pro.requests_remaining == before - 1
@@ -280,9 +282,9 @@ def test_unexpected_failure_is_a_json_500_without_internals(invoke, store, pro, 
 
 
 def test_a_commit_that_never_answers_is_tried_three_times_then_answers_503(invoke, store, pro, bin_id, monkeypatch):
-    """After botocore's own retries, an unanswered commit is tried twice more (each conditioned on the
+    """After botocore's own retries, an unanswered commit is sent twice more (the same transaction, with its token, conditioned on the
     same revision), then the update gives up: 503, nothing applied, nothing charged."""
-    from binstore.updates import MAX_UNANSWERED_COMMITS
+    from binstore.storage.charges import UNANSWERED_RESENDS
 
     before = pro.requests_remaining
     attempts = []
@@ -296,7 +298,7 @@ def test_a_commit_that_never_answers_is_tried_three_times_then_answers_503(invok
     monkeypatch.undo()
 
     assert (status, body) == (503, UNAVAILABLE)
-    assert len(attempts) == MAX_UNANSWERED_COMMITS + 1 == 3
+    assert len(attempts) == UNANSWERED_RESENDS + 1 == 3
     assert stored_record(store, bin_id) == {"n": "old"}
     assert pro.requests_remaining == before
 

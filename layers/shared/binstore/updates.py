@@ -19,7 +19,15 @@ from binstore.access import UPDATE, BinRoute, Credentials, authorise_bin
 from binstore.allowance import check_allowance, spending
 from binstore.ids import is_object_id
 from binstore.keys import ParsedKey
-from binstore.model import Account, AllowanceSpent, BinMeta, CommitConflict, CommitOutcomeUnknown, utc_now
+from binstore.model import (
+    Account,
+    AllowanceSpent,
+    BinMeta,
+    CommitConflict,
+    CommitOutcomeUnknown,
+    StorageUnavailable,
+    utc_now,
+)
 from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, RequestBody
 from binstore.retries import MAX_ATTEMPTS, backoff
@@ -28,8 +36,6 @@ from binstore.storage import Store
 
 # Reads that overlap the body's upload. Threads are cheap here: the work is waiting on the network.
 _LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-lookup")
-# Commits that got no answer, after botocore's own retries, before the update gives up (503).
-MAX_UNANSWERED_COMMITS = 2
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,15 @@ def _account_allows(store: Store, account: Account | None, bin: BinMeta, request
     return _keep_version(bin, request.versioning, plan.versioning)
 
 
+def _bin_pointing_at(store: Store, bin_id: str, object_key: str) -> BinMeta | None:
+    """The bin, if it points at `object_key`; None if it does not, or if it cannot be read."""
+    try:
+        bin = store.bins.get(bin_id)
+    except StorageUnavailable:
+        return None
+    return bin if bin is not None and bin.object_key == object_key else None
+
+
 def update_bin(store: Store, request: UpdateRequest) -> UpdateResult:
     if not is_object_id(request.bin_id):
         raise errors.InvalidBinId()
@@ -101,7 +116,6 @@ def _update(store: Store, request: UpdateRequest, record: Record, parsed_key: Pa
     # answer was lost). A stray body costs a few bytes; discarding a live one would lose the record.
     keep_body = False
     keep_version = False
-    unanswered_commits = 0
     validated_against: str | None = None
     try:
         for attempt in range(MAX_ATTEMPTS):
@@ -113,10 +127,6 @@ def _update(store: Store, request: UpdateRequest, record: Record, parsed_key: Pa
             bin = context.bin
             if bin is None:
                 raise errors.NotFound(UPDATE_ROUTE.not_found)
-            if uploaded_object_key is not None and bin.object_key == uploaded_object_key:
-                # An earlier attempt of ours was applied after all.
-                keep_body = True
-                return UpdateResult(bin, record, keep_version)
             is_owner = authorise_bin(UPDATE_ROUTE, bin, request.credentials, parsed_key, context.key)
             if not is_owner and request.versioning is False:
                 raise errors.MasterKeyRequiredToDisableVersioning()
@@ -151,15 +161,14 @@ def _update(store: Store, request: UpdateRequest, record: Record, parsed_key: Pa
             except AllowanceSpent:
                 raise  # refused, so not applied: the body goes (below); `spending` words the refusal
             except CommitOutcomeUnknown:
-                # It may have been applied, so the body must stay. The next read tells: if the bin
-                # points at our body, it was. If not, committing again is safe: both commits are
-                # conditioned on the same revision, so at most one of them can ever apply.
+                # Storage sent it again, with its token, and never got an answer: it may have been
+                # applied, so the body stays. One more read before giving up: if the bin points at
+                # our body, it was applied (once: every send was conditioned on the same revision).
                 keep_body = True
-                unanswered_commits += 1
-                if unanswered_commits > MAX_UNANSWERED_COMMITS:
+                applied = _bin_pointing_at(store, bin.bin_id, uploaded_object_key)
+                if applied is None:
                     raise
-                backoff(attempt)
-                continue
+                return UpdateResult(applied, record, keep_version)
             except BaseException:
                 keep_body = True  # interrupted mid-commit: its outcome is unknown
                 raise

@@ -5,6 +5,7 @@ transaction, conditioned on the account having one left: so an allowance of N yi
 writes, and a write that does not take effect is never charged.
 """
 
+import time
 from uuid import uuid4
 
 from aws_lambda_powertools import Logger
@@ -18,6 +19,9 @@ logger = Logger(child=True)
 # Cancellation codes that mean "a condition did not hold" (or another transaction held an item):
 # the write was not applied, and reading again and retrying may succeed.
 _RACE_CODES = {None, "None", "ConditionalCheckFailed", "TransactionConflict"}
+# A commit with no answer (after botocore's own retries) is sent again this many times, with its token.
+UNANSWERED_RESENDS = 2
+RESEND_PAUSE_SECONDS = 0.05
 
 
 class Charges:
@@ -43,25 +47,39 @@ class Charges:
 
         Raises AllowanceSpent if the account has no request left, CommitConflict if any other
         condition failed (the item changed, or vanished, since it was read), CommitOutcomeUnknown
-        if DynamoDB gave no answer.
+        if DynamoDB never answered.
+
+        A commit whose answer is lost is sent again, the same transaction with the same token, up to
+        UNANSWERED_RESENDS times. DynamoDB answers a token it already applied (within 10 minutes) with
+        success and changes nothing; so a resend that succeeds means applied exactly once, and one
+        refused by its conditions means never applied. botocore's own retries of one call work the
+        same way; these resends carry the guarantee past them.
         """
+        transaction = {"TransactItems": [*items, self._charge_item(account_id)], "ClientRequestToken": uuid4().hex}
+        for sent in range(UNANSWERED_RESENDS + 1):
+            try:
+                self._send(transaction, charge_index=len(items))
+                return
+            except CommitOutcomeUnknown:
+                if sent == UNANSWERED_RESENDS:
+                    raise
+                time.sleep(RESEND_PAUSE_SECONDS * (sent + 1))
+
+    def _send(self, transaction: dict, charge_index: int) -> None:
         dynamodb = self._clients.dynamodb
         try:
-            # The token makes botocore's own retries of this call idempotent: if a first attempt
-            # was applied but its answer lost, DynamoDB answers the retry as a success instead of
-            # failing its conditions against the state the first attempt created.
-            dynamodb.transact_write_items(
-                TransactItems=[*items, self._charge_item(account_id)], ClientRequestToken=uuid4().hex
-            )
+            dynamodb.transact_write_items(**transaction)
         except dynamodb.exceptions.TransactionCanceledException as error:
             codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
             failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
-            if failed == [len(items)]:
+            if failed == [charge_index]:
                 raise AllowanceSpent() from None
             if set(codes) <= _RACE_CODES:
                 raise CommitConflict() from None
             raise  # refused for another reason (a validation error): not applied, and not worth retrying
         except AWS_ERRORS as error:
+            # No answer (a timeout, a 5xx, a throttle, or TransactionInProgress: the first send still
+            # running): it may or may not have been applied.
             raise unavailable(error, CommitOutcomeUnknown) from error
 
     @aws_call
