@@ -1,5 +1,8 @@
 """The Bins API, `/v3/b`: create, read, update, versions, delete, privacy and name."""
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -8,6 +11,7 @@ import idempotency
 from binstore import bins, reads
 from binstore.ids import is_object_id
 from binstore.jsonpaths import compile_path
+from binstore.model import BinMeta, IdempotentWrite
 from binstore.records import RequestBody
 from binstore.updates import UpdateRequest, update_bin
 from http_helpers import (
@@ -42,7 +46,7 @@ def create() -> Response:
     event = router.current_event
     body = RequestBody(json_body(event))
 
-    def write() -> dict:
+    def write(idempotent: IdempotentWrite | None) -> BinMeta:
         created = bins.create_bin(
             store(router),
             credentials(event),
@@ -50,11 +54,15 @@ def create() -> Response:
             private=flag(event, "X-Bin-Private") is not False,
             name=header(event, "X-Bin-Name"),
             collection_id=header(event, "X-Collection-Id"),
+            idempotent=idempotent,
         )
         served("BinCreated")
-        return {"metadata": bin_metadata(created.bin), "revision": created.bin.revision}
+        return created.bin
 
-    summary, replayed = idempotency.once(event, router.lambda_context, store(router), body.raw, write)
+    def summarise(bin: BinMeta) -> dict:
+        return {"metadata": bin_metadata(bin), "revision": bin.revision}
+
+    summary, replayed = idempotency.once(event, router.lambda_context, store(router), body.raw, write, summarise)
     _log_bin(summary["metadata"]["id"])
     # The record as created (a replay has not parsed it yet: the retry's body is the first one's).
     return record_response(body.record.json_text, summary["metadata"], _written_headers(summary, replayed))
@@ -108,8 +116,8 @@ def update(bin_id: str) -> Response:
         expected_revisions=expected_revisions(event),
     )
 
-    def write() -> dict:
-        result = update_bin(store(router), request)
+    def write(idempotent: IdempotentWrite | None) -> BinMeta:
+        result = update_bin(store(router), replace(request, idempotent=idempotent))
         served("BinUpdated")
         if result.versioned:
             served("VersionKept")
@@ -120,12 +128,14 @@ def update(bin_id: str) -> Response:
             "Bin updated",
             extra={"revision": result.bin.revision, "versioned": result.versioned, "bytes": len(request.body.raw)},
         )
-        return {
-            "metadata": {"parentId": result.bin.bin_id, "private": result.bin.private},
-            "revision": result.bin.revision,
-        }
+        return result.bin
 
-    summary, replayed = idempotency.once(event, router.lambda_context, store(router), request.body.raw, write)
+    def summarise(bin: BinMeta) -> dict:
+        return {"metadata": {"parentId": bin.bin_id, "private": bin.private}, "revision": bin.revision}
+
+    summary, replayed = idempotency.once(
+        event, router.lambda_context, store(router), request.body.raw, write, summarise
+    )
     return record_response(request.body.record.json_text, summary["metadata"], _written_headers(summary, replayed))
 
 
@@ -141,25 +151,39 @@ def count_versions(bin_id: str) -> Response:
 def delete_versions(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
-    preserve = flag(event, "X-Preserve-Latest")
-    deleted = bins.delete_versions(store(router), bin_id, credentials(event), preserve_latest=bool(preserve))
-    served("VersionsDeleted")
-    return json_response(
-        {
-            "metadata": {"id": bin_id, "versionsDeleted": deleted},
+    preserve = bool(flag(event, "X-Preserve-Latest"))
+
+    def write(idempotent: IdempotentWrite | None) -> BinMeta:
+        found = bins.delete_versions(store(router), bin_id, credentials(event), preserve, idempotent)
+        served("VersionsDeleted")
+        return found
+
+    def summarise(found: BinMeta) -> dict:
+        return {
+            "metadata": {"id": found.bin_id, "versionsDeleted": found.version_count},
             "message": "Versions for the Bin are deleted successfully",
         }
-    )
+
+    return _written(event, write, summarise)
 
 
 @router.delete("/v3/b/<bin_id>")
 def delete(bin_id: str) -> Response:
+    event = router.current_event
     _log_bin(bin_id)
-    deleted = bins.delete_bin(store(router), bin_id, credentials(router.current_event))
-    served("BinDeleted")
-    return json_response(
-        {"metadata": {"id": bin_id, "versionsDeleted": deleted}, "message": "Bin deleted successfully"}
-    )
+
+    def write(idempotent: IdempotentWrite | None) -> BinMeta:
+        deleted = bins.delete_bin(store(router), bin_id, credentials(event), idempotent)
+        served("BinDeleted")
+        return deleted
+
+    def summarise(deleted: BinMeta) -> dict:
+        return {
+            "metadata": {"id": deleted.bin_id, "versionsDeleted": deleted.version_count},
+            "message": "Bin deleted successfully",
+        }
+
+    return _written(event, write, summarise)
 
 
 @router.put("/v3/b/<bin_id>/meta/privacy")
@@ -167,15 +191,29 @@ def set_privacy(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
     private = flag(event, "X-Bin-Private")
-    bin = bins.set_privacy(store(router), bin_id, credentials(event), private)
-    served("BinPrivacyChanged")
-    return json_response({"record": bin.bin_id, "metadata": {"private": bin.private}})
+
+    def write(idempotent: IdempotentWrite | None) -> BinMeta:
+        changed = bins.set_privacy(store(router), bin_id, credentials(event), private, idempotent)
+        served("BinPrivacyChanged")
+        return changed
+
+    return _written(event, write, lambda bin: {"record": bin.bin_id, "metadata": {"private": bin.private}})
 
 
 @router.put("/v3/b/<bin_id>/meta/name")
 def set_name(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
-    bin = bins.set_name(store(router), bin_id, credentials(event), header(event, "X-Bin-Name"))
-    served("BinRenamed")
-    return json_response({"record": bin.bin_id, "metadata": {"name": bin.name}})
+
+    def write(idempotent: IdempotentWrite | None) -> BinMeta:
+        changed = bins.set_name(store(router), bin_id, credentials(event), header(event, "X-Bin-Name"), idempotent)
+        served("BinRenamed")
+        return changed
+
+    return _written(event, write, lambda bin: {"record": bin.bin_id, "metadata": {"name": bin.name}})
+
+
+def _written[E](event, write: Callable[[IdempotentWrite | None], E], summarise: Callable[[E], dict]) -> Response:
+    """A write without a body, run at most once per Idempotency-Key; its summary is the answer."""
+    answer, replayed = idempotency.once(event, router.lambda_context, store(router), b"", write, summarise)
+    return json_response(answer, headers=replay_headers(replayed))

@@ -1,9 +1,11 @@
-"""`Idempotency-Key` (our extension to JSONBin): a retried write answers as the first one did, and
-does nothing twice: no second bin, no second version, no second request spent.
+"""`Idempotency-Key` (our extension to JSONBin), on every write route: a retried write answers as
+the first one did, and does nothing twice: no second bin, no second version, no second request spent.
 
 Powertools' idempotency utility keeps one item per key in a DynamoDB table: INPROGRESS while the
 first request runs, COMPLETED with what it returned once it succeeded (a refused request leaves
 nothing, so fixing and retrying it runs it afresh). Items expire after a day (the table's TTL).
+Beside it, the write's own commit records what it committed, in the same transaction (see once):
+the record that survives an answer lost after the commit, which Powertools' cannot.
 
 A key is scoped to the route, the path and the credentials presented (as a SHA-256, never the key
 itself), so two callers who pick the same key never see each other's answers. A retry must be the
@@ -14,12 +16,14 @@ never a record: a replayed answer embeds the retry's own body, which the hash pr
 
 import functools
 import hashlib
+import json
 import re
 from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from binstore import errors
+from binstore.model import IdempotentWrite, StorageUnavailable
 from binstore.storage import Store
 from http_helpers import header, served
 
@@ -32,6 +36,8 @@ _MEANINGFUL_HEADERS = (
     "x-collection-id",
     "x-collection-name",
     "x-schema-doc-name",
+    "x-schema-doc-id",
+    "x-preserve-latest",
     "if-match",
     "content-type",
 )
@@ -66,17 +72,30 @@ def _sha256(text: str | bytes) -> str:
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: no spaces, no control characters
 
 
-def once(
-    event: APIGatewayProxyEventV2, lambda_context, store: Store, body: bytes, write: Callable[[], dict]
+def once[E](
+    event: APIGatewayProxyEventV2,
+    lambda_context,
+    store: Store,
+    body: bytes,
+    write: Callable[[IdempotentWrite | None], E],
+    summarise: Callable[[E], dict],
 ) -> tuple[dict, bool]:
-    """Run `write` (returning a small JSON-able summary) at most once per Idempotency-Key.
+    """Run `write` at most once per Idempotency-Key; answer the summary of what it wrote.
 
-    Returns the summary and whether it is a replay of an earlier request's. Without the header,
-    `write` simply runs.
+    `write` returns the entity it wrote (a bin, a collection, a schema doc), as it stands after its
+    commit; `summarise` makes the small JSON-able summary an answer is built from. Returns the
+    summary and whether it is a replay of an earlier request's. Without the header, `write` simply
+    runs.
+
+    Two records make a retry safe. Powertools' (below) answers a retry of a request that succeeded.
+    Ours is written by the write's own commit, in its transaction (IdempotentWrite): a retry of a
+    request whose commit took effect but whose answer was lost (storage unanswered, the function cut
+    off), which Powertools forgot with the error, finds it and answers from it instead of writing
+    again.
     """
     key = header(event, HEADER)
     if key is None:
-        return write(), False
+        return summarise(write(None)), False
     if _VALID_KEY.fullmatch(key) is None:
         raise errors.InvalidIdempotencyKey()
     credentials = f"{header(event, 'X-Master-Key') or ''}\n{header(event, 'X-Access-Key') or ''}"
@@ -88,16 +107,26 @@ def once(
         },
         "request": {"body": _sha256(body), "headers": {name: header(event, name) for name in _MEANINGFUL_HEADERS}},
     }
-    ran = False
+    idempotent = IdempotentWrite(
+        record_id=_sha256(json.dumps(scoped["scope"], sort_keys=True)),
+        request_hash=_sha256(json.dumps(scoped["request"], sort_keys=True)),
+    )
+    replayed = True
 
     def first_time(request: dict) -> dict:
-        nonlocal ran
-        ran = True
-        return write()
+        nonlocal replayed
+        recorded = store.recorded_commit(idempotent)
+        if recorded is not None:
+            if recorded.request_hash != idempotent.request_hash:
+                raise errors.IdempotencyKeyReused()
+            return summarise(recorded.entity)  # type: ignore[arg-type]  # recorded by this route's write
+        replayed = False
+        return summarise(write(idempotent))
 
     from aws_lambda_powertools.utilities.idempotency import idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -115,6 +144,10 @@ def once(
         raise errors.IdempotencyKeyReused() from None
     except IdempotencyAlreadyInProgressError:
         raise errors.IdempotencyKeyInProgress() from None
-    if not ran:
+    except IdempotencyPersistenceLayerError as failure:
+        # The idempotency table failed. If the write committed, its own record says so, and a retry
+        # (once Powertools' in-progress mark expires: 409 until then) answers from it.
+        raise StorageUnavailable(type(failure).__name__) from failure
+    if replayed:
         served("RequestReplayed")
-    return summary, not ran
+    return summary, replayed

@@ -5,6 +5,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 import idempotency
 from binstore import schema_docs
+from binstore.model import IdempotentWrite, SchemaDoc
 from http_helpers import credentials, header, json_body, record_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
@@ -14,9 +15,8 @@ def _metadata(doc) -> dict:
     return {"id": doc.schema_doc_id, "name": doc.name, "createdAt": doc.created_at}
 
 
-def _answer(doc, metric: str) -> Response:
-    served(metric)
-    return record_response(doc.schema_json, _metadata(doc))
+def _summary(doc: SchemaDoc) -> dict:
+    return {"schema": doc.schema_json, "metadata": _metadata(doc)}  # a schema doc is small enough to keep
 
 
 @router.post("/v3/s")
@@ -24,26 +24,33 @@ def create() -> Response:
     event = router.current_event
     body = json_body(event)
 
-    def write() -> dict:
-        doc = schema_docs.create_schema_doc(store(router), credentials(event), header(event, "X-Schema-Doc-Name"), body)
+    def write(idempotent: IdempotentWrite | None) -> SchemaDoc:
+        doc = schema_docs.create_schema_doc(
+            store(router), credentials(event), header(event, "X-Schema-Doc-Name"), body, idempotent
+        )
         served("SchemaDocCreated")
-        return {"schema": doc.schema_json, "metadata": _metadata(doc)}  # a schema doc is small enough to keep
+        return doc
 
-    answer, replayed = idempotency.once(event, router.lambda_context, store(router), body, write)
+    answer, replayed = idempotency.once(event, router.lambda_context, store(router), body, write, _summary)
     return record_response(answer["schema"], answer["metadata"], replay_headers(replayed))
 
 
 @router.get("/v3/s/<schema_doc_id>")
 def read(schema_doc_id: str) -> Response:
-    return _answer(
-        schema_docs.read_schema_doc(store(router), credentials(router.current_event), schema_doc_id), "SchemaDocRead"
-    )
+    doc = schema_docs.read_schema_doc(store(router), credentials(router.current_event), schema_doc_id)
+    served("SchemaDocRead")
+    return record_response(doc.schema_json, _metadata(doc))
 
 
 @router.put("/v3/s/<schema_doc_id>")
 def update(schema_doc_id: str) -> Response:
     event = router.current_event
     body = json_body(event)
-    return _answer(
-        schema_docs.update_schema_doc(store(router), credentials(event), schema_doc_id, body), "SchemaDocUpdated"
-    )
+
+    def write(idempotent: IdempotentWrite | None) -> SchemaDoc:
+        doc = schema_docs.update_schema_doc(store(router), credentials(event), schema_doc_id, body, idempotent)
+        served("SchemaDocUpdated")
+        return doc
+
+    answer, replayed = idempotency.once(event, router.lambda_context, store(router), body, write, _summary)
+    return record_response(answer["schema"], answer["metadata"], replay_headers(replayed))

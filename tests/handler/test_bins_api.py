@@ -177,7 +177,7 @@ def test_delete_versions_goes_back_to_the_base_record(invoke, store, pro):
     assert (status, body) == (200, {"metadata": {"id": bin_id, "versionsDeleted": 2},
                                     "message": "Versions for the Bin are deleted successfully"})
     assert stored_record(store, bin_id) == {"v": 0}
-    assert store.bins.get(bin_id).version_count == 0 and store.bins.versions(bin_id) == []
+    assert store.bins.get(bin_id).version_count == 0 and store.bins.version_rows(bin_id) == []
     assert body_keys(store, bin_id) == [store.bins.get(bin_id).object_key]
 
 
@@ -210,7 +210,7 @@ def test_delete_removes_the_bin_its_versions_and_bodies(invoke, store, pro):
     status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=master(pro)))
     assert (status, body) == (200, {"metadata": {"id": bin_id, "versionsDeleted": 1},
                                     "message": "Bin deleted successfully"})
-    assert store.bins.get(bin_id) is None and store.bins.versions(bin_id) == [] and body_keys(store, bin_id) == []
+    assert store.bins.get(bin_id) is None and store.bins.version_rows(bin_id) == [] and body_keys(store, bin_id) == []
     assert pro.requests_remaining == before - 1
     assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))[0] == 404
 

@@ -164,8 +164,9 @@ def test_idempotency_table_holds_no_key_and_no_record(invoke, store, pro):
     invoke(update_event(bin_id, b'{"secret-record": "sensitive-value"}',
                         {"x-master-key": pro.master_key, "idempotency-key": "my-key-123"}))
 
-    stored = json.dumps(idempotency_items(store))
-    assert len(idempotency_items(store)) == 1
+    stored = json.dumps(idempotency_items(store), default=str)
+    # Powertools' record of the answer, and the commit's own record of what it committed.
+    assert sorted(item["id"]["S"].split("#")[0] for item in idempotency_items(store)) == ["binstore", "commit"]
     for secret in (pro.master_key, pro.master_key.split(".")[-1], "sensitive-value", "my-key-123"):
         assert secret not in stored
 

@@ -210,13 +210,13 @@ def test_sweep_skips_a_bin_that_changes_while_it_is_checked(invoke, store, pro, 
     fail_always(monkeypatch, store.dynamodb, "transact_write_items", "TransactWriteItems")
     update(invoke, pro, bin_id)
     monkeypatch.undo()
-    real_list_versions = store.bins.versions
+    real_list_versions = store.bins.version_rows
 
     def update_meanwhile(bin):
         invoke(update_event(bin_id, b'{"n": "meanwhile"}', {"x-master-key": pro.master_key}))
         return real_list_versions(bin)
 
-    monkeypatch.setattr(store.bins, "versions", update_meanwhile)
+    monkeypatch.setattr(store.bins, "version_rows", update_meanwhile)
     report = sweep_now(store)
 
     assert (report.bins_skipped, report.orphans_marked) == (1, 0)

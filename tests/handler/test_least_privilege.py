@@ -99,6 +99,7 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
     call(api_event("PUT", f"/v3/b/{bin_id}/meta/name", headers={**master(pro), "x-bin-name": "n"}))
     call(api_event("PUT", f"/v3/b/{bin_id}/meta/privacy", headers={**master(pro), "x-bin-private": "true"}))
     call(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
+    call(update_event(bin_id, b'{"a": 4}', {**master(pro), "x-bin-versioning": "true"}))  # a row for the delete
     call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/remove", headers=master(pro)))
     call(api_event("DELETE", f"/v3/b/{bin_id}", headers=master(pro)))
 

@@ -3,13 +3,17 @@ privacy and name. Free of HTTP; reads live in binstore.reads, updates in binstor
 path every request on a bin follows in binstore.bin_requests.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from aws_lambda_powertools import Logger
 
 from binstore import errors
 from binstore.access import CREATE, DELETE, BinRoute, Credentials, acting_account, owned
 from binstore.bin_requests import INVALID_KEY, KEY_REQUIRED, NOT_FOUND, on_bin
 from binstore.ids import is_object_id, new_id
-from binstore.model import BinMeta, Context, utc_now
+from binstore.model import BinMeta, Context, IdempotentWrite, StorageUnavailable, utc_now
 from binstore.names import check_bin_name
 from binstore.plans import PLANS, check_record_size
 from binstore.records import Record, RequestBody
@@ -21,6 +25,8 @@ DELETE_ROUTE = BinRoute(DELETE, KEY_REQUIRED, INVALID_KEY, NOT_FOUND)
 # JSONBin opens these to master keys only.
 DELETE_VERSIONS_ROUTE = BinRoute(None, KEY_REQUIRED, INVALID_KEY, NOT_FOUND)
 META_ROUTE = BinRoute(None, KEY_REQUIRED, INVALID_KEY, NOT_FOUND)
+
+logger = Logger(child=True)
 
 
 # Create
@@ -39,6 +45,7 @@ def create_bin(
     private: bool = True,
     name: str | None = None,
     collection_id: str | None = None,
+    idempotent: IdempotentWrite | None = None,
 ) -> NewBin:
     if name is not None:
         check_bin_name(name)
@@ -71,7 +78,7 @@ def create_bin(
     try:
         # A conflict is another transaction on the owner's account item (a concurrent request of
         # the same account): the id is fresh, so trying again is safe.
-        retry_on_conflict(store, lambda: store.bins.create(meta))
+        retry_on_conflict(store, lambda: store.bins.create(meta, idempotent))
     except errors.BinStoreError:
         store.bodies.discard(object_key)  # refused: nothing points at the body
         raise
@@ -81,49 +88,109 @@ def create_bin(
 # Delete
 
 
-def delete_bin(store: Store, bin_id: str, credentials: Credentials) -> int:
-    """Delete the bin, its versions and every body stored for it; return how many versions went."""
+def delete_bin(
+    store: Store, bin_id: str, credentials: Credentials, idempotent: IdempotentWrite | None = None
+) -> BinMeta:
+    """Delete the bin, its versions and every body stored for it; return the bin as it was deleted
+    (its version_count: how many versions went)."""
 
-    def delete(bin: BinMeta, _: Context) -> int:
-        store.bins.delete(bin)
-        # The bin is gone for every reader from here on; what follows is housekeeping.
-        store.bins.delete_versions(bin.bin_id, store.bins.versions(bin.bin_id))
-        store.bodies.delete_many(store.bodies.of_bin(bin.bin_id))
-        return bin.version_count
+    def delete(bin: BinMeta, _: Context) -> BinMeta:
+        store.bins.delete(bin, idempotent)
+        # The bin is gone for every reader from here on: what follows is housekeeping, and the answer
+        # does not wait on its success (the daily sweep deletes the bodies of a deleted bin).
+        with _left_to_the_sweep("bin delete", bin.bin_id):
+            store.bins.delete_version_rows(bin.bin_id, store.bins.version_rows(bin.bin_id))
+            store.bodies.delete_many(store.bodies.of_bin(bin.bin_id))
+        return bin
 
     return on_bin(store, DELETE_ROUTE, bin_id, credentials, delete)
 
 
-def delete_versions(store: Store, bin_id: str, credentials: Credentials, preserve_latest: bool = False) -> int:
-    """Delete every kept version; return how many.
+def delete_versions(
+    store: Store,
+    bin_id: str,
+    credentials: Credentials,
+    preserve_latest: bool = False,
+    idempotent: IdempotentWrite | None = None,
+) -> BinMeta:
+    """Delete every kept version; return the bin as the reset found it (its version_count: how many).
 
     As in JSONBin, the bin then goes back to its base record (the oldest one kept) unless
     `preserve_latest` keeps the latest record.
+
+    One write does it: the bin moves to its next version generation, so every version row of the
+    last one stops being a version at once. Deleting those rows and the bodies no record needs any
+    more comes after, as housekeeping that any later request can overlap and a retry can repeat.
     """
 
-    def delete(bin: BinMeta, _: Context) -> int:
-        versions = store.bins.versions(bin.bin_id)
-        object_key = bin.object_key if preserve_latest or not versions else versions[0].object_key
-        store.bins.reset_versions(bin, object_key)
-        store.bins.delete_versions(bin.bin_id, versions)
-        released = {kept.object_key for kept in versions} | {bin.object_key}
-        store.bodies.delete_many(sorted(released - {object_key}))
-        return len(versions)
+    def delete(bin: BinMeta, _: Context) -> BinMeta:
+        kept = store.bins.kept_versions(bin)
+        found = replace(bin, version_count=len(kept))  # a versioned update may have kept one since the bin was read
+        base = None if preserve_latest or not kept else kept[0].object_key
+        store.bins.reset_versions(found, base, not kept and not preserve_latest, idempotent)
+        with _left_to_the_sweep("versions delete", bin.bin_id):
+            _tidy_after_reset(store, bin, released={kept.object_key for kept in kept} | {bin.object_key})
+        return found
 
     return on_bin(store, DELETE_VERSIONS_ROUTE, bin_id, credentials, delete)
+
+
+def _tidy_after_reset(store: Store, before: BinMeta, released: set[str]) -> None:
+    """Delete the version rows a reset of `before` left behind, and the bodies only they needed.
+
+    The bin is read again first: what it points at now (its latest, a version kept since the reset)
+    is never deleted, whatever was read before.
+    """
+    store.bins.delete_stale_version_rows(
+        before.bin_id, store.bins.version_rows(before.bin_id), below_generation=before.version_generation + 1
+    )
+    now = store.bins.get(before.bin_id)
+    if now is None:
+        return  # deleted meanwhile: the delete takes its bodies
+    still_needed = {now.object_key} | {kept.object_key for kept in store.bins.kept_versions(now)}
+    store.bodies.delete_many(sorted(released - still_needed))
+
+
+@contextmanager
+def _left_to_the_sweep(write: str, bin_id: str) -> Iterator[None]:
+    """Housekeeping after a committed write: if storage fails, the write still stands (and answers);
+    what is left is unreachable and found by the sweep."""
+    try:
+        yield
+    except StorageUnavailable as failure:
+        logger.warning(
+            "Housekeeping after a committed write failed: left to the sweep",
+            extra={"write": write, "bin_id": bin_id, "error_type": failure.error_type},
+        )
 
 
 # Meta
 
 
-def set_privacy(store: Store, bin_id: str, credentials: Credentials, private: bool | None) -> BinMeta:
+def set_privacy(
+    store: Store,
+    bin_id: str,
+    credentials: Credentials,
+    private: bool | None,
+    idempotent: IdempotentWrite | None = None,
+) -> BinMeta:
     if private is None:
         raise errors.BinPrivacyRequired()
-    return on_bin(store, META_ROUTE, bin_id, credentials, lambda bin, _: store.bins.change_meta(bin, private=private))
+
+    def change(bin: BinMeta, _: Context) -> BinMeta:
+        return store.bins.change_meta(bin, private=private, idempotent=idempotent)
+
+    return on_bin(store, META_ROUTE, bin_id, credentials, change)
 
 
-def set_name(store: Store, bin_id: str, credentials: Credentials, name: str | None) -> BinMeta:
+def set_name(
+    store: Store, bin_id: str, credentials: Credentials, name: str | None, idempotent: IdempotentWrite | None = None
+) -> BinMeta:
     if name is None:
         raise errors.BinNameRequired()
     check_bin_name(name)
-    return on_bin(store, META_ROUTE, bin_id, credentials, lambda bin, _: store.bins.change_meta(bin, name=name))
+
+    def change(bin: BinMeta, _: Context) -> BinMeta:
+        return store.bins.change_meta(bin, name=name, idempotent=idempotent)
+
+    return on_bin(store, META_ROUTE, bin_id, credentials, change)

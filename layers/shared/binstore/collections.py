@@ -3,13 +3,12 @@
 Master keys only, as in JSONBin. Each successful request spends one of the account's requests.
 """
 
-from dataclasses import replace
-
 from binstore import errors
 from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
-from binstore.model import Account, Collection, utc_now
+from binstore.model import Account, Collection, IdempotentWrite, utc_now
 from binstore.names import required_name
+from binstore.plans import MAX_COLLECTIONS_PER_SCHEMA_DOC
 from binstore.retries import retry_on_conflict
 from binstore.schema_docs import owned_schema_doc
 from binstore.storage import Store
@@ -17,11 +16,13 @@ from binstore.storage import Store
 MAX_NAME_LENGTH = 32
 
 
-def create_collection(store: Store, credentials: Credentials, name: str | None) -> Collection:
+def create_collection(
+    store: Store, credentials: Credentials, name: str | None, idempotent: IdempotentWrite | None = None
+) -> Collection:
     name = required_name(name, MAX_NAME_LENGTH, errors.CollectionNameRequired(), errors.CollectionNameTooLong())
     account = acting_account(store, credentials)
     collection = Collection(new_id(), account.account_id, name, utc_now())
-    retry_on_conflict(store, lambda: store.collections.create(collection))
+    retry_on_conflict(store, lambda: store.collections.create(collection, idempotent))
     return collection
 
 
@@ -30,7 +31,11 @@ def _owned_collection(store: Store, account: Account, collection_id: str) -> Col
 
 
 def attach_schema_doc(
-    store: Store, credentials: Credentials, collection_id: str, schema_doc_id: str | None
+    store: Store,
+    credentials: Credentials,
+    collection_id: str,
+    schema_doc_id: str | None,
+    idempotent: IdempotentWrite | None = None,
 ) -> Collection:
     if not is_object_id(collection_id):
         raise errors.InvalidCollectionId()
@@ -43,16 +48,17 @@ def attach_schema_doc(
     def attach() -> Collection:
         collection = _owned_collection(store, account, collection_id)
         doc = owned_schema_doc(store, account, schema_doc_id)
+        if collection_id not in doc.collection_ids and len(doc.collection_ids) >= MAX_COLLECTIONS_PER_SCHEMA_DOC:
+            raise errors.SchemaDocAttachedToTooMany(MAX_COLLECTIONS_PER_SCHEMA_DOC)
         # One transaction replaces the doc the collection had, if any: never a moment without one.
-        store.collections.attach_schema_doc(collection, doc)
-        return replace(
-            collection, schema_doc_id=doc.schema_doc_id, schema_json=doc.schema_json, schema_revision=doc.revision
-        )
+        return store.collections.attach_schema_doc(collection, doc, idempotent)
 
     return retry_on_conflict(store, attach)
 
 
-def detach_schema_doc(store: Store, credentials: Credentials, collection_id: str) -> Collection:
+def detach_schema_doc(
+    store: Store, credentials: Credentials, collection_id: str, idempotent: IdempotentWrite | None = None
+) -> Collection:
     if not is_object_id(collection_id):
         raise errors.InvalidCollectionId()
     account = acting_account(store, credentials)
@@ -61,7 +67,6 @@ def detach_schema_doc(store: Store, credentials: Credentials, collection_id: str
         collection = _owned_collection(store, account, collection_id)
         if collection.schema_doc_id is None:
             raise errors.NoSchemaDocAttached()
-        store.collections.detach_schema_doc(collection)
-        return replace(collection, schema_doc_id=None, schema_json=None, schema_revision=0)
+        return store.collections.detach_schema_doc(collection, idempotent)
 
     return retry_on_conflict(store, detach)

@@ -259,6 +259,11 @@ class NoSchemaDocAttached(BadRequest):
     message = "The Collection has no Schema Doc attached"
 
 
+class SchemaDocAttachedToTooMany(Forbidden):
+    def __init__(self, limit: int):
+        super().__init__(f"A Schema Doc can be attached to at most {limit} Collections")
+
+
 # Our extensions to JSONBin (see the README): conditional updates and idempotent retries.
 
 

@@ -42,6 +42,10 @@ class BinMeta:
     created_at: str
     updated_at: str
     name: str | None = None
+    # Moved by every reset of the versions: only version rows of the bin's generation are its kept
+    # versions, so a reset forgets every row in its one write, and rows it left behind (a cleanup
+    # cut short, a concurrent update's) are never read again, and are overwritten when versions regrow.
+    version_generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class SchemaDoc:
 class KeptVersion:
     version: int
     object_key: str
+    generation: int = 0  # the bin's version_generation when it was kept
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,25 @@ class StoredBody:
     object_key: str
     bin_id: str  # the bin it was written for
     written_at: datetime
+
+
+@dataclass(frozen=True)
+class IdempotentWrite:
+    """A write sent with an Idempotency-Key. Its commit records what it committed, in the same
+    transaction, under `record_id` (one per key, route and credentials): so a retry can tell a write
+    that took effect (its answer lost) from one that did not, however long ago, and answer as the
+    first would have, without applying it again."""
+
+    record_id: str
+    request_hash: str  # what the request said: a retry must be the same request
+
+
+@dataclass(frozen=True)
+class RecordedCommit:
+    """What an IdempotentWrite committed: the entity as it stood right after its commit."""
+
+    request_hash: str
+    entity: "BinMeta | Collection | SchemaDoc"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ from binstore import errors
 
 KB = 1024
 MB = 1024 * KB
+# A change of a schema doc rewrites, in one DynamoDB transaction (at most 100 items), the doc, the
+# copy of every collection attached to it, the spent request and an Idempotency-Key's record.
+MAX_COLLECTIONS_PER_SCHEMA_DOC = 97
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def operator_read(store: Store, bin_id: str, version: int | None = None) -> Oper
     meta = store.bins.get(bin_id)
     if meta is None:
         raise errors.NotFound("Bin not found")
-    object_key = meta.object_key if version is None else store.bins.version_object_key(bin_id, version)
+    object_key = meta.object_key if version is None else store.bins.version_object_key(meta, version)
     if object_key is None:
         raise errors.VersionNotFound()
     body = store.bodies.read(object_key)

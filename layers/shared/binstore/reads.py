@@ -112,7 +112,7 @@ def read_bin(
         if wanted is None:
             object_key = bin.object_key
         else:
-            kept = store.bins.version_object_key(bin.bin_id, wanted) if wanted <= bin.version_count else None
+            kept = store.bins.version_object_key(bin, wanted)
             if kept is None:
                 raise errors.VersionNotFound()
             object_key = kept

@@ -8,7 +8,7 @@ the new text from then on.
 from binstore import errors
 from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
-from binstore.model import Account, SchemaDoc, utc_now
+from binstore.model import Account, IdempotentWrite, SchemaDoc, utc_now
 from binstore.names import required_name
 from binstore.records import parse_record, to_json_text
 from binstore.retries import retry_on_conflict
@@ -40,12 +40,14 @@ def owned_schema_doc(store: Store, account: Account, schema_doc_id: str) -> Sche
     return owned(store.collections.get_schema_doc(schema_doc_id), account, errors.SchemaDocNotFound())
 
 
-def create_schema_doc(store: Store, credentials: Credentials, name: str | None, body: bytes) -> SchemaDoc:
+def create_schema_doc(
+    store: Store, credentials: Credentials, name: str | None, body: bytes, idempotent: IdempotentWrite | None = None
+) -> SchemaDoc:
     name = required_name(name, MAX_NAME_LENGTH, errors.SchemaDocNameRequired(), errors.SchemaDocNameTooLong())
     schema_json = _schema_text(body)
     account = acting_account(store, credentials)
     doc = SchemaDoc(new_id(), account.account_id, name, schema_json, utc_now())
-    retry_on_conflict(store, lambda: store.collections.create_schema_doc(doc))
+    retry_on_conflict(store, lambda: store.collections.create_schema_doc(doc, idempotent))
     return doc
 
 
@@ -63,18 +65,16 @@ def read_schema_doc(store: Store, credentials: Credentials, schema_doc_id: str) 
     return doc
 
 
-def update_schema_doc(store: Store, credentials: Credentials, schema_doc_id: str, body: bytes) -> SchemaDoc:
+def update_schema_doc(
+    store: Store, credentials: Credentials, schema_doc_id: str, body: bytes, idempotent: IdempotentWrite | None = None
+) -> SchemaDoc:
     _checked_id(schema_doc_id)
     schema_json = _schema_text(body)
     account = acting_account(store, credentials)
 
     def change() -> SchemaDoc:
-        return store.collections.change_schema_doc(owned_schema_doc(store, account, schema_doc_id), schema_json)
+        doc = owned_schema_doc(store, account, schema_doc_id)
+        # With the copy of every collection the doc lists, in one transaction (see storage).
+        return store.collections.change_schema_doc(doc, schema_json, idempotent)
 
-    doc = retry_on_conflict(store, change)
-    # The doc as stored lists every collection attached to it (an attach racing with this change
-    # either lands first and is listed, or fails on the doc's revision and copies the new text).
-    stored = store.collections.get_schema_doc(schema_doc_id)
-    for collection_id in sorted(stored.collection_ids if stored else ()):
-        store.collections.refresh_schema_copy(collection_id, doc)
-    return doc
+    return retry_on_conflict(store, change)

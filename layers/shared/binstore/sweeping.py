@@ -33,13 +33,14 @@ class SweepReport:
 def _referenced(store: Store, bin_id: str) -> set[str] | None:
     """The bodies the bin points at, or None if it changed while being read."""
     before = store.bins.get(bin_id)
-    versions = store.bins.versions(bin_id)
+    rows = store.bins.version_rows(bin_id)
     after = store.bins.get(bin_id)
     if before is None and after is None:
         return set()  # deleted: nothing points at its bodies any more (nor at leftover version rows)
     if before is None or after is None or before.revision != after.revision:
         return None
-    return {after.object_key, *(kept.object_key for kept in versions)}
+    # Only rows of the bin's version generation are its versions: a reset's leftovers point at nothing.
+    return {after.object_key, *(kept.object_key for kept in rows if kept.generation == after.version_generation)}
 
 
 def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:

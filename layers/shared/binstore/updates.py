@@ -25,6 +25,7 @@ from binstore.model import (
     BinMeta,
     CommitConflict,
     CommitOutcomeUnknown,
+    IdempotentWrite,
     StorageUnavailable,
     utc_now,
 )
@@ -47,6 +48,7 @@ class UpdateRequest:
     # Commit only if the bin is at one of these revisions (If-Match), each as the decimal text of its
     # ETag, compared as strings; None: whatever its revision.
     expected_revisions: frozenset[str] | None = None
+    idempotent: IdempotentWrite | None = None  # sent with an Idempotency-Key
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,9 @@ def _update(store: Store, request: UpdateRequest, record: Record, parsed_key: Pa
                 validated_against = schema_json
 
             try:
-                updated = store.bins.commit_update(bin, uploaded_object_key, keep_version, utc_now())
+                updated = store.bins.commit_update(
+                    bin, uploaded_object_key, keep_version, utc_now(), request.idempotent
+                )
             except CommitConflict:
                 backoff(attempt)
                 continue

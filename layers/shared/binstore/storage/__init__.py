@@ -10,7 +10,7 @@ Clients are made once per Store, on first use, and each function makes one Store
 
 from typing import Any
 
-from binstore.model import Context
+from binstore.model import Context, IdempotentWrite, RecordedCommit
 from binstore.settings import Settings
 from binstore.storage.accounts import AccountTables
 from binstore.storage.bins import BinTables
@@ -19,13 +19,14 @@ from binstore.storage.charges import Charges
 from binstore.storage.clients import Clients, aws_call
 from binstore.storage.collections import CollectionTables
 from binstore.storage.context import read_context
+from binstore.storage.items import recorded_commit_from, recorded_commit_key
 
 
 class Store:
     def __init__(self, settings: Settings, dynamodb=None, s3=None):
         self.settings = settings
         self.clients = Clients(dynamodb, s3)
-        self.charges = Charges(settings.accounts_table, self.clients)
+        self.charges = Charges(settings.accounts_table, self.clients, settings.idempotency_table)
         self.accounts = AccountTables(settings.accounts_table, settings.keys_table, self.clients)
         self.bins = BinTables(settings.bins_table, settings.bin_versions_table, self.clients, self.charges)
         self.collections = CollectionTables(
@@ -49,6 +50,12 @@ class Store:
     def read_context(self, bin_id: str | None, key_id: str | None, account_id: str | None) -> Context:
         """The bin, and the key and account named by the caller's key, in one round trip."""
         return read_context(self.clients.dynamodb, self.settings, bin_id, key_id, account_id)
+
+    @aws_call
+    def recorded_commit(self, write: IdempotentWrite) -> RecordedCommit | None:
+        """What an idempotent write committed, if it ever did (and its record has not expired)."""
+        values = self.clients.get_item(self.settings.idempotency_table, recorded_commit_key(write.record_id))
+        return recorded_commit_from(values) if values else None
 
     def idempotency_persistence(self) -> Any:
         """Powertools' idempotency records, in the idempotency table, on this Store's DynamoDB client."""

@@ -1,19 +1,27 @@
 """The bins table and the bin versions table: each bin's metadata, and the versions it keeps.
 
 Every change to a bin is conditioned on its revision and bumps it, so a concurrent writer is never
-lost; every change spends one of the owner's requests in the same transaction (storage.charges).
+lost (a versions reset, on its version generation: see BinMeta.version_generation); every change
+spends one of the owner's requests in the same transaction (storage.charges).
 """
 
 import time
 from dataclasses import replace
+from uuid import uuid4
 
-from binstore.model import BinMeta, KeptVersion
+from binstore.model import BinMeta, IdempotentWrite, KeptVersion
 from binstore.storage.charges import Charges
 from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS, Clients, aws_call
 from binstore.storage.items import bin_from, bin_values, from_item, put_new_item, to_item
 
 # DynamoDB writes at most this many items per BatchWriteItem call.
 _WRITE_BATCH = 25
+# ... and at most this many per TransactWriteItems call.
+_TRANSACTION_ITEMS = 100
+
+
+def _generation(values: dict) -> int:
+    return int(values.get("versionGeneration", 0))  # rows kept before generations existed are of 0
 
 
 class BinTables:
@@ -29,30 +37,41 @@ class BinTables:
         return bin_from(values) if values else None
 
     @aws_call
-    def version_object_key(self, bin_id: str, version: int) -> str | None:
-        values = self._clients.get_item(self.versions_table, {"binId": bin_id, "version": version})
-        return values["objectKey"] if values else None
+    def version_object_key(self, bin: BinMeta, version: int) -> str | None:
+        """The body of the bin's kept version `version`, or None if the bin keeps no such version."""
+        if not 1 <= version <= bin.version_count:
+            return None
+        values = self._clients.get_item(self.versions_table, {"binId": bin.bin_id, "version": version})
+        if values is None or _generation(values) != bin.version_generation:
+            return None  # a row a versions reset left behind: not a version of the bin any more
+        return values["objectKey"]
 
     @aws_call
-    def versions(self, bin_id: str) -> list[KeptVersion]:
-        """Every kept version of a bin, oldest first."""
+    def version_rows(self, bin_id: str) -> list[KeptVersion]:
+        """Every version row of a bin, of every generation, oldest first."""
         pages = self._clients.dynamodb.get_paginator("query").paginate(
             TableName=self.versions_table,
             KeyConditionExpression="binId = :bin",
             ExpressionAttributeValues=to_item({":bin": bin_id}),
-            ProjectionExpression="version, objectKey",
+            ProjectionExpression="version, objectKey, versionGeneration",
             ConsistentRead=True,
         )
         return [
-            KeptVersion(int(values["version"]), values["objectKey"])
+            KeptVersion(int(values["version"]), values["objectKey"], _generation(values))
             for page in pages
             for values in map(from_item, page.get("Items", []))
         ]
 
+    def kept_versions(self, bin: BinMeta) -> list[KeptVersion]:
+        """The versions the bin keeps (the rows of its generation), oldest first."""
+        return [kept for kept in self.version_rows(bin.bin_id) if kept.generation == bin.version_generation]
+
     @aws_call
-    def create(self, meta: BinMeta) -> None:
+    def create(self, meta: BinMeta, idempotent: IdempotentWrite | None = None) -> None:
         """Store a new bin's metadata and spend one of its owner's requests."""
-        self._charges.commit([put_new_item(self.bins_table, "binId", bin_values(meta))], meta.owner_id)
+        self._charges.commit(
+            [put_new_item(self.bins_table, "binId", bin_values(meta))], meta.owner_id, idempotent, meta
+        )
 
     def _update_item(self, current: BinMeta, set_clause: str, values: dict) -> dict:
         """An update of the bin item, conditioned on its revision, that bumps the revision."""
@@ -73,7 +92,14 @@ class BinTables:
         }
 
     @aws_call
-    def commit_update(self, current: BinMeta, new_object_key: str, keep_version: bool, now: str) -> BinMeta:
+    def commit_update(
+        self,
+        current: BinMeta,
+        new_object_key: str,
+        keep_version: bool,
+        now: str,
+        idempotent: IdempotentWrite | None = None,
+    ) -> BinMeta:
         """Point the bin at its new body, keep the old one as a version if asked, spend one request.
 
         All or nothing, in one transaction. Raises CommitConflict if the bin changed since `current`
@@ -97,24 +123,36 @@ class BinTables:
                                 "version": version_count,
                                 "objectKey": current.object_key,
                                 "createdAt": current.updated_at,
+                                "versionGeneration": current.version_generation,
                             }
                         ),
-                        "ConditionExpression": "attribute_not_exists(binId)",
+                        # A row of an earlier generation (left by a versions reset) is no version
+                        # of the bin's: overwriting it is how versions regrow after a reset.
+                        "ConditionExpression": "attribute_not_exists(binId) OR attribute_not_exists(versionGeneration)"
+                        " OR versionGeneration < :generation",
+                        "ExpressionAttributeValues": to_item({":generation": current.version_generation}),
                     }
                 }
             )
         items.insert(0, self._update_item(current, set_clause, values))
-        self._charges.commit(items, current.owner_id)
-        return replace(
+        updated = replace(
             current,
             revision=current.revision + 1,
             object_key=new_object_key,
             version_count=version_count,
             updated_at=now,
         )
+        self._charges.commit(items, current.owner_id, idempotent, updated)
+        return updated
 
     @aws_call
-    def change_meta(self, current: BinMeta, private: bool | None = None, name: str | None = None) -> BinMeta:
+    def change_meta(
+        self,
+        current: BinMeta,
+        private: bool | None = None,
+        name: str | None = None,
+        idempotent: IdempotentWrite | None = None,
+    ) -> BinMeta:
         """Change a bin's privacy or name and spend one request.
 
         The revision moves too, so an update authorised against the old privacy cannot commit.
@@ -123,31 +161,67 @@ class BinTables:
         set_clause = ", ".join(f"#{field} = :{field}" for field in changes)
         item = self._update_item(current, set_clause, {f":{field}": value for field, value in changes.items()})
         item["Update"]["ExpressionAttributeNames"] = {f"#{field}": field for field in changes}
-        self._charges.commit([item], current.owner_id)
-        return replace(
+        changed = replace(
             current,
             revision=current.revision + 1,
             private=current.private if private is None else private,
             name=current.name if name is None else name,
         )
+        self._charges.commit([item], current.owner_id, idempotent, changed)
+        return changed
 
     @aws_call
-    def reset_versions(self, current: BinMeta, object_key: str) -> BinMeta:
-        """Forget every kept version (their rows and bodies go next) and point the bin at `object_key`."""
-        item = self._update_item(
-            current, "versionCount = :zero, objectKey = :object", {":zero": 0, ":object": object_key}
-        )
-        self._charges.commit([item], current.owner_id)
-        return replace(current, revision=current.revision + 1, version_count=0, object_key=object_key)
+    def reset_versions(
+        self,
+        current: BinMeta,
+        base_object_key: str | None,
+        require_no_versions: bool,
+        idempotent: IdempotentWrite | None = None,
+    ) -> None:
+        """Forget every kept version, in one write that moves the bin to its next version generation,
+        and spend one request; point the bin at `base_object_key` if given, else leave its latest.
+        An idempotent reset records `current`: the bin as the reset found it.
+
+        Conditioned on the generation, not the revision: updates that commit meanwhile do not make
+        a reset lose the race (they add versions the reset forgets too, and a kept version 1, the
+        base record, never changes within a generation). `require_no_versions`: conditioned too on
+        the bin keeping none, for a reset that read none and must not skip a base record kept since.
+        Raises CommitConflict if another reset (or a delete) came first.
+        """
+        set_clause = "versionCount = :zero, versionGeneration = :next_generation, revision = revision + :one"
+        values: dict[str, object] = {
+            ":zero": 0,
+            ":one": 1,
+            ":generation": current.version_generation,
+            ":next_generation": current.version_generation + 1,
+        }
+        if base_object_key is not None:
+            set_clause += ", objectKey = :base"
+            values[":base"] = base_object_key
+        condition = "versionGeneration = :generation"
+        if current.version_generation == 0:  # bins stored before generations existed have none
+            condition = "(attribute_exists(binId) AND attribute_not_exists(versionGeneration)) OR " + condition
+        if require_no_versions:
+            condition = f"({condition}) AND versionCount = :zero"
+        item = {
+            "Update": {
+                "TableName": self.bins_table,
+                "Key": to_item({"binId": current.bin_id}),
+                "UpdateExpression": f"SET {set_clause}",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
+        self._charges.commit([item], current.owner_id, idempotent, current)
 
     @aws_call
-    def delete_versions(self, bin_id: str, versions: list[KeptVersion]) -> None:
-        """Delete the rows of kept versions (not their bodies)."""
-        for start in range(0, len(versions), _WRITE_BATCH):
+    def delete_version_rows(self, bin_id: str, rows: list[KeptVersion]) -> None:
+        """Delete version rows (not their bodies), whatever their generation: for a deleted bin."""
+        for start in range(0, len(rows), _WRITE_BATCH):
             request = {
                 self.versions_table: [
                     {"DeleteRequest": {"Key": to_item({"binId": bin_id, "version": kept.version})}}
-                    for kept in versions[start : start + _WRITE_BATCH]
+                    for kept in rows[start : start + _WRITE_BATCH]
                 ]
             }
             while request:
@@ -156,8 +230,40 @@ class BinTables:
                     time.sleep(UNPROCESSED_PAUSE_SECONDS)  # DynamoDB left some undone under load: ask again
 
     @aws_call
-    def delete(self, current: BinMeta) -> None:
-        """Delete the bin's metadata (its versions and bodies go next) and spend one request."""
+    def delete_stale_version_rows(self, bin_id: str, rows: list[KeptVersion], below_generation: int) -> None:
+        """Delete rows a versions reset left behind, each only while it is still of a generation below
+        `below_generation` (an update may have kept a new version under the same number since).
+
+        In transactions of up to 100 conditional deletes; one cancelled by such a row is done again
+        delete by delete, leaving that row alone. Idempotent: a row already gone stays gone.
+        """
+        dynamodb = self._clients.dynamodb
+
+        def delete(kept: KeptVersion) -> dict:
+            return {
+                "TableName": self.versions_table,
+                "Key": to_item({"binId": bin_id, "version": kept.version}),
+                "ConditionExpression": "attribute_not_exists(versionGeneration) OR versionGeneration < :below",
+                "ExpressionAttributeValues": to_item({":below": below_generation}),
+            }
+
+        for start in range(0, len(rows), _TRANSACTION_ITEMS):
+            chunk = rows[start : start + _TRANSACTION_ITEMS]
+            try:
+                dynamodb.transact_write_items(
+                    TransactItems=[{"Delete": delete(kept)} for kept in chunk], ClientRequestToken=uuid4().hex
+                )
+            except dynamodb.exceptions.TransactionCanceledException:
+                for kept in chunk:
+                    try:
+                        dynamodb.delete_item(**delete(kept))
+                    except dynamodb.exceptions.ConditionalCheckFailedException:
+                        pass  # a version of the bin's current generation now: it stays
+
+    @aws_call
+    def delete(self, current: BinMeta, idempotent: IdempotentWrite | None = None) -> None:
+        """Delete the bin's metadata (its versions and bodies go next) and spend one request. An
+        idempotent delete records `current`: the bin as it deleted it."""
         self._charges.commit(
             [
                 {
@@ -170,4 +276,6 @@ class BinTables:
                 }
             ],
             current.owner_id,
+            idempotent,
+            current,
         )

@@ -10,9 +10,17 @@ from uuid import uuid4
 
 from aws_lambda_powertools import Logger
 
-from binstore.model import AllowanceSpent, CommitConflict, CommitOutcomeUnknown
+from binstore.model import (
+    AllowanceSpent,
+    BinMeta,
+    Collection,
+    CommitConflict,
+    CommitOutcomeUnknown,
+    IdempotentWrite,
+    SchemaDoc,
+)
 from binstore.storage.clients import AWS_ERRORS, Clients, aws_call, unavailable
-from binstore.storage.items import to_item
+from binstore.storage.items import recorded_commit_item, to_item
 
 logger = Logger(child=True)
 
@@ -25,8 +33,9 @@ RESEND_PAUSE_SECONDS = 0.05
 
 
 class Charges:
-    def __init__(self, accounts_table: str, clients: Clients):
+    def __init__(self, accounts_table: str, clients: Clients, idempotency_table: str = ""):
         self.accounts_table = accounts_table
+        self.idempotency_table = idempotency_table  # where idempotent writes record their commits
         self._clients = clients
 
     def _charge_item(self, account_id: str) -> dict:
@@ -42,8 +51,18 @@ class Charges:
         }
 
     @aws_call
-    def commit(self, items: list[dict], account_id: str) -> None:
+    def commit(
+        self,
+        items: list[dict],
+        account_id: str,
+        idempotent: IdempotentWrite | None = None,
+        committed: BinMeta | Collection | SchemaDoc | None = None,
+    ) -> None:
         """Write `items` and spend one of the account's requests: all of it, or none of it.
+
+        An `idempotent` write records `committed` (the entity as it stands once committed) in the same
+        transaction (see IdempotentWrite); a write recorded already cancels it (CommitConflict: the
+        next read finds the record).
 
         Raises AllowanceSpent if the account has no request left, CommitConflict if any other
         condition failed (the item changed, or vanished, since it was read), CommitOutcomeUnknown
@@ -55,6 +74,8 @@ class Charges:
         refused by its conditions means never applied. botocore's own retries of one call work the
         same way; these resends carry the guarantee past them.
         """
+        if idempotent is not None and committed is not None:
+            items = [*items, recorded_commit_item(self.idempotency_table, idempotent, committed)]
         transaction = {"TransactItems": [*items, self._charge_item(account_id)], "ClientRequestToken": uuid4().hex}
         for sent in range(UNANSWERED_RESENDS + 1):
             try:

@@ -6,7 +6,8 @@ doc lists the collections holding a copy, so that a change to the doc refreshes 
 
 from dataclasses import replace
 
-from binstore.model import Collection, SchemaDoc
+from binstore.model import Collection, IdempotentWrite, SchemaDoc
+from binstore.plans import MAX_COLLECTIONS_PER_SCHEMA_DOC
 from binstore.storage.charges import Charges
 from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import (
@@ -37,25 +38,35 @@ class CollectionTables:
         return schema_doc_from(values) if values else None
 
     @aws_call
-    def create(self, collection: Collection) -> None:
+    def create(self, collection: Collection, idempotent: IdempotentWrite | None = None) -> None:
         self._charges.commit(
-            [put_new_item(self.collections_table, "collectionId", collection_values(collection))], collection.owner_id
+            [put_new_item(self.collections_table, "collectionId", collection_values(collection))],
+            collection.owner_id,
+            idempotent,
+            collection,
         )
 
     @aws_call
-    def create_schema_doc(self, doc: SchemaDoc) -> None:
+    def create_schema_doc(self, doc: SchemaDoc, idempotent: IdempotentWrite | None = None) -> None:
         self._charges.commit(
-            [put_new_item(self.schema_docs_table, "schemaDocId", schema_doc_values(doc))], doc.owner_id
+            [put_new_item(self.schema_docs_table, "schemaDocId", schema_doc_values(doc))],
+            doc.owner_id,
+            idempotent,
+            doc,
         )
 
     @aws_call
-    def attach_schema_doc(self, collection: Collection, doc: SchemaDoc) -> None:
+    def attach_schema_doc(
+        self, collection: Collection, doc: SchemaDoc, idempotent: IdempotentWrite | None = None
+    ) -> Collection:
         """Copy the schema doc into the collection, list the collection on the doc, and take it off
         the doc it replaces: one transaction, one request, the old schema or the new, never none.
 
         Conditioned on the collection still naming the doc it named when read (a concurrent attach
-        or detach makes this CommitConflict) and on the doc's revision (a doc changed meanwhile
-        fails too), so a collection never keeps a copy older than the doc it names.
+        or detach makes this CommitConflict), on the doc's revision (a doc changed meanwhile fails
+        too), so a collection never keeps a copy older than the doc it names, and on the doc listing
+        fewer than MAX_COLLECTIONS_PER_SCHEMA_DOC collections (so that a change of the doc and of
+        every copy fits in one transaction).
         """
         replaced = collection.schema_doc_id
         condition = "schemaDocId = :replaced" if replaced else "attribute_not_exists(schemaDocId)"
@@ -82,17 +93,22 @@ class CollectionTables:
                     "TableName": self.schema_docs_table,
                     "Key": to_item({"schemaDocId": doc.schema_doc_id}),
                     "UpdateExpression": "ADD collectionIds :collection",
-                    "ConditionExpression": "revision = :revision",
+                    "ConditionExpression": "revision = :revision"
+                    " AND (attribute_not_exists(collectionIds) OR size(collectionIds) < :most)",
                     "ExpressionAttributeValues": {
                         ":collection": {"SS": [collection.collection_id]},
-                        **to_item({":revision": doc.revision}),
+                        **to_item({":revision": doc.revision, ":most": MAX_COLLECTIONS_PER_SCHEMA_DOC}),
                     },
                 }
             },
         ]
         if replaced and replaced != doc.schema_doc_id:
             items.append(self._unlist_collection(replaced, collection.collection_id))
-        self._charges.commit(items, collection.owner_id)
+        attached = replace(
+            collection, schema_doc_id=doc.schema_doc_id, schema_json=doc.schema_json, schema_revision=doc.revision
+        )
+        self._charges.commit(items, collection.owner_id, idempotent, attached)
+        return attached
 
     def _unlist_collection(self, schema_doc_id: str, collection_id: str) -> dict:
         """A transaction item taking a collection off the list of those a schema doc refreshes."""
@@ -106,7 +122,7 @@ class CollectionTables:
         }
 
     @aws_call
-    def detach_schema_doc(self, collection: Collection) -> None:
+    def detach_schema_doc(self, collection: Collection, idempotent: IdempotentWrite | None = None) -> Collection:
         items = [
             {
                 "Update": {
@@ -120,44 +136,54 @@ class CollectionTables:
         ]
         if collection.schema_doc_id:
             items.append(self._unlist_collection(collection.schema_doc_id, collection.collection_id))
-        self._charges.commit(items, collection.owner_id)
+        detached = replace(collection, schema_doc_id=None, schema_json=None, schema_revision=0)
+        self._charges.commit(items, collection.owner_id, idempotent, detached)
+        return detached
 
     @aws_call
-    def change_schema_doc(self, doc: SchemaDoc, schema_json: str) -> SchemaDoc:
-        """Store a schema doc's new text (conditioned on its revision) and spend one request."""
-        self._charges.commit(
-            [
+    def change_schema_doc(
+        self, doc: SchemaDoc, schema_json: str, idempotent: IdempotentWrite | None = None
+    ) -> SchemaDoc:
+        """Store a schema doc's new text, and the copy each collection attached to it keeps, and spend
+        one request: one transaction, so no collection ever validates against a text the doc has
+        left behind, whatever fails when.
+
+        Conditioned on the doc's revision, on it listing as many collections as when read, and on
+        each of those still naming it: a concurrent attach (which lists one more), detach or
+        re-attach elsewhere cancels it (CommitConflict), and the next read sees the new list.
+        """
+        listed = sorted(doc.collection_ids)
+        changed = replace(doc, schema_json=schema_json, revision=doc.revision + 1)
+        condition = "revision = :expected AND " + (
+            "size(collectionIds) = :listed" if listed else "attribute_not_exists(collectionIds)"
+        )
+        values = {":schema": schema_json, ":next": changed.revision, ":expected": doc.revision}
+        items = [
+            {
+                "Update": {
+                    "TableName": self.schema_docs_table,
+                    "Key": to_item({"schemaDocId": doc.schema_doc_id}),
+                    "UpdateExpression": "SET #schema = :schema, revision = :next",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {"#schema": "schema"},
+                    "ExpressionAttributeValues": to_item({**values, ":listed": len(listed) if listed else None}),
+                }
+            }
+        ]
+        for collection_id in listed:
+            items.append(
                 {
                     "Update": {
-                        "TableName": self.schema_docs_table,
-                        "Key": to_item({"schemaDocId": doc.schema_doc_id}),
-                        "UpdateExpression": "SET #schema = :schema, revision = :next",
-                        "ConditionExpression": "revision = :expected",
+                        "TableName": self.collections_table,
+                        "Key": to_item({"collectionId": collection_id}),
+                        "UpdateExpression": "SET #schema = :schema, schemaRevision = :next",
+                        "ConditionExpression": "schemaDocId = :doc",
                         "ExpressionAttributeNames": {"#schema": "schema"},
                         "ExpressionAttributeValues": to_item(
-                            {":schema": schema_json, ":next": doc.revision + 1, ":expected": doc.revision}
+                            {":schema": schema_json, ":next": changed.revision, ":doc": doc.schema_doc_id}
                         ),
                     }
                 }
-            ],
-            doc.owner_id,
-        )
-        return replace(doc, schema_json=schema_json, revision=doc.revision + 1)
-
-    @aws_call
-    def refresh_schema_copy(self, collection_id: str, doc: SchemaDoc) -> None:
-        """Give a collection the doc's current text, unless it holds a newer one or another doc."""
-        dynamodb = self._clients.dynamodb
-        try:
-            dynamodb.update_item(
-                TableName=self.collections_table,
-                Key=to_item({"collectionId": collection_id}),
-                UpdateExpression="SET #schema = :schema, schemaRevision = :revision",
-                ConditionExpression="schemaDocId = :doc AND schemaRevision < :revision",
-                ExpressionAttributeNames={"#schema": "schema"},
-                ExpressionAttributeValues=to_item(
-                    {":schema": doc.schema_json, ":revision": doc.revision, ":doc": doc.schema_doc_id}
-                ),
             )
-        except dynamodb.exceptions.ConditionalCheckFailedException:
-            pass  # already as new, or detached meanwhile: nothing to refresh
+        self._charges.commit(items, doc.owner_id, idempotent, changed)
+        return changed

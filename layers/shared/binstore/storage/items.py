@@ -4,9 +4,13 @@ Attribute names are DynamoDB's camelCase, as stored; a missing optional attribut
 entity's default, and an entity's None is never written.
 """
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from binstore.model import Account, BinMeta, Collection, SchemaDoc, StoredKey
+from binstore.model import Account, BinMeta, Collection, IdempotentWrite, RecordedCommit, SchemaDoc, StoredKey
 
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
@@ -79,6 +83,7 @@ def bin_from(values: dict) -> BinMeta:
         created_at=values["createdAt"],
         updated_at=values["updatedAt"],
         name=values.get("name"),
+        version_generation=int(values.get("versionGeneration", 0)),
     )
 
 
@@ -94,6 +99,7 @@ def bin_values(meta: BinMeta) -> dict:
         "name": meta.name,
         "createdAt": meta.created_at,
         "updatedAt": meta.updated_at,
+        "versionGeneration": meta.version_generation,
     }
 
 
@@ -141,3 +147,43 @@ def schema_doc_values(doc: SchemaDoc) -> dict:
         "revision": doc.revision,
         "createdAt": doc.created_at,
     }
+
+
+# What a recorded commit holds, by the kind of entity it committed: how to store it, how to read it.
+_RECORDED_KINDS: dict[str, tuple[type, Callable[[Any], dict], Callable[[dict], BinMeta | Collection | SchemaDoc]]] = {
+    "bin": (BinMeta, bin_values, bin_from),
+    "collection": (Collection, collection_values, collection_from),
+    "schemaDoc": (SchemaDoc, schema_doc_values, schema_doc_from),
+}
+# Kept as long as Powertools keeps its idempotency records (the table's TTL attribute, `expiration`).
+RECORD_SECONDS = 24 * 60 * 60
+
+
+def recorded_commit_key(record_id: str) -> dict:
+    return {"id": f"commit#{record_id}"}
+
+
+def recorded_commit_item(table: str, write: IdempotentWrite, entity: BinMeta | Collection | SchemaDoc) -> dict:
+    """A transaction item recording what an idempotent write committed; it fails its condition if the
+    write already committed once, which cancels the transaction: a write never applies twice."""
+    kind = next(name for name, (cls, _, _) in _RECORDED_KINDS.items() if isinstance(entity, cls))
+    values = _RECORDED_KINDS[kind][1](entity)
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": to_item(
+                {
+                    **recorded_commit_key(write.record_id),
+                    "request": write.request_hash,
+                    "kind": kind,
+                    "entity": {name: value for name, value in values.items() if value is not None},
+                    "expiration": int(time.time()) + RECORD_SECONDS,
+                }
+            ),
+            "ConditionExpression": "attribute_not_exists(id)",
+        }
+    }
+
+
+def recorded_commit_from(values: dict) -> RecordedCommit:
+    return RecordedCommit(values["request"], _RECORDED_KINDS[values["kind"]][2](values["entity"]))
