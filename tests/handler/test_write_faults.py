@@ -1,0 +1,511 @@
+"""Every write route, with storage failing at each step: before the commit, at the commit (not
+applied), at the commit's answer (applied, the answer lost once, or every time), and right after the
+commit (the function failing before it answers). What a user then sees stored is the old state or
+the new one, never a mix; the request is charged if and only if it took effect; and a retry with the
+same Idempotency-Key answers as the first would have, without applying it again or charging again.
+
+Each route is described once (WRITES): what it acts on, its request, and what a user can observe of
+its effect; every fault runs against every route.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
+from tests.support.events import api_event, update_event
+from tests.support.store import Account, master, stored_record
+
+UNAVAILABLE = {"message": "The service could not reach its storage: retry the request"}
+
+
+@dataclass(frozen=True)
+class Write:
+    name: str
+    prepare: Callable[[Account], dict]  # makes what the write acts on; returns the ids it needs
+    request: Callable[[Account, dict], dict]  # the write's event
+    observe: Callable[[Account, dict], object]  # what a user can see of the write's effect
+    new: Callable[[dict], object]  # what `observe` shows once the write took effect
+
+
+def owned(account: Account, table: str) -> int:
+    """How many items of `table` the account owns (what a listing would show)."""
+    items = account.store.dynamodb.scan(TableName=table)["Items"]
+    return sum(1 for item in items if item["ownerId"]["S"] == account.account_id)
+
+
+def bins_of(account: Account) -> int:
+    return owned(account, account.store.settings.bins_table)
+
+
+def versioned_bin(account: Account) -> dict:
+    bin_id = account.create_bin({"n": "base"})
+    from binstore.updates import UpdateRequest, update_bin
+    from binstore.records import RequestBody
+
+    update_bin(account.store, UpdateRequest(bin_id, RequestBody(b'{"n": "latest"}'), account.credentials, True))
+    return {"bin": bin_id}
+
+
+def doc_in_collection(account: Account) -> dict:
+    doc = account.create_schema_doc({"type": "object"}, "Doc")
+    return {"doc": doc, "collection": account.create_collection(doc), "other_doc": account.create_schema_doc({})}
+
+
+def collection_copy(account: Account, collection_id: str):
+    return account.store.collections.get(collection_id).schema_json
+
+
+WRITES = [
+    Write(
+        "create a bin",
+        prepare=lambda account: {},
+        request=lambda account, ids: api_event("POST", "/v3/b", {"n": 1}, master(account)),
+        observe=lambda account, ids: bins_of(account),
+        new=lambda ids: 1,
+    ),
+    Write(
+        "update a bin, keeping a version",
+        prepare=lambda account: {"bin": account.create_bin({"n": "old"})},
+        request=lambda account, ids: update_event(
+            ids["bin"], b'{"n": "new"}', {**master(account), "x-bin-versioning": "true"}
+        ),
+        observe=lambda account, ids: (
+            stored_record(account.store, ids["bin"]),
+            account.store.bins.get(ids["bin"]).version_count,
+        ),
+        new=lambda ids: ({"n": "new"}, 1),
+    ),
+    Write(
+        "delete a bin",
+        prepare=lambda account: {"bin": account.create_bin()},
+        request=lambda account, ids: api_event("DELETE", f"/v3/b/{ids['bin']}", headers=master(account)),
+        observe=lambda account, ids: account.store.bins.get(ids["bin"]) is None,
+        new=lambda ids: True,
+    ),
+    Write(
+        "delete a bin's versions",
+        prepare=versioned_bin,
+        request=lambda account, ids: api_event("DELETE", f"/v3/b/{ids['bin']}/versions", headers=master(account)),
+        observe=lambda account, ids: (
+            stored_record(account.store, ids["bin"]),
+            account.store.bins.get(ids["bin"]).version_count,
+        ),
+        new=lambda ids: ({"n": "base"}, 0),
+    ),
+    Write(
+        "change a bin's privacy",
+        prepare=lambda account: {"bin": account.create_bin()},
+        request=lambda account, ids: api_event(
+            "PUT", f"/v3/b/{ids['bin']}/meta/privacy", headers={**master(account), "x-bin-private": "false"}
+        ),
+        observe=lambda account, ids: account.store.bins.get(ids["bin"]).private,
+        new=lambda ids: False,
+    ),
+    Write(
+        "rename a bin",
+        prepare=lambda account: {"bin": account.create_bin()},
+        request=lambda account, ids: api_event(
+            "PUT", f"/v3/b/{ids['bin']}/meta/name", headers={**master(account), "x-bin-name": "renamed"}
+        ),
+        observe=lambda account, ids: account.store.bins.get(ids["bin"]).name,
+        new=lambda ids: "renamed",
+    ),
+    Write(
+        "create a schema doc",
+        prepare=lambda account: {},
+        request=lambda account, ids: api_event(
+            "POST", "/v3/s", {"type": "object"}, {**master(account), "x-schema-doc-name": "S"}
+        ),
+        observe=lambda account, ids: owned(account, account.store.settings.schema_docs_table),
+        new=lambda ids: 1,
+    ),
+    Write(
+        "change a schema doc (and the copy of the collection using it)",
+        prepare=doc_in_collection,
+        request=lambda account, ids: api_event("PUT", f"/v3/s/{ids['doc']}", {"type": "array"}, master(account)),
+        observe=lambda account, ids: (
+            json.loads(account.store.collections.get_schema_doc(ids["doc"]).schema_json),
+            json.loads(collection_copy(account, ids["collection"])),
+        ),
+        new=lambda ids: ({"type": "array"}, {"type": "array"}),
+    ),
+    Write(
+        "create a collection",
+        prepare=lambda account: {},
+        request=lambda account, ids: api_event("POST", "/v3/c", headers={**master(account), "x-collection-name": "C"}),
+        observe=lambda account, ids: owned(account, account.store.settings.collections_table),
+        new=lambda ids: 1,
+    ),
+    Write(
+        "attach a schema doc to a collection",
+        prepare=doc_in_collection,
+        request=lambda account, ids: api_event(
+            "PUT",
+            f"/v3/c/{ids['collection']}/schemadoc/add",
+            headers={**master(account), "x-schema-doc-id": ids["other_doc"]},
+        ),
+        observe=lambda account, ids: account.store.collections.get(ids["collection"]).schema_doc_id,
+        new=lambda ids: ids["other_doc"],
+    ),
+    Write(
+        "detach a collection's schema doc",
+        prepare=doc_in_collection,
+        request=lambda account, ids: api_event(
+            "PUT", f"/v3/c/{ids['collection']}/schemadoc/remove", headers=master(account)
+        ),
+        observe=lambda account, ids: account.store.collections.get(ids["collection"]).schema_doc_id,
+        new=lambda ids: None,
+    ),
+]
+
+
+@pytest.fixture(params=WRITES, ids=[write.name for write in WRITES])
+def write(request, pro):
+    """A write route, with what it acts on prepared; the state before it, and its requests."""
+    spec = request.param
+    ids = spec.prepare(pro)
+    return spec, ids, spec.observe(pro, ids), pro.requests_remaining
+
+
+def aws_error(operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, operation)
+
+
+def timeout() -> ReadTimeoutError:
+    return ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+
+def with_key(event: dict, key: str = "retry-me-1") -> dict:
+    event["headers"]["idempotency-key"] = key
+    return event
+
+
+def test_the_first_read_failing_answers_503_and_changes_nothing(invoke, store, pro, write, monkeypatch):
+    spec, ids, old, requests = write
+    monkeypatch.setattr(store.dynamodb, "batch_get_item", lambda **_: (_ for _ in ()).throw(aws_error("BatchGetItem")))
+
+    status, _, body = invoke(spec.request(pro, ids))
+    monkeypatch.undo()
+
+    assert (status, body) == (503, UNAVAILABLE)
+    assert spec.observe(pro, ids) == old
+    assert pro.requests_remaining == requests
+
+
+def test_a_commit_that_fails_answers_503_and_changes_nothing(invoke, store, pro, write, monkeypatch):
+    spec, ids, old, requests = write
+    sent = []
+
+    def failing(**kwargs):
+        sent.append(kwargs)
+        raise aws_error("TransactWriteItems")
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", failing)
+    status, _, body = invoke(spec.request(pro, ids))
+    monkeypatch.undo()
+
+    assert (status, body) == (503, UNAVAILABLE)
+    assert len(sent) == 3 and len({json.dumps(kwargs, sort_keys=True) for kwargs in sent}) == 1  # one commit, resent
+    assert spec.observe(pro, ids) == old
+    assert pro.requests_remaining == requests
+
+
+def applied_then(store, monkeypatch, answers_lost: int | None):
+    """The next commit is applied; its answer, and that of the next `answers_lost - 1` resends
+    (None: every one), is lost. Returns the calls made."""
+    real = store.dynamodb.transact_write_items
+    calls = []
+
+    def commit(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            real(**kwargs)
+            raise timeout()
+        if answers_lost is None or len(calls) <= answers_lost:
+            raise timeout()
+        return real(**kwargs)
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", commit)
+    return calls
+
+
+def test_a_commit_whose_answer_is_lost_once_applies_once(invoke, store, pro, write, monkeypatch):
+    spec, ids, old, requests = write
+    calls = applied_then(store, monkeypatch, answers_lost=1)
+
+    status, _, body = invoke(spec.request(pro, ids))
+    monkeypatch.undo()
+
+    assert status == 200, body
+    assert calls[0] == calls[1]  # resent as it was, under its token: DynamoDB answers success, applies nothing
+    assert spec.observe(pro, ids) == spec.new(ids) != old
+    assert pro.requests_remaining == requests - 1
+
+
+def test_a_commit_whose_every_answer_is_lost_is_answered_by_a_retry_with_the_same_key(
+        invoke, store, pro, write, monkeypatch):
+    """Applied, but no answer ever came: the caller cannot know (an update reads the bin again and
+    can; the others answer 503). Its retry, with the same Idempotency-Key, finds the record the
+    commit wrote and answers from it: nothing applied again, nothing charged again."""
+    spec, ids, old, requests = write
+    applied_then(store, monkeypatch, answers_lost=None)
+
+    status, _, first = invoke(with_key(spec.request(pro, ids)))
+    monkeypatch.undo()
+    assert spec.observe(pro, ids) == spec.new(ids)
+    assert pro.requests_remaining == requests - 1
+    if spec.name.startswith("update"):
+        assert status == 200, first  # it read the bin again: it points at the update's body
+    else:
+        assert (status, first) == (503, UNAVAILABLE)
+
+    status, headers, retried = invoke(with_key(spec.request(pro, ids)))
+
+    assert status == 200, retried
+    assert headers.get("Idempotent-Replayed") == "true"
+    assert spec.observe(pro, ids) == spec.new(ids)
+    assert pro.requests_remaining == requests - 1
+
+
+def test_a_function_failing_right_after_the_commit_is_answered_by_a_retry_with_the_same_key(
+        invoke, store, pro, write, monkeypatch):
+    """The commit applied, then the function failed before answering (500): Powertools forgot the key
+    with the error, the commit's own record did not."""
+    spec, ids, old, requests = write
+
+    def failing_after_the_commit(metric: str) -> None:
+        raise RuntimeError("the function fails right after the commit")
+
+    for module in ("bin_routes", "collection_routes", "schema_doc_routes"):
+        monkeypatch.setattr(f"{module}.served", failing_after_the_commit)
+    status, _, first = invoke(with_key(spec.request(pro, ids)))
+    monkeypatch.undo()
+    assert status == 500 and first == {"message": "Internal server error"}
+    assert spec.observe(pro, ids) == spec.new(ids)
+
+    status, headers, retried = invoke(with_key(spec.request(pro, ids)))
+
+    assert status == 200, retried
+    assert headers.get("Idempotent-Replayed") == "true"
+    assert spec.observe(pro, ids) == spec.new(ids)
+    assert pro.requests_remaining == requests - 1
+
+
+def test_a_retry_answers_exactly_as_the_first_request(invoke, store, pro, write):
+    spec, ids, old, requests = write
+    first = invoke(with_key(spec.request(pro, ids)))
+    retried = invoke(with_key(spec.request(pro, ids)))
+
+    assert first[0] == retried[0] == 200 and retried[2] == first[2]
+    assert retried[1]["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first[1]
+    assert spec.observe(pro, ids) == spec.new(ids)
+    assert pro.requests_remaining == requests - 1
+
+
+def test_another_request_under_a_used_key_is_refused(invoke, store, pro, write, monkeypatch):
+    """Even when only the commit's record remembers the key (Powertools forgot it with an error)."""
+    spec, ids, old, requests = write
+    applied_then(store, monkeypatch, answers_lost=None)
+    invoke(with_key(spec.request(pro, ids)))
+    monkeypatch.undo()
+    other = with_key(spec.request(pro, ids))
+    other["headers"]["x-bin-name"] = "another request"
+
+    status, _, body = invoke(other)
+
+    assert (status, body) == (422, {"message": "This Idempotency-Key was already used for a different request"})
+    assert pro.requests_remaining == requests - 1
+
+
+# Deleting versions: one write, then housekeeping that may fail or race without harm
+
+
+def versioned(invoke, account: Account, bin_id: str, n: int) -> None:
+    for value in range(1, n + 1):
+        status, _, body = invoke(update_event(
+            bin_id, json.dumps({"n": value}).encode(), {**master(account), "x-bin-versioning": "true"}))
+        assert status == 200, body
+
+
+def sweep_now(store):
+    from datetime import UTC, datetime, timedelta
+
+    from binstore import sweeping
+
+    return sweeping.sweep(store, datetime.now(UTC) + timedelta(seconds=1), grace=timedelta(0))
+
+
+@pytest.mark.parametrize("failing", ["version rows", "bodies"])
+def test_versions_deleted_stay_deleted_when_their_cleanup_fails(invoke, store, pro, monkeypatch, failing):
+    """The reset committed, so the answer is success; what the cleanup left is no version of the bin:
+    not readable, not in the way of new versions, not a base record a retried delete goes back to."""
+    bin_id = pro.create_bin({"n": 0})
+    versioned(invoke, pro, bin_id, 2)  # versions 1 {"n": 0} and 2 {"n": 1}; latest {"n": 2}
+    if failing == "version rows":
+        monkeypatch.setattr(store.dynamodb, "transact_write_items", _fail_after_first(
+            store.dynamodb.transact_write_items, "TransactWriteItems"))
+    else:
+        monkeypatch.setattr(store.s3, "delete_objects", lambda **_: (_ for _ in ()).throw(aws_error("DeleteObjects")))
+
+    status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
+    monkeypatch.undo()
+
+    assert (status, body["metadata"]) == (200, {"id": bin_id, "versionsDeleted": 2})
+    assert stored_record(store, bin_id) == {"n": 0}  # back to the base record
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))[0] == 404
+    versioned(invoke, pro, bin_id, 1)  # keeps {"n": 0} as version 1 of the new generation
+    assert stored_record(store, bin_id, 1) == {"n": 0} and stored_record(store, bin_id) == {"n": 1}
+
+    status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
+
+    assert (status, body["metadata"]["versionsDeleted"]) == (200, 1)
+    assert stored_record(store, bin_id) == {"n": 0}  # the new base: never the old generation's
+    assert store.bins.get(bin_id).version_count == 0
+    sweep_now(store)
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))[2]["record"] == {"n": 0}
+
+
+def _fail_after_first(real, operation: str):
+    """Let the first call through (the commit), fail every later one (the cleanup)."""
+    calls = []
+
+    def call(**kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise aws_error(operation)
+        return real(**kwargs)
+
+    return call
+
+
+def test_a_bin_deleted_stays_deleted_when_its_cleanup_fails(invoke, store, pro, monkeypatch):
+    from tests.support.store import body_keys
+
+    bin_id = pro.create_bin({"n": 0})
+    versioned(invoke, pro, bin_id, 1)
+    monkeypatch.setattr(store.s3, "delete_objects", lambda **_: (_ for _ in ()).throw(aws_error("DeleteObjects")))
+
+    status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers=master(pro)))
+    monkeypatch.undo()
+
+    assert (status, body["metadata"]) == (200, {"id": bin_id, "versionsDeleted": 1})
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))[0] == 404
+    leftovers = body_keys(store, bin_id)
+    assert len(leftovers) == 2
+    assert sweep_now(store).orphans_marked == 2  # the sweep hands them to the lifecycle rule
+
+
+def test_a_versions_delete_is_not_starved_by_versioned_updates(invoke, store, pro, monkeypatch):
+    """The worst case of writers versioning the bin while its versions are deleted: an update commits
+    between every read of the delete and its commit. The delete still commits at once (it is
+    conditioned on the version generation, which updates do not move), and no update is lost: the
+    one that kept a version after the read is forgotten with the rest, its record still the latest."""
+    bin_id = pro.create_bin({"n": 0})
+    versioned(invoke, pro, bin_id, 2)
+    real_kept_versions, real_reset = store.bins.kept_versions, store.bins.reset_versions
+    resets, committed = [], []
+
+    def versioned_update_after_every_read(bin):
+        kept = real_kept_versions(bin)
+        if not committed:
+            versioned(invoke, pro, bin_id, 1)  # {"n": 1}, once more: before the reset commits
+        return kept
+
+    def reset(*args, **kwargs):
+        resets.append(1)
+        real_reset(*args, **kwargs)
+        committed.append(1)
+
+    monkeypatch.setattr(store.bins, "kept_versions", versioned_update_after_every_read)
+    monkeypatch.setattr(store.bins, "reset_versions", reset)
+    monkeypatch.setattr("binstore.retries.backoff", lambda _: None)
+    status, _, body = invoke(api_event(
+        "DELETE", f"/v3/b/{bin_id}/versions", headers={**master(pro), "x-preserve-latest": "true"}))
+    monkeypatch.undo()
+
+    assert (status, body["metadata"]["versionsDeleted"]) == (200, 2)
+    assert len(resets) == 1  # committed at the first attempt
+    assert store.bins.get(bin_id).version_count == 0
+    assert stored_record(store, bin_id) == {"n": 1}  # the update that came meanwhile is the latest
+
+
+def test_a_versions_delete_that_read_none_goes_back_to_a_base_record_kept_meanwhile(invoke, store, pro, monkeypatch):
+    """It read no versions, so it had no base record to go back to; a versioned update then kept one.
+    Its commit is conditioned on the bin still keeping none: it fails, and the next attempt goes back
+    to that base record, as JSONBin would have had the two requests come one after the other."""
+    bin_id = pro.create_bin({"n": 0})
+    real_kept_versions = store.bins.kept_versions
+    updated = []
+
+    def versioned_update_after_the_first_read(bin):
+        kept = real_kept_versions(bin)
+        if not updated:
+            updated.append(1)
+            versioned(invoke, pro, bin_id, 1)  # keeps {"n": 0} as version 1; latest {"n": 1}
+        return kept
+
+    monkeypatch.setattr(store.bins, "kept_versions", versioned_update_after_the_first_read)
+    status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
+    monkeypatch.undo()
+
+    assert (status, body["metadata"]["versionsDeleted"]) == (200, 1)
+    assert stored_record(store, bin_id) == {"n": 0} and store.bins.get(bin_id).version_count == 0
+
+
+def test_a_schema_doc_change_racing_an_attach_updates_every_copy(invoke, store, pro, monkeypatch):
+    """An attach that lands between the change's read and its commit lists one more collection: the
+    change's condition on the list fails, and its next attempt rewrites that copy too."""
+    doc = pro.create_schema_doc({"type": "object"}, "Doc")
+    first = pro.create_collection(doc)
+    second = pro.create_collection()
+    real_get = store.collections.get_schema_doc
+    attached = []
+
+    def attach_meanwhile(schema_doc_id):
+        read = real_get(schema_doc_id)
+        if not attached:
+            monkeypatch.undo()  # the attach reads the doc too, unhindered
+            attached.append(invoke(api_event(
+                "PUT", f"/v3/c/{second}/schemadoc/add", headers={**master(pro), "x-schema-doc-id": doc}))[0])
+        return read
+
+    monkeypatch.setattr(store.collections, "get_schema_doc", attach_meanwhile)
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc}", {"type": "array"}, master(pro)))
+
+    assert (status, attached) == (200, [200])
+    assert [json.loads(collection_copy(pro, collection)) for collection in (first, second)] == [{"type": "array"}] * 2
+
+
+def test_a_schema_doc_attaches_to_at_most_97_collections(invoke, store, pro):
+    doc = pro.create_schema_doc({"type": "object"}, "Doc")
+    store.dynamodb.update_item(
+        TableName=store.settings.schema_docs_table, Key={"schemaDocId": {"S": doc}},
+        UpdateExpression="SET collectionIds = :ids",
+        ExpressionAttributeValues={":ids": {"SS": [f"{n:024x}" for n in range(97)]}})
+    collection = pro.create_collection()
+    requests = pro.requests_remaining
+
+    status, _, body = invoke(api_event(
+        "PUT", f"/v3/c/{collection}/schemadoc/add", headers={**master(pro), "x-schema-doc-id": doc}))
+
+    assert (status, body) == (403, {"message": "A Schema Doc can be attached to at most 97 Collections"})
+    assert store.collections.get(collection).schema_doc_id is None and pro.requests_remaining == requests
+
+
+def test_bins_and_versions_stored_before_version_generations_still_reset(invoke, store, pro):
+    """Items written before generations existed have no versionGeneration: they are generation 0."""
+    bin_id = pro.create_bin({"n": 0})
+    versioned(invoke, pro, bin_id, 1)
+    store.dynamodb.update_item(TableName=store.settings.bins_table, Key={"binId": {"S": bin_id}},
+                               UpdateExpression="REMOVE versionGeneration")
+    store.dynamodb.update_item(TableName=store.settings.bin_versions_table,
+                               Key={"binId": {"S": bin_id}, "version": {"N": "1"}},
+                               UpdateExpression="REMOVE versionGeneration")
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))[2]["record"] == {"n": 0}
+
+    status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
+
+    assert (status, body["metadata"]["versionsDeleted"]) == (200, 1)
+    assert stored_record(store, bin_id) == {"n": 0} and store.bins.version_rows(bin_id) == []
