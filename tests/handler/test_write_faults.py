@@ -509,3 +509,31 @@ def test_bins_and_versions_stored_before_version_generations_still_reset(invoke,
 
     assert (status, body["metadata"]["versionsDeleted"]) == (200, 1)
     assert stored_record(store, bin_id) == {"n": 0} and store.bins.version_rows(bin_id) == []
+
+
+def test_the_last_allowed_update_applied_without_an_answer_is_never_applied_again(invoke, store, pro, monkeypatch):
+    """The account's last request: the update is applied, no answer comes, and the read that would
+    tell fails too (503). Its retry with the same key must neither apply it again (a second version,
+    a second charge) nor refuse it as "Requests exhausted": it answers from the commit's record."""
+    bin_id = pro.create_bin({"n": "old"})
+    pro.set_requests(1)
+    commits = applied_then(store, monkeypatch, answers_lost=None)
+    real_get_item = store.dynamodb.get_item
+
+    def failing_once_committed(**kwargs):
+        if commits:
+            raise aws_error("GetItem")
+        return real_get_item(**kwargs)
+
+    monkeypatch.setattr(store.dynamodb, "get_item", failing_once_committed)
+    event = update_event(bin_id, b'{"n": "new"}', {**master(pro), "x-bin-versioning": "true"})
+
+    status, _, body = invoke(with_key(event))
+    monkeypatch.undo()
+    assert (status, body) == (503, UNAVAILABLE)
+
+    status, headers, body = invoke(with_key(event))
+
+    assert (status, body["record"], headers.get("Idempotent-Replayed")) == (200, {"n": "new"}, "true")
+    assert pro.requests_remaining == 0
+    assert store.bins.get(bin_id).version_count == 1 and stored_record(store, bin_id) == {"n": "new"}
