@@ -45,3 +45,11 @@ def test_extension_headers_are_documented_where_they_apply():
     names = {parameter.get("name") or parameter.get("$ref") for parameter in update["parameters"]}
     assert "If-Match" in names and "#/components/parameters/IdempotencyKey" in names
     assert "412" in update["responses"] and "ETag" in update["responses"]["200"]["headers"]
+
+
+def test_every_write_takes_an_idempotency_key():
+    for path, item in OPENAPI["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS - {"get"}:
+                parameters = [parameter.get("$ref") for parameter in operation.get("parameters", [])]
+                assert "#/components/parameters/IdempotencyKey" in parameters, (method, path)

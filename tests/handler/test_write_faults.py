@@ -23,6 +23,7 @@ UNAVAILABLE = {"message": "The service could not reach its storage: retry the re
 @dataclass(frozen=True)
 class Write:
     name: str
+    route: str  # as template.yaml declares it
     prepare: Callable[[Account], dict]  # makes what the write acts on; returns the ids it needs
     request: Callable[[Account, dict], dict]  # the write's event
     observe: Callable[[Account, dict], object]  # what a user can see of the write's effect
@@ -60,6 +61,7 @@ def collection_copy(account: Account, collection_id: str):
 WRITES = [
     Write(
         "create a bin",
+        "POST /v3/b",
         prepare=lambda account: {},
         request=lambda account, ids: api_event("POST", "/v3/b", {"n": 1}, master(account)),
         observe=lambda account, ids: bins_of(account),
@@ -67,6 +69,7 @@ WRITES = [
     ),
     Write(
         "update a bin, keeping a version",
+        "PUT /v3/b/{binId}",
         prepare=lambda account: {"bin": account.create_bin({"n": "old"})},
         request=lambda account, ids: update_event(
             ids["bin"], b'{"n": "new"}', {**master(account), "x-bin-versioning": "true"}
@@ -79,6 +82,7 @@ WRITES = [
     ),
     Write(
         "delete a bin",
+        "DELETE /v3/b/{binId}",
         prepare=lambda account: {"bin": account.create_bin()},
         request=lambda account, ids: api_event("DELETE", f"/v3/b/{ids['bin']}", headers=master(account)),
         observe=lambda account, ids: account.store.bins.get(ids["bin"]) is None,
@@ -86,6 +90,7 @@ WRITES = [
     ),
     Write(
         "delete a bin's versions",
+        "DELETE /v3/b/{binId}/versions",
         prepare=versioned_bin,
         request=lambda account, ids: api_event("DELETE", f"/v3/b/{ids['bin']}/versions", headers=master(account)),
         observe=lambda account, ids: (
@@ -96,6 +101,7 @@ WRITES = [
     ),
     Write(
         "change a bin's privacy",
+        "PUT /v3/b/{binId}/meta/privacy",
         prepare=lambda account: {"bin": account.create_bin()},
         request=lambda account, ids: api_event(
             "PUT", f"/v3/b/{ids['bin']}/meta/privacy", headers={**master(account), "x-bin-private": "false"}
@@ -105,6 +111,7 @@ WRITES = [
     ),
     Write(
         "rename a bin",
+        "PUT /v3/b/{binId}/meta/name",
         prepare=lambda account: {"bin": account.create_bin()},
         request=lambda account, ids: api_event(
             "PUT", f"/v3/b/{ids['bin']}/meta/name", headers={**master(account), "x-bin-name": "renamed"}
@@ -114,6 +121,7 @@ WRITES = [
     ),
     Write(
         "create a schema doc",
+        "POST /v3/s",
         prepare=lambda account: {},
         request=lambda account, ids: api_event(
             "POST", "/v3/s", {"type": "object"}, {**master(account), "x-schema-doc-name": "S"}
@@ -123,6 +131,7 @@ WRITES = [
     ),
     Write(
         "change a schema doc (and the copy of the collection using it)",
+        "PUT /v3/s/{schemaDocId}",
         prepare=doc_in_collection,
         request=lambda account, ids: api_event("PUT", f"/v3/s/{ids['doc']}", {"type": "array"}, master(account)),
         observe=lambda account, ids: (
@@ -133,6 +142,7 @@ WRITES = [
     ),
     Write(
         "create a collection",
+        "POST /v3/c",
         prepare=lambda account: {},
         request=lambda account, ids: api_event("POST", "/v3/c", headers={**master(account), "x-collection-name": "C"}),
         observe=lambda account, ids: owned(account, account.store.settings.collections_table),
@@ -140,6 +150,7 @@ WRITES = [
     ),
     Write(
         "attach a schema doc to a collection",
+        "PUT /v3/c/{collectionId}/schemadoc/add",
         prepare=doc_in_collection,
         request=lambda account, ids: api_event(
             "PUT",
@@ -151,6 +162,7 @@ WRITES = [
     ),
     Write(
         "detach a collection's schema doc",
+        "PUT /v3/c/{collectionId}/schemadoc/remove",
         prepare=doc_in_collection,
         request=lambda account, ids: api_event(
             "PUT", f"/v3/c/{ids['collection']}/schemadoc/remove", headers=master(account)
@@ -159,6 +171,18 @@ WRITES = [
         new=lambda ids: None,
     ),
 ]
+
+
+def test_every_write_route_of_the_template_is_here():
+    from local.template import load_template
+
+    served = {
+        f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
+        for resource in load_template()["Resources"].values()
+        for event in resource.get("Properties", {}).get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    }
+    assert {write.route for write in WRITES} == {route for route in served if not route.startswith("GET ")}
 
 
 @pytest.fixture(params=WRITES, ids=[write.name for write in WRITES])
