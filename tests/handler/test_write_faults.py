@@ -561,3 +561,43 @@ def test_the_last_allowed_update_applied_without_an_answer_is_never_applied_agai
     assert (status, body["record"], headers.get("Idempotent-Replayed")) == (200, {"n": "new"}, "true")
     assert pro.requests_remaining == 0
     assert store.bins.get(bin_id).version_count == 1 and stored_record(store, bin_id) == {"n": "new"}
+
+
+# The idempotency table failing
+
+
+def test_an_idempotency_table_that_fails_before_the_write_answers_503_and_changes_nothing(
+        invoke, store, pro, monkeypatch):
+    bin_id = pro.create_bin({"n": "old"})
+    requests = pro.requests_remaining
+    monkeypatch.setattr(store.dynamodb, "put_item", lambda **_: (_ for _ in ()).throw(aws_error("PutItem")))
+
+    status, _, body = invoke(with_key(update_event(bin_id, b'{"n": "new"}', master(pro))))
+    monkeypatch.undo()
+
+    assert (status, body) == (503, UNAVAILABLE)
+    assert stored_record(store, bin_id) == {"n": "old"} and pro.requests_remaining == requests
+
+
+def test_an_idempotency_table_that_fails_after_the_write_is_answered_by_a_later_retry(invoke, store, pro, monkeypatch):
+    """The update committed, then Powertools could not save its answer: 503, and its key stays in
+    progress (409) until the in-progress mark expires; then the retry answers from the commit's record."""
+    bin_id = pro.create_bin({"n": "old"})
+    requests = pro.requests_remaining
+    monkeypatch.setattr(store.dynamodb, "update_item", lambda **_: (_ for _ in ()).throw(aws_error("UpdateItem")))
+    event = update_event(bin_id, b'{"n": "new"}', {**master(pro), "x-bin-versioning": "true"})
+
+    status, _, body = invoke(with_key(event))
+    monkeypatch.undo()
+    assert (status, body) == (503, UNAVAILABLE)
+    assert stored_record(store, bin_id) == {"n": "new"} and pro.requests_remaining == requests - 1
+    assert invoke(with_key(event))[0] == 409
+
+    table = store.settings.idempotency_table
+    (mark,) = [item for item in store.dynamodb.scan(TableName=table)["Items"] if item["id"]["S"].startswith("binstore#")]
+    store.dynamodb.update_item(TableName=table, Key={"id": mark["id"]}, UpdateExpression="SET in_progress_expiration = :past",
+                               ExpressionAttributeValues={":past": {"N": "1"}})
+    status, headers, body = invoke(with_key(event))
+
+    assert (status, body["record"], headers.get("Idempotent-Replayed")) == (200, {"n": "new"}, "true")
+    assert store.bins.get(bin_id).version_count == 1 and pro.requests_remaining == requests - 1
