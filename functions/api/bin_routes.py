@@ -152,38 +152,29 @@ def delete_versions(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
     preserve = bool(flag(event, "X-Preserve-Latest"))
-
-    def write(idempotent: IdempotentWrite | None) -> BinMeta:
-        found = bins.delete_versions(store(router), bin_id, credentials(event), preserve, idempotent)
-        served("VersionsDeleted")
-        return found
-
-    def summarise(found: BinMeta) -> dict:
-        return {
-            "metadata": {"id": found.bin_id, "versionsDeleted": found.version_count},
-            "message": "Versions for the Bin are deleted successfully",
-        }
-
-    return _written(event, write, summarise)
+    return _written(
+        event,
+        "VersionsDeleted",
+        lambda idempotent: bins.delete_versions(store(router), bin_id, credentials(event), preserve, idempotent),
+        _deletion_summary("Versions for the Bin are deleted successfully"),
+    )
 
 
 @router.delete("/v3/b/<bin_id>")
 def delete(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
+    return _written(
+        event,
+        "BinDeleted",
+        lambda idempotent: bins.delete_bin(store(router), bin_id, credentials(event), idempotent),
+        _deletion_summary("Bin deleted successfully"),
+    )
 
-    def write(idempotent: IdempotentWrite | None) -> BinMeta:
-        deleted = bins.delete_bin(store(router), bin_id, credentials(event), idempotent)
-        served("BinDeleted")
-        return deleted
 
-    def summarise(deleted: BinMeta) -> dict:
-        return {
-            "metadata": {"id": deleted.bin_id, "versionsDeleted": deleted.version_count},
-            "message": "Bin deleted successfully",
-        }
-
-    return _written(event, write, summarise)
+def _deletion_summary(message: str) -> Callable[[BinMeta], dict]:
+    """A delete's answer, from the bin as the delete found it: its id, and how many versions went."""
+    return lambda bin: {"metadata": {"id": bin.bin_id, "versionsDeleted": bin.version_count}, "message": message}
 
 
 @router.put("/v3/b/<bin_id>/meta/privacy")
@@ -191,29 +182,36 @@ def set_privacy(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
     private = flag(event, "X-Bin-Private")
-
-    def write(idempotent: IdempotentWrite | None) -> BinMeta:
-        changed = bins.set_privacy(store(router), bin_id, credentials(event), private, idempotent)
-        served("BinPrivacyChanged")
-        return changed
-
-    return _written(event, write, lambda bin: {"record": bin.bin_id, "metadata": {"private": bin.private}})
+    return _written(
+        event,
+        "BinPrivacyChanged",
+        lambda idempotent: bins.set_privacy(store(router), bin_id, credentials(event), private, idempotent),
+        lambda bin: {"record": bin.bin_id, "metadata": {"private": bin.private}},
+    )
 
 
 @router.put("/v3/b/<bin_id>/meta/name")
 def set_name(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
+    name = header(event, "X-Bin-Name")
+    return _written(
+        event,
+        "BinRenamed",
+        lambda idempotent: bins.set_name(store(router), bin_id, credentials(event), name, idempotent),
+        lambda bin: {"record": bin.bin_id, "metadata": {"name": bin.name}},
+    )
+
+
+def _written(
+    event, metric: str, act: Callable[[IdempotentWrite | None], BinMeta], summarise: Callable[[BinMeta], dict]
+) -> Response:
+    """A write without a body, run at most once per Idempotency-Key; its summary is the answer."""
 
     def write(idempotent: IdempotentWrite | None) -> BinMeta:
-        changed = bins.set_name(store(router), bin_id, credentials(event), header(event, "X-Bin-Name"), idempotent)
-        served("BinRenamed")
-        return changed
+        bin = act(idempotent)
+        served(metric)  # only when it ran: a replay is counted as RequestReplayed
+        return bin
 
-    return _written(event, write, lambda bin: {"record": bin.bin_id, "metadata": {"name": bin.name}})
-
-
-def _written[E](event, write: Callable[[IdempotentWrite | None], E], summarise: Callable[[E], dict]) -> Response:
-    """A write without a body, run at most once per Idempotency-Key; its summary is the answer."""
     answer, replayed = idempotency.once(event, router.lambda_context, store(router), b"", write, summarise)
     return json_response(answer, headers=replay_headers(replayed))

@@ -49,6 +49,10 @@ def versioned_bin(account: Account) -> dict:
     return {"bin": bin_id}
 
 
+def latest_and_version_count(account: Account, ids: dict) -> tuple:
+    return stored_record(account.store, ids["bin"]), account.store.bins.get(ids["bin"]).version_count
+
+
 def doc_in_collection(account: Account) -> dict:
     doc = account.create_schema_doc({"type": "object"}, "Doc")
     return {"doc": doc, "collection": account.create_collection(doc), "other_doc": account.create_schema_doc({})}
@@ -74,10 +78,7 @@ WRITES = [
         request=lambda account, ids: update_event(
             ids["bin"], b'{"n": "new"}', {**master(account), "x-bin-versioning": "true"}
         ),
-        observe=lambda account, ids: (
-            stored_record(account.store, ids["bin"]),
-            account.store.bins.get(ids["bin"]).version_count,
-        ),
+        observe=latest_and_version_count,
         new=lambda ids: ({"n": "new"}, 1),
     ),
     Write(
@@ -93,10 +94,7 @@ WRITES = [
         "DELETE /v3/b/{binId}/versions",
         prepare=versioned_bin,
         request=lambda account, ids: api_event("DELETE", f"/v3/b/{ids['bin']}/versions", headers=master(account)),
-        observe=lambda account, ids: (
-            stored_record(account.store, ids["bin"]),
-            account.store.bins.get(ids["bin"]).version_count,
-        ),
+        observe=latest_and_version_count,
         new=lambda ids: ({"n": "base"}, 0),
     ),
     Write(
