@@ -23,7 +23,7 @@ from collections.abc import Callable
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from binstore import errors
-from binstore.model import IdempotentWrite, StorageUnavailable
+from binstore.model import AlreadyRecorded, IdempotentWrite, StorageUnavailable
 from binstore.storage import Store
 from http_helpers import header, served
 
@@ -113,15 +113,31 @@ def once[E](
     )
     replayed = True
 
+    def recorded_answer() -> dict | None:
+        recorded = store.recorded_commit(idempotent)
+        if recorded is None:
+            return None
+        if recorded.request_hash != idempotent.request_hash:
+            raise errors.IdempotencyKeyReused()
+        return summarise(recorded.entity)  # type: ignore[arg-type]  # recorded by this route's write
+
     def first_time(request: dict) -> dict:
         nonlocal replayed
-        recorded = store.recorded_commit(idempotent)
-        if recorded is not None:
-            if recorded.request_hash != idempotent.request_hash:
-                raise errors.IdempotencyKeyReused()
-            return summarise(recorded.entity)  # type: ignore[arg-type]  # recorded by this route's write
+        answer = recorded_answer()
+        if answer is not None:
+            return answer
+        try:
+            entity = write(idempotent)
+        except (AlreadyRecorded, errors.BinStoreError):
+            # A twin of this request (past Powertools' in-progress mark) may have committed since
+            # the look: its record cancelled our commit, or its effect refused us (the bin it
+            # deleted is not found, the doc it detached is not attached). Answer as it would.
+            answer = recorded_answer()
+            if answer is None:
+                raise
+            return answer
         replayed = False
-        return summarise(write(idempotent))
+        return summarise(entity)
 
     from aws_lambda_powertools.utilities.idempotency import idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (

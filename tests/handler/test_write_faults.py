@@ -326,6 +326,48 @@ def test_a_retry_answers_exactly_as_the_first_request(invoke, store, pro, write)
     assert pro.requests_remaining == requests - 1
 
 
+def expire_in_progress_marks(store) -> None:
+    """Age Powertools' in-progress marks past their expiry (the function that set them is gone)."""
+    table = store.settings.idempotency_table
+    for item in store.dynamodb.scan(TableName=table)["Items"]:
+        if item["id"]["S"].startswith("binstore#"):
+            store.dynamodb.update_item(TableName=table, Key={"id": item["id"]},
+                                       UpdateExpression="SET in_progress_expiration = :past",
+                                       ExpressionAttributeValues={":past": {"N": "1"}})
+
+
+def test_a_twin_that_commits_first_is_answered_from_its_record(invoke, store, pro, write, monkeypatch):
+    """Two runs of one request under one key, past Powertools' in-progress mark (it expired): the
+    second looks for a commit record before the first commits, then commits itself. Its commit's
+    record cancels it: it answers from the first's record, and nothing is applied or charged twice."""
+    import api_handler
+    from tests.support.store import body_keys
+
+    spec, ids, old, requests = write
+    real_lookup = store.recorded_commit
+    twins = []
+
+    def a_twin_commits_right_after_the_look(idempotent):
+        found = real_lookup(idempotent)
+        if not twins:
+            monkeypatch.setattr(store, "recorded_commit", real_lookup)
+            expire_in_progress_marks(store)  # the twin runs as if this request's mark had expired
+            twins.append(invoke(with_key(spec.request(pro, ids), "twin-key")))
+            api_handler.app.append_context(store=store)  # the twin's end cleared this request's context
+        return found
+
+    bodies = body_keys(store, ids["bin"]) if "bin" in ids else None
+    monkeypatch.setattr(store, "recorded_commit", a_twin_commits_right_after_the_look)
+    status, headers, body = invoke(with_key(spec.request(pro, ids), "twin-key"))
+
+    assert twins[0][0] == 200 and (status, body) == (200, twins[0][2])
+    assert headers.get("Idempotent-Replayed") == "true"
+    assert spec.observe(pro, ids) == spec.new(ids)
+    assert pro.requests_remaining == requests - 1
+    if bodies is not None and spec.route != "DELETE /v3/b/{binId}":
+        assert len(body_keys(store, ids["bin"])) <= len(bodies) + 1  # a second upload is not left behind
+
+
 def test_another_request_under_a_used_key_is_refused(invoke, store, pro, write, monkeypatch):
     """Even when only the commit's record remembers the key (Powertools forgot it with an error)."""
     spec, ids, old, requests = write
@@ -591,10 +633,7 @@ def test_an_idempotency_table_that_fails_after_the_write_is_answered_by_a_later_
     assert stored_record(store, bin_id) == {"n": "new"} and pro.requests_remaining == requests - 1
     assert invoke(with_key(event))[0] == 409
 
-    table = store.settings.idempotency_table
-    (mark,) = [item for item in store.dynamodb.scan(TableName=table)["Items"] if item["id"]["S"].startswith("binstore#")]
-    store.dynamodb.update_item(TableName=table, Key={"id": mark["id"]}, UpdateExpression="SET in_progress_expiration = :past",
-                               ExpressionAttributeValues={":past": {"N": "1"}})
+    expire_in_progress_marks(store)
     status, headers, body = invoke(with_key(event))
 
     assert (status, body["record"], headers.get("Idempotent-Replayed")) == (200, {"n": "new"}, "true")

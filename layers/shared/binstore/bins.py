@@ -13,7 +13,7 @@ from binstore import errors
 from binstore.access import CREATE, DELETE, BinRoute, Credentials, acting_account, owned
 from binstore.bin_requests import INVALID_KEY, KEY_REQUIRED, NOT_FOUND, on_bin
 from binstore.ids import is_object_id, new_id
-from binstore.model import BinMeta, Context, IdempotentWrite, StorageUnavailable, utc_now
+from binstore.model import AlreadyRecorded, BinMeta, Context, IdempotentWrite, StorageUnavailable, utc_now
 from binstore.names import check_bin_name
 from binstore.plans import PLANS, check_record_size
 from binstore.records import Record, RequestBody
@@ -79,8 +79,8 @@ def create_bin(
         # A conflict is another transaction on the owner's account item (a concurrent request of
         # the same account): the id is fresh, so trying again is safe.
         retry_on_conflict(store, lambda: store.bins.create(meta, idempotent))
-    except errors.BinStoreError:
-        store.bodies.discard(object_key)  # refused: nothing points at the body
+    except (errors.BinStoreError, AlreadyRecorded):
+        store.bodies.discard(object_key)  # not applied: nothing points at the body
         raise
     return NewBin(meta, record)
 

@@ -118,6 +118,11 @@ class CommitConflict(Exception):
     """Another update committed first: the bin's revision moved on."""
 
 
+class AlreadyRecorded(Exception):
+    """An idempotent write found its commit record already there: the same request (a retry that
+    ran beside it) committed first. Nothing of this one was applied."""
+
+
 class AllowanceSpent(Exception):
     """The account had no requests left when the write tried to commit."""
 

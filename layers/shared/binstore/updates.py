@@ -22,6 +22,7 @@ from binstore.keys import ParsedKey
 from binstore.model import (
     Account,
     AllowanceSpent,
+    AlreadyRecorded,
     BinMeta,
     CommitConflict,
     CommitOutcomeUnknown,
@@ -162,8 +163,8 @@ def _update(store: Store, request: UpdateRequest, record: Record, parsed_key: Pa
             except CommitConflict:
                 backoff(attempt)
                 continue
-            except AllowanceSpent:
-                raise  # refused, so not applied: the body goes (below); `spending` words the refusal
+            except (AllowanceSpent, AlreadyRecorded):
+                raise  # not applied, so the body goes (below); `spending` words a spent allowance
             except CommitOutcomeUnknown:
                 # Storage sent it again, with its token, and never got an answer: it may have been
                 # applied, so the body stays. One more read before giving up: if the bin points at

@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 
 from binstore.model import (
     AllowanceSpent,
+    AlreadyRecorded,
     BinMeta,
     Collection,
     CommitConflict,
@@ -61,8 +62,8 @@ class Charges:
         """Write `items` and spend one of the account's requests: all of it, or none of it.
 
         An `idempotent` write records `committed` (the entity as it stands once committed) in the same
-        transaction (see IdempotentWrite); a write recorded already cancels it (CommitConflict: the
-        next read finds the record).
+        transaction (see IdempotentWrite); if the same request committed already, its record cancels
+        the transaction: AlreadyRecorded.
 
         Raises AllowanceSpent if the account has no request left, CommitConflict if any other
         condition failed (the item changed, or vanished, since it was read), CommitOutcomeUnknown
@@ -74,25 +75,29 @@ class Charges:
         refused by its conditions means never applied. botocore's own retries of one call work the
         same way; these resends carry the guarantee past them.
         """
+        record_index = None
         if idempotent is not None and committed is not None:
+            record_index = len(items)
             items = [*items, recorded_commit_item(self.idempotency_table, idempotent, committed)]
         transaction = {"TransactItems": [*items, self._charge_item(account_id)], "ClientRequestToken": uuid4().hex}
         for sent in range(UNANSWERED_RESENDS + 1):
             try:
-                self._send(transaction, charge_index=len(items))
+                self._send(transaction, charge_index=len(items), record_index=record_index)
                 return
             except CommitOutcomeUnknown:
                 if sent == UNANSWERED_RESENDS:
                     raise
                 time.sleep(RESEND_PAUSE_SECONDS * (sent + 1))
 
-    def _send(self, transaction: dict, charge_index: int) -> None:
+    def _send(self, transaction: dict, charge_index: int, record_index: int | None) -> None:
         dynamodb = self._clients.dynamodb
         try:
             dynamodb.transact_write_items(**transaction)
         except dynamodb.exceptions.TransactionCanceledException as error:
             codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
             failed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+            if record_index in failed:
+                raise AlreadyRecorded() from None
             if failed == [charge_index]:
                 raise AllowanceSpent() from None
             if set(codes) <= _RACE_CODES:

@@ -125,6 +125,16 @@ def collection_values(collection: Collection) -> dict:
     }
 
 
+def collection_state(collection: Collection) -> dict:
+    """A collection's values, with its schema doc and the copy of it, if any."""
+    return {
+        **collection_values(collection),
+        "schemaDocId": collection.schema_doc_id,
+        "schema": collection.schema_json,
+        "schemaRevision": collection.schema_revision,
+    }
+
+
 def schema_doc_from(values: dict) -> SchemaDoc:
     return SchemaDoc(
         schema_doc_id=values["schemaDocId"],
@@ -152,7 +162,7 @@ def schema_doc_values(doc: SchemaDoc) -> dict:
 # What a recorded commit holds, by the kind of entity it committed: how to store it, how to read it.
 _RECORDED_KINDS: dict[str, tuple[type, Callable[[Any], dict], Callable[[dict], BinMeta | Collection | SchemaDoc]]] = {
     "bin": (BinMeta, bin_values, bin_from),
-    "collection": (Collection, collection_values, collection_from),
+    "collection": (Collection, collection_state, collection_from),
     "schemaDoc": (SchemaDoc, schema_doc_values, schema_doc_from),
 }
 # Kept as long as Powertools keeps its idempotency records (the table's TTL attribute, `expiration`).
