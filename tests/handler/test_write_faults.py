@@ -444,6 +444,30 @@ def _fail_after_first(real, operation: str):
     return call
 
 
+def test_a_versions_cleanup_never_deletes_a_version_kept_after_the_reset(invoke, store, pro, monkeypatch):
+    """Between the reset and its cleanup, an update keeps version 1 of the new generation, under a
+    number the cleanup is about to delete: that row stays (and is readable), the old ones go."""
+    bin_id = pro.create_bin({"n": 0})
+    versioned(invoke, pro, bin_id, 3)  # versions 1-3: {"n": 0}, {"n": 1}, {"n": 2}; latest {"n": 3}
+    real_cleanup = store.bins.delete_stale_version_rows
+
+    def update_first(*args, **kwargs):
+        versioned(invoke, pro, bin_id, 1)  # keeps the base {"n": 0} as version 1; latest {"n": 1}
+        api_handler.app.append_context(store=store)  # the nested request's end cleared this one's
+        return real_cleanup(*args, **kwargs)
+
+    import api_handler
+
+    monkeypatch.setattr(store.bins, "delete_stale_version_rows", update_first)
+    status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
+    monkeypatch.undo()
+
+    assert (status, body["metadata"]["versionsDeleted"]) == (200, 3)
+    assert [kept.version for kept in store.bins.version_rows(bin_id)] == [1]
+    assert stored_record(store, bin_id, 1) == {"n": 0} and stored_record(store, bin_id) == {"n": 1}
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))[2]["record"] == {"n": 0}
+
+
 def test_a_bin_deleted_stays_deleted_when_its_cleanup_fails(invoke, store, pro, monkeypatch):
     from tests.support.store import body_keys
 
