@@ -468,6 +468,39 @@ def test_a_versions_cleanup_never_deletes_a_version_kept_after_the_reset(invoke,
     assert invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))[2]["record"] == {"n": 0}
 
 
+@pytest.mark.parametrize("preserve", ["false", "true"])
+def test_a_versions_cleanup_racing_another_reset_never_deletes_the_latest(invoke, store, pro, monkeypatch, preserve):
+    """R1 resets; an update keeps the base as version 1; R1's cleanup starts reading the bin; R2 resets
+    (back to that base) and cleans up, all before R1's cleanup reads the rows. R1 must not take
+    the rows it then finds (none) for the bin's state: the base is the latest again."""
+    import api_handler
+
+    bin_id = pro.create_bin({"n": 0})
+    versioned(invoke, pro, bin_id, 2)  # versions {"n": 0}, {"n": 1}; latest {"n": 2}
+    real_get = store.bins.get
+    raced = []
+
+    def others_run_around_the_first_read(read_bin_id):
+        if raced:
+            return real_get(read_bin_id)
+        raced.append(1)
+        versioned(invoke, pro, bin_id, 1)  # keeps R1's latest as version 1; latest {"n": 1}
+        found = real_get(read_bin_id)
+        assert invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))[0] == 200  # R2
+        api_handler.app.append_context(store=store)  # the nested requests cleared this one's
+        return found
+
+    monkeypatch.setattr(store.bins, "get", others_run_around_the_first_read)
+    status, _, _ = invoke(api_event(
+        "DELETE", f"/v3/b/{bin_id}/versions", headers={**master(pro), "x-preserve-latest": preserve}))
+    monkeypatch.undo()
+
+    assert status == 200 and raced
+    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(pro)))
+    assert status == 200, body
+    assert body["record"] == ({"n": 2} if preserve == "true" else {"n": 0})  # R2 went back to R1's latest
+
+
 def test_a_bin_deleted_stays_deleted_when_its_cleanup_fails(invoke, store, pro, monkeypatch):
     from tests.support.store import body_keys
 
@@ -566,20 +599,88 @@ def test_a_schema_doc_change_racing_an_attach_updates_every_copy(invoke, store, 
     assert [json.loads(collection_copy(pro, collection)) for collection in (first, second)] == [{"type": "array"}] * 2
 
 
-def test_a_schema_doc_attaches_to_at_most_97_collections(invoke, store, pro):
-    doc = pro.create_schema_doc({"type": "object"}, "Doc")
+def listing(store, doc: str, collection_ids: list[str]) -> None:
+    """Make the doc list these collections, as if each had attached it."""
     store.dynamodb.update_item(
         TableName=store.settings.schema_docs_table, Key={"schemaDocId": {"S": doc}},
-        UpdateExpression="SET collectionIds = :ids",
-        ExpressionAttributeValues={":ids": {"SS": [f"{n:024x}" for n in range(97)]}})
+        UpdateExpression="SET collectionIds = :ids", ExpressionAttributeValues={":ids": {"SS": collection_ids}})
+
+
+def test_a_schema_doc_attaches_to_at_most_35_collections(invoke, store, pro):
+    from binstore.plans import MAX_COLLECTIONS_PER_SCHEMA_DOC
+
+    doc = pro.create_schema_doc({"type": "object"}, "Doc")
+    listing(store, doc, [f"{n:024x}" for n in range(MAX_COLLECTIONS_PER_SCHEMA_DOC)])
     collection = pro.create_collection()
     requests = pro.requests_remaining
 
     status, _, body = invoke(api_event(
         "PUT", f"/v3/c/{collection}/schemadoc/add", headers={**master(pro), "x-schema-doc-id": doc}))
 
-    assert (status, body) == (403, {"message": "A Schema Doc can be attached to at most 97 Collections"})
+    assert MAX_COLLECTIONS_PER_SCHEMA_DOC == 35
+    assert (status, body) == (403, {"message": "A Schema Doc can be attached to at most 35 Collections"})
     assert store.collections.get(collection).schema_doc_id is None and pro.requests_remaining == requests
+
+
+def test_a_collection_at_the_limit_attaches_its_own_doc_again(invoke, store, pro):
+    doc = pro.create_schema_doc({"type": "object"}, "Doc")
+    collection = pro.create_collection(doc)
+    listing(store, doc, [collection, *(f"{n:024x}" for n in range(34))])
+
+    status, _, body = invoke(api_event(
+        "PUT", f"/v3/c/{collection}/schemadoc/add", headers={**master(pro), "x-schema-doc-id": doc}))
+
+    assert (status, body["schemaDocId"]) == (200, doc)
+
+
+def test_a_doc_attached_to_more_than_the_limit_is_refused_a_change_plainly(invoke, store, pro):
+    """Attached before the limit existed: 403, not a storage failure, and nothing changes."""
+    doc = pro.create_schema_doc({"type": "object"}, "Doc")
+    collection = pro.create_collection(doc)
+    listing(store, doc, [collection, *(f"{n:024x}" for n in range(40))])
+
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc}", {"type": "array"}, master(pro)))
+
+    assert (status, body) == (403, {"message": "A Schema Doc can be attached to at most 35 Collections"})
+    assert json.loads(collection_copy(pro, collection)) == {"type": "object"}
+
+
+def test_a_transaction_refused_as_sent_is_not_sent_again(invoke, store, pro, monkeypatch):
+    """A ValidationException (a transaction over DynamoDB's 4 MB, say) is an answer: not applied, so
+    503 at once, not resent as if no answer had come."""
+    bin_id = pro.create_bin({"n": "old"})
+    sent = []
+
+    def refused(**kwargs):
+        sent.append(1)
+        raise ClientError({"Error": {"Code": "ValidationException", "Message": "too large"}}, "TransactWriteItems")
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", refused)
+    status, _, body = invoke(update_event(bin_id, b'{"n": "new"}', master(pro)))
+    monkeypatch.undo()
+
+    assert (status, body, len(sent)) == (503, UNAVAILABLE, 1)
+    assert stored_record(store, bin_id) == {"n": "old"}
+
+
+def test_an_expired_commit_record_is_not_answered_from(invoke, store, pro, monkeypatch):
+    """Kept for 24 hours, like Powertools' records; DynamoDB's TTL deletes it later, and until then
+    it is as good as gone: the key runs afresh."""
+    bin_id = pro.create_bin({"n": 0})
+    applied_then(store, monkeypatch, answers_lost=None)
+    event = api_event("PUT", f"/v3/b/{bin_id}/meta/name", headers={**master(pro), "x-bin-name": "first"})
+    assert invoke(with_key(event))[0] == 503
+    monkeypatch.undo()
+    table = store.settings.idempotency_table
+    for item in store.dynamodb.scan(TableName=table)["Items"]:
+        store.dynamodb.update_item(TableName=table, Key={"id": item["id"]}, UpdateExpression="SET expiration = :past",
+                                   ExpressionAttributeValues={":past": {"N": "1"}})
+    requests = pro.requests_remaining
+
+    status, headers, _ = invoke(with_key(event))
+
+    assert status == 200 and "Idempotent-Replayed" not in headers
+    assert pro.requests_remaining == requests - 1
 
 
 def test_bins_and_versions_stored_before_version_generations_still_reset(invoke, store, pro):

@@ -138,17 +138,16 @@ def delete_versions(
 def _tidy_after_reset(store: Store, before: BinMeta, released: set[str]) -> None:
     """Delete the version rows a reset of `before` left behind, and the bodies only they needed.
 
-    The bin is read again first: what it points at now (its latest, a version kept since the reset)
-    is never deleted, whatever was read before.
+    A body is deleted only if a consistent snapshot of the bin, taken after the reset, does not
+    reference it (what it points at now, a version kept since); if the bin changed while being
+    read, the bodies are left to the sweep.
     """
     store.bins.delete_stale_version_rows(
         before.bin_id, store.bins.version_rows(before.bin_id), below_generation=before.version_generation + 1
     )
-    now = store.bins.get(before.bin_id)
-    if now is None:
-        return  # deleted meanwhile: the delete takes its bodies
-    still_needed = {now.object_key} | {kept.object_key for kept in store.bins.kept_versions(now)}
-    store.bodies.delete_many(sorted(released - still_needed))
+    referenced = store.bins.referenced_bodies(before.bin_id)
+    if referenced:  # None: changed meanwhile; empty: deleted meanwhile, and the delete takes its bodies
+        store.bodies.delete_many(sorted(released - referenced))
 
 
 @contextmanager

@@ -6,9 +6,10 @@ from binstore import errors
 
 KB = 1024
 MB = 1024 * KB
-# A change of a schema doc rewrites, in one DynamoDB transaction (at most 100 items), the doc, the
-# copy of every collection attached to it, the spent request and an Idempotency-Key's record.
-MAX_COLLECTIONS_PER_SCHEMA_DOC = 97
+# A change of a schema doc rewrites, in one DynamoDB transaction, the doc and the copy of every
+# collection attached to it (with the spent request and an Idempotency-Key's record). A transaction
+# holds at most 100 items and 4 MB: with docs of up to 100 KB, 35 copies and the doc fit in 3.6 MB.
+MAX_COLLECTIONS_PER_SCHEMA_DOC = 35
 
 
 @dataclass(frozen=True)

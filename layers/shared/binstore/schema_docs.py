@@ -10,6 +10,7 @@ from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
 from binstore.model import Account, IdempotentWrite, SchemaDoc, utc_now
 from binstore.names import required_name
+from binstore.plans import MAX_COLLECTIONS_PER_SCHEMA_DOC
 from binstore.records import parse_record, to_json_text
 from binstore.retries import retry_on_conflict
 from binstore.schemas import check_schema
@@ -74,6 +75,9 @@ def update_schema_doc(
 
     def change() -> SchemaDoc:
         doc = owned_schema_doc(store, account, schema_doc_id)
+        if len(doc.collection_ids) > MAX_COLLECTIONS_PER_SCHEMA_DOC:
+            # Attached before the limit existed: its change and their copies cannot fit one transaction.
+            raise errors.SchemaDocAttachedToTooMany(MAX_COLLECTIONS_PER_SCHEMA_DOC)
         # With the copy of every collection the doc lists, in one transaction (see storage).
         return store.collections.change_schema_doc(doc, schema_json, idempotent)
 

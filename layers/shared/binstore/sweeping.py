@@ -8,10 +8,8 @@ deletes tagged bodies a day later (a day in which an operator can still untag on
 
 A body is only considered once it is older than `grace`: an update in flight uploads its body
 seconds before committing, and no request runs longer than the function's timeout. A body is an
-orphan when neither the bin item nor a version row points at it, as read between two reads of the
-bin that find the same revision: every change that moves a reference (update, versions reset,
-delete) bumps or removes the revision, so an unchanged revision means the references read are the
-bin's own, and never a mix of two states.
+orphan when neither the bin item nor a version row of its generation points at it, in one
+consistent snapshot (BinTables.referenced_bodies).
 """
 
 from collections import defaultdict
@@ -30,19 +28,6 @@ class SweepReport:
     bins_skipped: int = 0  # changed while being checked: looked at again by the next sweep
 
 
-def _referenced(store: Store, bin_id: str) -> set[str] | None:
-    """The bodies the bin points at, or None if it changed while being read."""
-    before = store.bins.get(bin_id)
-    rows = store.bins.version_rows(bin_id)
-    after = store.bins.get(bin_id)
-    if before is None and after is None:
-        return set()  # deleted: nothing points at its bodies any more (nor at leftover version rows)
-    if before is None or after is None or before.revision != after.revision:
-        return None
-    # Only rows of the bin's version generation are its versions: a reset's leftovers point at nothing.
-    return {after.object_key, *(kept.object_key for kept in rows if kept.generation == after.version_generation)}
-
-
 def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:
     old_bodies: dict[str, list[str]] = defaultdict(list)
     for body in store.bodies.all():
@@ -50,7 +35,7 @@ def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:
             old_bodies[body.bin_id].append(body.object_key)
     report = SweepReport()
     for bin_id, object_keys in old_bodies.items():
-        referenced = _referenced(store, bin_id)
+        referenced = store.bins.referenced_bodies(bin_id)
         if referenced is None:
             report.bins_skipped += 1
             continue

@@ -8,6 +8,7 @@ bodies. Whatever AWS raises leaves a Store as one of binstore.model's errors.
 Clients are made once per Store, on first use, and each function makes one Store per container.
 """
 
+import time
 from typing import Any
 
 from binstore.model import Context, IdempotentWrite, RecordedCommit
@@ -55,7 +56,10 @@ class Store:
     def recorded_commit(self, write: IdempotentWrite) -> RecordedCommit | None:
         """What an idempotent write committed, if it ever did (and its record has not expired)."""
         values = self.clients.get_item(self.settings.idempotency_table, recorded_commit_key(write.record_id))
-        return recorded_commit_from(values) if values else None
+        # DynamoDB's TTL deletes an expired item some time after it expires: until then, it is gone.
+        if not values or int(values["expiration"]) <= time.time():
+            return None
+        return recorded_commit_from(values)
 
     def idempotency_persistence(self) -> Any:
         """Powertools' idempotency records, in the idempotency table, on this Store's DynamoDB client."""

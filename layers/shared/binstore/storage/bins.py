@@ -62,6 +62,25 @@ class BinTables:
             for values in map(from_item, page.get("Items", []))
         ]
 
+    def referenced_bodies(self, bin_id: str) -> set[str] | None:
+        """The bodies the bin points at (its latest, its kept versions), as one consistent snapshot;
+        an empty set if the bin is gone; None if it changed while being read.
+
+        The bin is read before and after its version rows: every change that moves a reference
+        (update, versions reset, delete) moves or removes its revision, so an unchanged revision means
+        the rows read are the bin's own, never a mix of two states. A body no snapshot references is
+        never referenced again: references only move from the latest to a new version row, from
+        version 1 back to the latest (a reset), and to bodies uploaded since.
+        """
+        before = self.get(bin_id)
+        rows = self.version_rows(bin_id)
+        after = self.get(bin_id)
+        if before is None and after is None:
+            return set()  # deleted: nothing points at its bodies any more (nor at leftover version rows)
+        if before is None or after is None or before.revision != after.revision:
+            return None
+        return {after.object_key, *(row.object_key for row in rows if row.generation == after.version_generation)}
+
     def kept_versions(self, bin: BinMeta) -> list[KeptVersion]:
         """The versions the bin keeps (the rows of its generation), oldest first."""
         return [kept for kept in self.version_rows(bin.bin_id) if kept.generation == bin.version_generation]

@@ -20,7 +20,7 @@ from binstore.model import (
     IdempotentWrite,
     SchemaDoc,
 )
-from binstore.storage.clients import AWS_ERRORS, Clients, aws_call, unavailable
+from binstore.storage.clients import AWS_ERRORS, Clients, aws_call, error_code, unavailable
 from binstore.storage.items import recorded_commit_item, to_item
 
 logger = Logger(child=True)
@@ -28,6 +28,8 @@ logger = Logger(child=True)
 # Cancellation codes that mean "a condition did not hold" (or another transaction held an item):
 # the write was not applied, and reading again and retrying may succeed.
 _RACE_CODES = {None, "None", "ConditionalCheckFailed", "TransactionConflict"}
+# Answers that refuse a transaction as it is (malformed, too large, not allowed): never applied.
+_REFUSED_CODES = {"ValidationException", "AccessDeniedException", "ResourceNotFoundException"}
 # A commit with no answer (after botocore's own retries) is sent again this many times, with its token.
 UNANSWERED_RESENDS = 2
 RESEND_PAUSE_SECONDS = 0.05
@@ -104,6 +106,8 @@ class Charges:
                 raise CommitConflict() from None
             raise  # refused for another reason (a validation error): not applied, and not worth retrying
         except AWS_ERRORS as error:
+            if error_code(error) in _REFUSED_CODES:
+                raise unavailable(error) from error  # refused as sent: not applied, and no resend will do
             # No answer (a timeout, a 5xx, a throttle, or TransactionInProgress: the first send still
             # running): it may or may not have been applied.
             raise unavailable(error, CommitOutcomeUnknown) from error

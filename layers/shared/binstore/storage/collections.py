@@ -93,11 +93,18 @@ class CollectionTables:
                     "TableName": self.schema_docs_table,
                     "Key": to_item({"schemaDocId": doc.schema_doc_id}),
                     "UpdateExpression": "ADD collectionIds :collection",
-                    "ConditionExpression": "revision = :revision"
-                    " AND (attribute_not_exists(collectionIds) OR size(collectionIds) < :most)",
+                    # Room for one more, unless it is listed already (attached again).
+                    "ConditionExpression": "revision = :revision AND (attribute_not_exists(collectionIds)"
+                    " OR contains(collectionIds, :listed) OR size(collectionIds) < :most)",
                     "ExpressionAttributeValues": {
                         ":collection": {"SS": [collection.collection_id]},
-                        **to_item({":revision": doc.revision, ":most": MAX_COLLECTIONS_PER_SCHEMA_DOC}),
+                        **to_item(
+                            {
+                                ":revision": doc.revision,
+                                ":listed": collection.collection_id,
+                                ":most": MAX_COLLECTIONS_PER_SCHEMA_DOC,
+                            }
+                        ),
                     },
                 }
             },

@@ -178,6 +178,7 @@ def recorded_commit_item(table: str, write: IdempotentWrite, entity: BinMeta | C
     write already committed once, which cancels the transaction: a write never applies twice."""
     kind = next(name for name, (cls, _, _) in _RECORDED_KINDS.items() if isinstance(entity, cls))
     values = _RECORDED_KINDS[kind][1](entity)
+    now = int(time.time())
     return {
         "Put": {
             "TableName": table,
@@ -187,10 +188,12 @@ def recorded_commit_item(table: str, write: IdempotentWrite, entity: BinMeta | C
                     "request": write.request_hash,
                     "kind": kind,
                     "entity": {name: value for name, value in values.items() if value is not None},
-                    "expiration": int(time.time()) + RECORD_SECONDS,
+                    "expiration": now + RECORD_SECONDS,
                 }
             ),
-            "ConditionExpression": "attribute_not_exists(id)",
+            # An expired record is gone, whether or not DynamoDB's TTL has deleted it yet.
+            "ConditionExpression": "attribute_not_exists(id) OR expiration <= :now",
+            "ExpressionAttributeValues": to_item({":now": now}),
         }
     }
 
