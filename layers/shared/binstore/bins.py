@@ -129,7 +129,7 @@ def delete_versions(
         base = None if preserve_latest or not kept else kept[0].object_key
         store.bins.reset_versions(found, base, not kept and not preserve_latest, idempotent)
         with _left_to_the_sweep("versions delete", bin.bin_id):
-            _tidy_after_reset(store, bin, released={kept.object_key for kept in kept} | {bin.object_key})
+            _tidy_after_reset(store, bin, released={version.object_key for version in kept} | {bin.object_key})
         return found
 
     return on_bin(store, DELETE_VERSIONS_ROUTE, bin_id, credentials, delete)
