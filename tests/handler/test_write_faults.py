@@ -763,3 +763,25 @@ def test_an_idempotency_table_that_fails_after_the_write_is_answered_by_a_later_
 
     assert (status, body["record"], headers.get("Idempotent-Replayed")) == (200, {"n": "new"}, "true")
     assert store.bins.get(bin_id).version_count == 1 and pro.requests_remaining == requests - 1
+
+
+def test_rows_an_old_reset_left_behind_are_no_versions(invoke, store, pro):
+    """Before generations, a reset could commit (count 0) and fail to delete its rows: they carry no
+    generation, so they look like generation 0. Their numbers, beyond the bin's count, say what they
+    are: a versions delete neither counts them nor goes back to them, and the latest stays."""
+    bin_id = pro.create_bin({"n": 0})
+    versioned(invoke, pro, bin_id, 3)
+    for version in (1, 2, 3):
+        store.dynamodb.update_item(TableName=store.settings.bin_versions_table,
+                                   Key={"binId": {"S": bin_id}, "version": {"N": str(version)}},
+                                   UpdateExpression="REMOVE versionGeneration")
+    store.dynamodb.update_item(TableName=store.settings.bins_table, Key={"binId": {"S": bin_id}},
+                               UpdateExpression="SET versionCount = :zero REMOVE versionGeneration",
+                               ExpressionAttributeValues={":zero": {"N": "0"}})
+    assert invoke(update_event(bin_id, b'{"n": "mine"}', master(pro)))[0] == 200
+
+    status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
+
+    assert (status, body["metadata"]["versionsDeleted"]) == (200, 0)
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(pro)))[2]["record"] == {"n": "mine"}
+    assert store.bins.version_rows(bin_id) == []  # and the leftovers are gone

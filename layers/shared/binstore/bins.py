@@ -125,7 +125,7 @@ def delete_versions(
 
     def delete(bin: BinMeta, _: Context) -> BinMeta:
         kept = store.bins.kept_versions(bin)
-        found = replace(bin, version_count=len(kept))  # a versioned update may have kept one since the bin was read
+        found = replace(bin, version_count=len(kept))  # what it deletes, however the rows stand
         base = None if preserve_latest or not kept else kept[0].object_key
         store.bins.reset_versions(found, base, not kept and not preserve_latest, idempotent)
         with _left_to_the_sweep("versions delete", bin.bin_id):

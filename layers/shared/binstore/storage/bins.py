@@ -20,6 +20,12 @@ _WRITE_BATCH = 25
 _TRANSACTION_ITEMS = 100
 
 
+def _is_version_of(row: KeptVersion, bin: BinMeta) -> bool:
+    """Whether a version row is one of the bin's kept versions. Its number matters too: a reset made
+    before generations existed left rows of generation 0 beyond a count it had set to 0."""
+    return row.generation == bin.version_generation and row.version <= bin.version_count
+
+
 def _generation(values: dict) -> int:
     return int(values.get("versionGeneration", 0))  # rows kept before generations existed are of 0
 
@@ -79,11 +85,11 @@ class BinTables:
             return set()  # deleted: nothing points at its bodies any more (nor at leftover version rows)
         if before is None or after is None or before.revision != after.revision:
             return None
-        return {after.object_key, *(row.object_key for row in rows if row.generation == after.version_generation)}
+        return {after.object_key, *(row.object_key for row in rows if _is_version_of(row, after))}
 
     def kept_versions(self, bin: BinMeta) -> list[KeptVersion]:
-        """The versions the bin keeps (the rows of its generation), oldest first."""
-        return [kept for kept in self.version_rows(bin.bin_id) if kept.generation == bin.version_generation]
+        """The versions the bin keeps (the rows of its generation, numbered up to its count), oldest first."""
+        return [row for row in self.version_rows(bin.bin_id) if _is_version_of(row, bin)]
 
     @aws_call
     def create(self, meta: BinMeta, idempotent: IdempotentWrite | None = None) -> None:
