@@ -122,6 +122,11 @@ def once[E](
         return summarise(recorded.entity)  # type: ignore[arg-type]  # recorded by this route's write
 
     def first_time(request: dict) -> dict:
+        # Kept as JSON text: Powertools stores what this returns with its keys sorted, and a replay
+        # must answer in the first answer's order, byte for byte.
+        return {"answer": json.dumps(summary_of_first_time())}
+
+    def summary_of_first_time() -> dict:
         nonlocal replayed
         answer = recorded_answer()
         if answer is not None:
@@ -149,7 +154,7 @@ def once[E](
     config = _config()
     config.register_lambda_context(lambda_context)  # a Lambda that dies mid-request frees the key
     try:
-        summary = idempotent_function(
+        stored = idempotent_function(
             first_time,
             data_keyword_argument="request",
             key_prefix="binstore",
@@ -164,6 +169,8 @@ def once[E](
         # The idempotency table failed. If the write committed, its own record says so, and a retry
         # (once Powertools' in-progress mark expires: 409 until then) answers from it.
         raise StorageUnavailable(type(failure).__name__) from failure
+    # A record saved before answers were kept as text holds the summary itself (for a day at most).
+    summary = json.loads(stored["answer"]) if "answer" in stored else stored
     if replayed:
         served("RequestReplayed")
     return summary, replayed

@@ -321,6 +321,7 @@ def test_a_retry_answers_exactly_as_the_first_request(invoke, store, pro, write)
     retried = invoke(with_key(spec.request(pro, ids)))
 
     assert first[0] == retried[0] == 200 and retried[2] == first[2]
+    assert json.dumps(retried[2]) == json.dumps(first[2])  # in the same order, too
     assert retried[1]["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first[1]
     assert spec.observe(pro, ids) == spec.new(ids)
     assert pro.requests_remaining == requests - 1
