@@ -47,6 +47,23 @@ def create() -> Response:
     return json_response(answer, headers=replay_headers(replayed))
 
 
+@router.put("/v3/c/<collection_id>/meta/name")
+def rename(collection_id: str) -> Response:
+    event = router.current_event
+
+    def write(idempotent: IdempotentWrite | None) -> Collection:
+        name = header(event, "X-Collection-Name")
+        collection = collections.rename_collection(store(router), credentials(event), collection_id, name, idempotent)
+        served("CollectionRenamed")
+        return collection
+
+    def summarise(collection: Collection) -> dict:
+        return {"record": collection.collection_id, "metadata": {"name": collection.name}}
+
+    answer, replayed = idempotency.once(event, router.lambda_context, store(router), b"", write, summarise)
+    return json_response(answer, headers=replay_headers(replayed))
+
+
 @router.put("/v3/c/<collection_id>/schemadoc/add")
 def add_schema_doc(collection_id: str) -> Response:
     event = router.current_event

@@ -1,5 +1,7 @@
 """Collections (/v3/c) and schema docs (/v3/s) through the Lambda handler."""
 
+import json
+
 import pytest
 from tests.support.events import api_event, update_event
 from tests.support.store import UNKNOWN_ID, Account, master
@@ -189,3 +191,99 @@ def test_a_name_of_exactly_32_characters_is_kept(invoke, pro, path, header, name
     body = USERS if path == "/v3/s" else None
     status, _, answer = invoke(api_event("POST", path, body, {**master(pro), header: name}))
     assert (status, answer["metadata"]["name"]) == (200, name)
+
+
+# Renames
+
+
+def test_rename_a_collection(invoke, store, pro):
+    collection_id = pro.create_collection(name="Old")
+    before = pro.requests_remaining
+
+    status, _, body = invoke(api_event(
+        "PUT", f"/v3/c/{collection_id}/meta/name", headers={**master(pro), "X-Collection-Name": "New"}))
+
+    assert (status, body) == (200, {"record": collection_id, "metadata": {"name": "New"}})
+    assert store.collections.get(collection_id).name == "New" and pro.requests_remaining == before - 1
+
+
+def test_rename_a_schema_doc_keeps_its_schema_and_the_collections_copies(invoke, store, pro):
+    doc_id = pro.create_schema_doc(USERS, "Old")
+    collection_id = pro.create_collection(doc_id)
+
+    status, _, body = invoke(api_event(
+        "PUT", f"/v3/s/{doc_id}/meta/name", headers={**master(pro), "X-Schema-Doc-Name": "New"}))
+
+    assert (status, body) == (200, {"metadata": {"id": doc_id, "name": "New"}})
+    doc = store.collections.get_schema_doc(doc_id)
+    assert (doc.name, json.loads(doc.schema_json)) == ("New", USERS)
+    assert json.loads(store.collections.get(collection_id).schema_json) == USERS
+
+
+def test_a_schema_doc_update_with_a_name_and_an_empty_body_renames_it_as_jsonbins_clients_do(invoke, store, pro):
+    """JSONBin's samples and client libraries rename a schema doc with PUT /v3/s/<id>, X-Schema-Doc-Name
+    and the body {}: the schema stays, and so does the validation of every collection using it."""
+    doc_id = pro.create_schema_doc(USERS, "Old")
+    collection_id = pro.create_collection(doc_id)
+
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc_id}", {}, {**master(pro), "X-Schema-Doc-Name": "New"}))
+
+    assert status == 200 and body["record"] == USERS and body["metadata"]["name"] == "New"
+    assert json.loads(store.collections.get(collection_id).schema_json) == USERS
+    refused = invoke(api_event("POST", "/v3/b", {"age": 1}, {**master(pro), "X-Collection-Id": collection_id}))
+    assert refused[0] == 400  # still validated: "name" is required
+
+
+def test_a_schema_doc_update_never_empties_the_schema(invoke, store, pro):
+    doc_id = pro.create_schema_doc(USERS, "Users")
+    collection_id = pro.create_collection(doc_id)
+    before = pro.requests_remaining
+
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc_id}", {}, master(pro)))
+
+    assert status == 400 and body["message"].startswith("A Schema Doc cannot be changed to {}")
+    assert json.loads(store.collections.get_schema_doc(doc_id).schema_json) == USERS
+    assert json.loads(store.collections.get(collection_id).schema_json) == USERS
+    assert pro.requests_remaining == before
+
+
+def test_a_schema_doc_update_with_a_name_and_a_schema_changes_both(invoke, store, pro):
+    doc_id = pro.create_schema_doc(USERS, "Old")
+    collection_id = pro.create_collection(doc_id)
+
+    status, _, body = invoke(api_event(
+        "PUT", f"/v3/s/{doc_id}", {"type": "array"}, {**master(pro), "X-Schema-Doc-Name": "New"}))
+
+    assert (status, body["record"], body["metadata"]["name"]) == (200, {"type": "array"}, "New")
+    assert json.loads(store.collections.get(collection_id).schema_json) == {"type": "array"}
+
+
+@pytest.mark.parametrize("path, header", [
+    ("/v3/c/{id}/meta/name", "X-Collection-Name"), ("/v3/s/{id}/meta/name", "X-Schema-Doc-Name")])
+@pytest.mark.parametrize("target, headers, status, message", [
+    ("own", {"NAME": None}, 400, "You need to pass X-"),
+    ("own", {"NAME": "   "}, 400, "You need to pass X-"),
+    ("own", {"NAME": "n" * 33}, 400, "Name of the "),
+    ("bad id", {}, 400, "Invalid "),
+    ("unknown", {}, 404, " not found or it doesn't belong to your account"),
+    ("other account's", {}, 404, " not found or it doesn't belong to your account"),
+    ("own", {"x-master-key": None}, 401, "You need to pass X-Master-Key in the header"),
+    ("own", {"x-master-key": "bogus"}, 401, "Invalid X-Master-Key provided"),
+])
+def test_rename_refusals_change_nothing(invoke, store, pro, path, header, target, headers, status, message):
+    other = Account(store, "pro")
+    is_collection = path.startswith("/v3/c")
+
+    def make(account):
+        return account.create_collection(name="Old") if is_collection else account.create_schema_doc(USERS, "Old")
+
+    ids = {"own": make(pro), "other account's": make(other), "bad id": "nope", "unknown": UNKNOWN_ID}
+    headers = {header if name == "NAME" else name: value for name, value in headers.items()}
+    before = pro.requests_remaining
+
+    answer = invoke(api_event("PUT", path.format(id=ids[target]), headers={**master(pro), header: "New", **headers}))
+
+    assert answer[0] == status and message in answer[2]["message"], answer
+    get = store.collections.get if is_collection else store.collections.get_schema_doc
+    assert get(ids["own"]).name == get(ids["other account's"]).name == "Old"
+    assert pro.requests_remaining == before

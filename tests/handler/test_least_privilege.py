@@ -81,6 +81,8 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
                    headers={**master(pro), "x-schema-doc-id": new_doc_id}))
     call(api_event("PUT", f"/v3/s/{new_doc_id}", {"type": "object", "title": "changed"}, master(pro)))
     call(api_event("GET", f"/v3/s/{doc_id}", headers=master(pro)))
+    call(api_event("PUT", f"/v3/s/{doc_id}/meta/name", headers={**master(pro), "x-schema-doc-name": "Renamed"}))
+    call(api_event("PUT", f"/v3/c/{collection_id}/meta/name", headers={**master(pro), "x-collection-name": "D"}))
     bin_id = call(api_event("POST", "/v3/b", {"a": 1}, {**master(pro), "x-collection-id": collection_id,
                                                         "x-bin-private": "false"}))["metadata"]["id"]
     call(update_event(bin_id, b'{"a": 2}', {**master(pro), "x-bin-versioning": "true"}))

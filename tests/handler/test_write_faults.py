@@ -139,6 +139,29 @@ WRITES = [
         new=lambda ids: ({"type": "array"}, {"type": "array"}),
     ),
     Write(
+        "rename a schema doc (its schema stays)",
+        "PUT /v3/s/{schemaDocId}/meta/name",
+        prepare=doc_in_collection,
+        request=lambda account, ids: api_event(
+            "PUT", f"/v3/s/{ids['doc']}/meta/name", headers={**master(account), "x-schema-doc-name": "Renamed"}
+        ),
+        observe=lambda account, ids: (
+            account.store.collections.get_schema_doc(ids["doc"]).name,
+            json.loads(account.store.collections.get_schema_doc(ids["doc"]).schema_json),
+        ),
+        new=lambda ids: ("Renamed", {"type": "object"}),
+    ),
+    Write(
+        "rename a collection",
+        "PUT /v3/c/{collectionId}/meta/name",
+        prepare=doc_in_collection,
+        request=lambda account, ids: api_event(
+            "PUT", f"/v3/c/{ids['collection']}/meta/name", headers={**master(account), "x-collection-name": "Renamed"}
+        ),
+        observe=lambda account, ids: account.store.collections.get(ids["collection"]).name,
+        new=lambda ids: "Renamed",
+    ),
+    Write(
         "create a collection",
         "POST /v3/c",
         prepare=lambda account: {},

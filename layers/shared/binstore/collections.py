@@ -26,6 +26,22 @@ def create_collection(
     return collection
 
 
+def rename_collection(
+    store: Store,
+    credentials: Credentials,
+    collection_id: str,
+    name: str | None,
+    idempotent: IdempotentWrite | None = None,
+) -> Collection:
+    if not is_object_id(collection_id):
+        raise errors.InvalidCollectionId()
+    name = required_name(name, MAX_NAME_LENGTH, errors.CollectionNameRequired(), errors.CollectionNameTooLong())
+    account = acting_account(store, credentials)
+    return retry_on_conflict(
+        store, lambda: store.collections.rename(_owned_collection(store, account, collection_id), name, idempotent)
+    )
+
+
 def _owned_collection(store: Store, account: Account, collection_id: str) -> Collection:
     return owned(store.collections.get(collection_id), account, errors.CollectionNotFound())
 

@@ -259,6 +259,13 @@ class NoSchemaDocAttached(BadRequest):
     message = "The Collection has no Schema Doc attached"
 
 
+class SchemaDocEmptied(BadRequest):
+    message = (
+        "A Schema Doc cannot be changed to {}, which lets every record through: to stop validating a "
+        "Collection's records, remove its Schema Doc; to rename the Schema Doc, pass X-Schema-Doc-Name"
+    )
+
+
 class SchemaDocAttachedToTooMany(Forbidden):
     def __init__(self, limit: int):
         super().__init__(f"A Schema Doc can be attached to at most {limit} Collections")

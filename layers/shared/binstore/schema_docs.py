@@ -18,6 +18,7 @@ from binstore.storage import Store
 
 MAX_NAME_LENGTH = 32
 MAX_SCHEMA_DOC_BYTES = 100 * 1024
+_EMPTY_SCHEMA = "{}"  # an empty object, as stored
 
 
 def _schema_text(body: bytes) -> str:
@@ -67,10 +68,27 @@ def read_schema_doc(store: Store, credentials: Credentials, schema_doc_id: str) 
 
 
 def update_schema_doc(
-    store: Store, credentials: Credentials, schema_doc_id: str, body: bytes, idempotent: IdempotentWrite | None = None
+    store: Store,
+    credentials: Credentials,
+    schema_doc_id: str,
+    body: bytes,
+    idempotent: IdempotentWrite | None = None,
+    name: str | None = None,
 ) -> SchemaDoc:
+    """Change a schema doc's schema, and its name if one is given. Given a name and the body `{}` (how
+    JSONBin's samples and clients rename a schema doc), rename it and keep its schema.
+
+    An update never turns a schema into `{}` (which lets any record through): that would silently
+    stop the validation of every collection using the doc.
+    """
     _checked_id(schema_doc_id)
+    if name is not None:
+        name = required_name(name, MAX_NAME_LENGTH, errors.SchemaDocNameRequired(), errors.SchemaDocNameTooLong())
     schema_json = _schema_text(body)
+    if schema_json == _EMPTY_SCHEMA:
+        if name is None:
+            raise errors.SchemaDocEmptied()
+        return rename_schema_doc(store, credentials, schema_doc_id, name, idempotent)
     account = acting_account(store, credentials)
 
     def change() -> SchemaDoc:
@@ -79,6 +97,22 @@ def update_schema_doc(
             # Attached before the limit existed: its change and their copies cannot fit one transaction.
             raise errors.SchemaDocAttachedToTooMany(MAX_COLLECTIONS_PER_SCHEMA_DOC)
         # With the copy of every collection the doc lists, in one transaction (see storage).
-        return store.collections.change_schema_doc(doc, schema_json, idempotent)
+        return store.collections.change_schema_doc(doc, schema_json, idempotent, name)
 
     return retry_on_conflict(store, change)
+
+
+def rename_schema_doc(
+    store: Store,
+    credentials: Credentials,
+    schema_doc_id: str,
+    name: str | None,
+    idempotent: IdempotentWrite | None = None,
+) -> SchemaDoc:
+    _checked_id(schema_doc_id)
+    name = required_name(name, MAX_NAME_LENGTH, errors.SchemaDocNameRequired(), errors.SchemaDocNameTooLong())
+    account = acting_account(store, credentials)
+    return retry_on_conflict(
+        store,
+        lambda: store.collections.rename_schema_doc(owned_schema_doc(store, account, schema_doc_id), name, idempotent),
+    )

@@ -56,6 +56,23 @@ class CollectionTables:
         )
 
     @aws_call
+    def rename(self, collection: Collection, name: str, idempotent: IdempotentWrite | None = None) -> Collection:
+        """Rename a collection (if it still exists) and spend one request."""
+        renamed = replace(collection, name=name)
+        item = _rename_item(self.collections_table, "collectionId", collection.collection_id, name)
+        self._charges.commit([item], collection.owner_id, idempotent, renamed)
+        return renamed
+
+    @aws_call
+    def rename_schema_doc(self, doc: SchemaDoc, name: str, idempotent: IdempotentWrite | None = None) -> SchemaDoc:
+        """Rename a schema doc (if it still exists) and spend one request: its schema, and the
+        collections' copies of it, stay as they are."""
+        renamed = replace(doc, name=name)
+        item = _rename_item(self.schema_docs_table, "schemaDocId", doc.schema_doc_id, name)
+        self._charges.commit([item], doc.owner_id, idempotent, renamed)
+        return renamed
+
+    @aws_call
     def attach_schema_doc(
         self, collection: Collection, doc: SchemaDoc, idempotent: IdempotentWrite | None = None
     ) -> Collection:
@@ -149,7 +166,7 @@ class CollectionTables:
 
     @aws_call
     def change_schema_doc(
-        self, doc: SchemaDoc, schema_json: str, idempotent: IdempotentWrite | None = None
+        self, doc: SchemaDoc, schema_json: str, idempotent: IdempotentWrite | None = None, name: str | None = None
     ) -> SchemaDoc:
         """Store a schema doc's new text, and the copy each collection attached to it keeps, and spend
         one request: one transaction, so no collection ever validates against a text the doc has
@@ -157,22 +174,23 @@ class CollectionTables:
 
         Conditioned on the doc's revision, on it listing as many collections as when read, and on
         each of those still naming it: a concurrent attach (which lists one more), detach or
-        re-attach elsewhere cancels it (CommitConflict), and the next read sees the new list.
+        re-attach elsewhere cancels it (CommitConflict), and the next read sees the new list. Given a
+        `name`, the doc is renamed in the same write.
         """
         listed = sorted(doc.collection_ids)
-        changed = replace(doc, schema_json=schema_json, revision=doc.revision + 1)
+        changed = replace(doc, schema_json=schema_json, revision=doc.revision + 1, name=name or doc.name)
         condition = "revision = :expected AND " + (
             "size(collectionIds) = :listed" if listed else "attribute_not_exists(collectionIds)"
         )
-        values = {":schema": schema_json, ":next": changed.revision, ":expected": doc.revision}
+        values = {":schema": schema_json, ":next": changed.revision, ":expected": doc.revision, ":name": changed.name}
         items = [
             {
                 "Update": {
                     "TableName": self.schema_docs_table,
                     "Key": to_item({"schemaDocId": doc.schema_doc_id}),
-                    "UpdateExpression": "SET #schema = :schema, revision = :next",
+                    "UpdateExpression": "SET #schema = :schema, revision = :next, #name = :name",
                     "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {"#schema": "schema"},
+                    "ExpressionAttributeNames": {"#schema": "schema", "#name": "name"},
                     "ExpressionAttributeValues": to_item({**values, ":listed": len(listed) if listed else None}),
                 }
             }
@@ -194,3 +212,17 @@ class CollectionTables:
             )
         self._charges.commit(items, doc.owner_id, idempotent, changed)
         return changed
+
+
+def _rename_item(table: str, key_name: str, key_value: str, name: str) -> dict:
+    """A transaction item renaming an item, if it still exists (it may have been deleted since read)."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_item({key_name: key_value}),
+            "UpdateExpression": "SET #name = :name",
+            "ConditionExpression": "attribute_exists(#key)",
+            "ExpressionAttributeNames": {"#name": "name", "#key": key_name},
+            "ExpressionAttributeValues": to_item({":name": name}),
+        }
+    }
