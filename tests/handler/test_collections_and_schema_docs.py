@@ -287,3 +287,29 @@ def test_rename_refusals_change_nothing(invoke, store, pro, path, header, target
     get = store.collections.get if is_collection else store.collections.get_schema_doc
     assert get(ids["own"]).name == get(ids["other account's"]).name == "Old"
     assert pro.requests_remaining == before
+
+
+def test_a_rename_racing_a_schema_change_loses_neither(invoke, store, pro, monkeypatch):
+    """The rename lands between the change's read and its commit: the change, conditioned on the doc's
+    revision (which the rename moved), is tried again on top of it, and keeps the new name."""
+    import api_handler
+
+    doc_id = pro.create_schema_doc(USERS, "Old")
+    real_get = store.collections.get_schema_doc
+    renamed = []
+
+    def rename_meanwhile(schema_doc_id):
+        read = real_get(schema_doc_id)
+        if not renamed:
+            monkeypatch.setattr(store.collections, "get_schema_doc", real_get)
+            renamed.append(invoke(api_event(
+                "PUT", f"/v3/s/{doc_id}/meta/name", headers={**master(pro), "X-Schema-Doc-Name": "Renamed"}))[0])
+            api_handler.app.append_context(store=store)  # the nested request's end cleared this one's
+        return read
+
+    monkeypatch.setattr(store.collections, "get_schema_doc", rename_meanwhile)
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc_id}", {"type": "array"}, master(pro)))
+
+    assert (status, renamed) == (200, [200])
+    doc = store.collections.get_schema_doc(doc_id)
+    assert (doc.name, json.loads(doc.schema_json), body["metadata"]["name"]) == ("Renamed", {"type": "array"}, "Renamed")

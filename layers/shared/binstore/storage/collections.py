@@ -59,16 +59,37 @@ class CollectionTables:
     def rename(self, collection: Collection, name: str, idempotent: IdempotentWrite | None = None) -> Collection:
         """Rename a collection (if it still exists) and spend one request."""
         renamed = replace(collection, name=name)
-        item = _rename_item(self.collections_table, "collectionId", collection.collection_id, name)
+        item = {
+            "Update": {
+                "TableName": self.collections_table,
+                "Key": to_item({"collectionId": collection.collection_id}),
+                "UpdateExpression": "SET #name = :name",
+                "ConditionExpression": "attribute_exists(collectionId)",
+                "ExpressionAttributeNames": {"#name": "name"},
+                "ExpressionAttributeValues": to_item({":name": name}),
+            }
+        }
         self._charges.commit([item], collection.owner_id, idempotent, renamed)
         return renamed
 
     @aws_call
     def rename_schema_doc(self, doc: SchemaDoc, name: str, idempotent: IdempotentWrite | None = None) -> SchemaDoc:
-        """Rename a schema doc (if it still exists) and spend one request: its schema, and the
-        collections' copies of it, stay as they are."""
-        renamed = replace(doc, name=name)
-        item = _rename_item(self.schema_docs_table, "schemaDocId", doc.schema_doc_id, name)
+        """Rename a schema doc and spend one request: its schema, and the collections' copies of it,
+        stay as they are. Conditioned on the doc's revision, which it bumps, like every change of
+        the doc: a change of its schema racing it cannot put the old name back."""
+        renamed = replace(doc, name=name, revision=doc.revision + 1)
+        item = {
+            "Update": {
+                "TableName": self.schema_docs_table,
+                "Key": to_item({"schemaDocId": doc.schema_doc_id}),
+                "UpdateExpression": "SET #name = :name, revision = :next",
+                "ConditionExpression": "revision = :expected",
+                "ExpressionAttributeNames": {"#name": "name"},
+                "ExpressionAttributeValues": to_item(
+                    {":name": name, ":next": renamed.revision, ":expected": doc.revision}
+                ),
+            }
+        }
         self._charges.commit([item], doc.owner_id, idempotent, renamed)
         return renamed
 
@@ -212,17 +233,3 @@ class CollectionTables:
             )
         self._charges.commit(items, doc.owner_id, idempotent, changed)
         return changed
-
-
-def _rename_item(table: str, key_name: str, key_value: str, name: str) -> dict:
-    """A transaction item renaming an item, if it still exists (it may have been deleted since read)."""
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": to_item({key_name: key_value}),
-            "UpdateExpression": "SET #name = :name",
-            "ConditionExpression": "attribute_exists(#key)",
-            "ExpressionAttributeNames": {"#name": "name", "#key": key_name},
-            "ExpressionAttributeValues": to_item({":name": name}),
-        }
-    }
