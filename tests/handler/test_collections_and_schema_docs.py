@@ -234,12 +234,14 @@ def test_a_schema_doc_update_with_a_name_and_an_empty_body_renames_it_as_jsonbin
     assert refused[0] == 400  # still validated: "name" is required
 
 
-def test_a_schema_doc_update_never_empties_the_schema(invoke, store, pro):
+@pytest.mark.parametrize("emptied", [
+    {}, {"$schema": "http://json-schema.org/draft-07/schema#"}, {"$comment": "x", "title": "t", "description": "d"}])
+def test_a_schema_doc_update_never_empties_the_schema(invoke, store, pro, emptied):
     doc_id = pro.create_schema_doc(USERS, "Users")
     collection_id = pro.create_collection(doc_id)
     before = pro.requests_remaining
 
-    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc_id}", {}, master(pro)))
+    status, _, body = invoke(api_event("PUT", f"/v3/s/{doc_id}", emptied, master(pro)))
 
     assert status == 400 and body["message"].startswith("A Schema Doc cannot be changed to {}")
     assert json.loads(store.collections.get_schema_doc(doc_id).schema_json) == USERS

@@ -261,8 +261,9 @@ class NoSchemaDocAttached(BadRequest):
 
 class SchemaDocEmptied(BadRequest):
     message = (
-        "A Schema Doc cannot be changed to {}, which lets every record through: to stop validating a "
-        "Collection's records, remove its Schema Doc; to rename the Schema Doc, pass X-Schema-Doc-Name"
+        "A Schema Doc cannot be changed to {} (or to annotations alone), which lets every record through: "
+        "to stop validating a Collection's records, remove its Schema Doc; to rename the Schema Doc, pass "
+        "X-Schema-Doc-Name"
     )
 
 

@@ -5,6 +5,8 @@ changed doc is copied into every collection it is attached to, so records are va
 the new text from then on.
 """
 
+import json
+
 from binstore import errors
 from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
@@ -18,7 +20,15 @@ from binstore.storage import Store
 
 MAX_NAME_LENGTH = 32
 MAX_SCHEMA_DOC_BYTES = 100 * 1024
-_EMPTY_SCHEMA = "{}"  # an empty object, as stored
+# Keywords that describe a schema without constraining anything: a schema of these alone (or of
+# nothing, `{}`) lets every record through.
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "title", "description", "examples", "default", "deprecated", "readOnly", "writeOnly"}
+)
+
+
+def _lets_everything_through(schema_json: str) -> bool:
+    return set(json.loads(schema_json)) <= _ANNOTATIONS
 
 
 def _schema_text(body: bytes) -> str:
@@ -78,14 +88,14 @@ def update_schema_doc(
     """Change a schema doc's schema, and its name if one is given. Given a name and the body `{}` (how
     JSONBin's samples and clients rename a schema doc), rename it and keep its schema.
 
-    An update never turns a schema into `{}` (which lets any record through): that would silently
-    stop the validation of every collection using the doc.
+    An update never turns a schema into `{}`, or into annotations alone (`{"$schema": ...}`), which
+    let every record through: that would silently stop the validation of every collection using it.
     """
     _checked_id(schema_doc_id)
     if name is not None:
         name = required_name(name, MAX_NAME_LENGTH, errors.SchemaDocNameRequired(), errors.SchemaDocNameTooLong())
     schema_json = _schema_text(body)
-    if schema_json == _EMPTY_SCHEMA:
+    if _lets_everything_through(schema_json):
         if name is None:
             raise errors.SchemaDocEmptied()
         return rename_schema_doc(store, credentials, schema_doc_id, name, idempotent)
