@@ -56,13 +56,12 @@ def create() -> Response:
             collection_id=header(event, "X-Collection-Id"),
             idempotent=idempotent,
         )
-        served("BinCreated")
         return created.bin
 
     def summarise(bin: BinMeta) -> dict:
         return {"metadata": bin_metadata(bin), "revision": bin.revision}
 
-    summary, replayed = idempotency.once(event, router.lambda_context, store(router), body.raw, write, summarise)
+    summary, replayed = idempotency.once(router, body.raw, write, summarise, "BinCreated")
     _log_bin(summary["metadata"]["id"])
     # The record as created (a replay has not parsed it yet: the retry's body is the first one's).
     return record_response(body.record.json_text, summary["metadata"], _written_headers(summary, replayed))
@@ -118,7 +117,6 @@ def update(bin_id: str) -> Response:
 
     def write(idempotent: IdempotentWrite | None) -> BinMeta:
         result = update_bin(store(router), replace(request, idempotent=idempotent))
-        served("BinUpdated")
         if result.versioned:
             served("VersionKept")
         # DEBUG, not INFO: a structured line costs an update about a fifth of its own time and most of
@@ -133,9 +131,7 @@ def update(bin_id: str) -> Response:
     def summarise(bin: BinMeta) -> dict:
         return {"metadata": {"parentId": bin.bin_id, "private": bin.private}, "revision": bin.revision}
 
-    summary, replayed = idempotency.once(
-        event, router.lambda_context, store(router), request.body.raw, write, summarise
-    )
+    summary, replayed = idempotency.once(router, request.body.raw, write, summarise, "BinUpdated")
     return record_response(request.body.record.json_text, summary["metadata"], _written_headers(summary, replayed))
 
 
@@ -152,11 +148,11 @@ def delete_versions(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
     preserve = bool(flag(event, "X-Preserve-Latest"))
-    return _written(
-        event,
-        "VersionsDeleted",
+    return idempotency.json_answer(
+        router,
         lambda idempotent: bins.delete_versions(store(router), bin_id, credentials(event), preserve, idempotent),
         _deletion_summary("Versions for the Bin are deleted successfully"),
+        "VersionsDeleted",
     )
 
 
@@ -164,11 +160,11 @@ def delete_versions(bin_id: str) -> Response:
 def delete(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
-    return _written(
-        event,
-        "BinDeleted",
+    return idempotency.json_answer(
+        router,
         lambda idempotent: bins.delete_bin(store(router), bin_id, credentials(event), idempotent),
         _deletion_summary("Bin deleted successfully"),
+        "BinDeleted",
     )
 
 
@@ -182,11 +178,11 @@ def set_privacy(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
     private = flag(event, "X-Bin-Private")
-    return _written(
-        event,
-        "BinPrivacyChanged",
+    return idempotency.json_answer(
+        router,
         lambda idempotent: bins.set_privacy(store(router), bin_id, credentials(event), private, idempotent),
         lambda bin: {"record": bin.bin_id, "metadata": {"private": bin.private}},
+        "BinPrivacyChanged",
     )
 
 
@@ -195,23 +191,9 @@ def set_name(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
     name = header(event, "X-Bin-Name")
-    return _written(
-        event,
-        "BinRenamed",
+    return idempotency.json_answer(
+        router,
         lambda idempotent: bins.set_name(store(router), bin_id, credentials(event), name, idempotent),
         lambda bin: {"record": bin.bin_id, "metadata": {"name": bin.name}},
+        "BinRenamed",
     )
-
-
-def _written(
-    event, metric: str, act: Callable[[IdempotentWrite | None], BinMeta], summarise: Callable[[BinMeta], dict]
-) -> Response:
-    """A write without a body, run at most once per Idempotency-Key; its summary is the answer."""
-
-    def write(idempotent: IdempotentWrite | None) -> BinMeta:
-        bin = act(idempotent)
-        served(metric)  # only when it ran: a replay is counted as RequestReplayed
-        return bin
-
-    answer, replayed = idempotency.once(event, router.lambda_context, store(router), b"", write, summarise)
-    return json_response(answer, headers=replay_headers(replayed))

@@ -19,13 +19,17 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from typing import cast
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from binstore import errors
 from binstore.model import AlreadyRecorded, IdempotentWrite, StorageUnavailable
 from binstore.storage import Store
-from http_helpers import header, served
+from http_helpers import header, json_response, replay_headers, served
+from http_helpers import store as store_of
 
 HEADER = "Idempotency-Key"
 # Headers that change what a write does: a retry must repeat them as they were.
@@ -73,19 +77,18 @@ _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: no spaces, no c
 
 
 def once[E](
-    event: APIGatewayProxyEventV2,
-    lambda_context,
-    store: Store,
+    router: BaseRouter,
     body: bytes,
     write: Callable[[IdempotentWrite | None], E],
     summarise: Callable[[E], dict],
+    metric: str,
 ) -> tuple[dict, bool]:
     """Run `write` at most once per Idempotency-Key; answer the summary of what it wrote.
 
     `write` returns the entity it wrote (a bin, a collection, a schema doc), as it stands after its
-    commit; `summarise` makes the small JSON-able summary an answer is built from. Returns the
-    summary and whether it is a replay of an earlier request's. Without the header, `write` simply
-    runs.
+    commit; `summarise` makes the small JSON-able summary an answer is built from; `metric` counts
+    the writes that ran (a replay is counted as RequestReplayed). Returns the summary and whether it
+    is a replay of an earlier request's. Without the header, `write` simply runs.
 
     Two records make a retry safe. Powertools' (below) answers a retry of a request that succeeded.
     Ours is written by the write's own commit, in its transaction (IdempotentWrite): a retry of a
@@ -93,9 +96,17 @@ def once[E](
     off), which Powertools forgot with the error, finds it and answers from it instead of writing
     again.
     """
+    event = cast(APIGatewayProxyEventV2, router.current_event)  # the HTTP API sends payload 2.0
+    store = store_of(router)
+
+    def counted_write(idempotent: IdempotentWrite | None) -> E:
+        entity = write(idempotent)
+        served(metric)
+        return entity
+
     key = header(event, HEADER)
     if key is None:
-        return summarise(write(None)), False
+        return summarise(counted_write(None)), False
     if _VALID_KEY.fullmatch(key) is None:
         raise errors.InvalidIdempotencyKey()
     credentials = f"{header(event, 'X-Master-Key') or ''}\n{header(event, 'X-Access-Key') or ''}"
@@ -132,7 +143,7 @@ def once[E](
         if answer is not None:
             return answer
         try:
-            entity = write(idempotent)
+            entity = counted_write(idempotent)
         except (AlreadyRecorded, errors.BinStoreError):
             # A twin of this request (past Powertools' in-progress mark) may have committed since
             # the look: its record cancelled our commit, or its effect refused us (the bin it
@@ -152,7 +163,7 @@ def once[E](
     )
 
     config = _config()
-    config.register_lambda_context(lambda_context)  # a Lambda that dies mid-request frees the key
+    config.register_lambda_context(router.lambda_context)  # a Lambda that dies mid-request frees the key
     try:
         stored = idempotent_function(
             first_time,
@@ -174,3 +185,14 @@ def once[E](
     if replayed:
         served("RequestReplayed")
     return summary, replayed
+
+
+def json_answer[E](
+    router: BaseRouter,
+    write: Callable[[IdempotentWrite | None], E],
+    summarise: Callable[[E], dict],
+    metric: str,
+) -> Response:
+    """A write without a body whose answer is its summary, run at most once per Idempotency-Key."""
+    answer, replayed = once(router, b"", write, summarise, metric)
+    return json_response(answer, headers=replay_headers(replayed))

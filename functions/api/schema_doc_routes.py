@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 import idempotency
 from binstore import schema_docs
 from binstore.model import IdempotentWrite, SchemaDoc
-from http_helpers import credentials, header, json_body, json_response, record_response, replay_headers, served, store
+from http_helpers import credentials, header, json_body, record_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
 
@@ -25,13 +25,10 @@ def create() -> Response:
     body = json_body(event)
 
     def write(idempotent: IdempotentWrite | None) -> SchemaDoc:
-        doc = schema_docs.create_schema_doc(
-            store(router), credentials(event), header(event, "X-Schema-Doc-Name"), body, idempotent
-        )
-        served("SchemaDocCreated")
-        return doc
+        name = header(event, "X-Schema-Doc-Name")
+        return schema_docs.create_schema_doc(store(router), credentials(event), name, body, idempotent)
 
-    answer, replayed = idempotency.once(event, router.lambda_context, store(router), body, write, _summary)
+    answer, replayed = idempotency.once(router, body, write, _summary, "SchemaDocCreated")
     return record_response(answer["schema"], answer["metadata"], replay_headers(replayed))
 
 
@@ -49,26 +46,20 @@ def update(schema_doc_id: str) -> Response:
 
     def write(idempotent: IdempotentWrite | None) -> SchemaDoc:
         name = header(event, "X-Schema-Doc-Name")
-        doc = schema_docs.update_schema_doc(store(router), credentials(event), schema_doc_id, body, idempotent, name)
-        served("SchemaDocUpdated")
-        return doc
+        return schema_docs.update_schema_doc(store(router), credentials(event), schema_doc_id, body, idempotent, name)
 
-    answer, replayed = idempotency.once(event, router.lambda_context, store(router), body, write, _summary)
+    answer, replayed = idempotency.once(router, body, write, _summary, "SchemaDocUpdated")
     return record_response(answer["schema"], answer["metadata"], replay_headers(replayed))
 
 
 @router.put("/v3/s/<schema_doc_id>/meta/name")
 def rename(schema_doc_id: str) -> Response:
     event = router.current_event
-
-    def write(idempotent: IdempotentWrite | None) -> SchemaDoc:
-        name = header(event, "X-Schema-Doc-Name")
-        doc = schema_docs.rename_schema_doc(store(router), credentials(event), schema_doc_id, name, idempotent)
-        served("SchemaDocRenamed")
-        return doc
-
-    def summarise(doc: SchemaDoc) -> dict:
-        return {"metadata": {"id": doc.schema_doc_id, "name": doc.name}}
-
-    answer, replayed = idempotency.once(event, router.lambda_context, store(router), b"", write, summarise)
-    return json_response(answer, headers=replay_headers(replayed))
+    return idempotency.json_answer(
+        router,
+        lambda idempotent: schema_docs.rename_schema_doc(
+            store(router), credentials(event), schema_doc_id, header(event, "X-Schema-Doc-Name"), idempotent
+        ),
+        lambda doc: {"metadata": {"id": doc.schema_doc_id, "name": doc.name}},
+        "SchemaDocRenamed",
+    )
