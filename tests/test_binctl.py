@@ -34,7 +34,7 @@ def test_bin_create_and_get(store, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["bin", "create", "--master-key", "nope", "--data", "{}"], "Invalid X-Master-Key"),
+    (["bin", "create", "--master-key", "nope", "--data", "{\"a\": 1}"], "Invalid X-Master-Key"),
     (["bin", "get", "not-an-id"], "Invalid Bin Id provided"),
     (["bin", "get", "0123456789abcdef01234567"], "Bin not found"),
     (["schema", "create", "--master-key", "nope", "--file", "/nonexistent.json"], "cannot read"),
@@ -47,7 +47,7 @@ def test_failures_print_a_message_on_stderr_and_exit_non_zero(store, capsys, arg
 
 def test_invalid_data_and_schema_are_refused(store, capsys, tmp_path):
     key = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
-    assert "Bin must be valid JSON" in run(capsys, "bin", "create", "--master-key", key, "--data", "{")[2]
+    assert "Invalid JSON. Please try again" in run(capsys, "bin", "create", "--master-key", key, "--data", "{")[2]
     schema = tmp_path / "schema.json"
     schema.write_text('{"type": "no-such-type"}')
     code, _, error = run(capsys, "schema", "create", "--master-key", key, "--file", str(schema))
@@ -68,6 +68,50 @@ def test_key_create_prints_the_access_key_and_revoke_refuses_it_at_once(store, c
     assert run(capsys, "key", "revoke", "--master-key", master, "--access-key", output["accessKey"])[0] == 0
     with pytest.raises(Exception, match="X-Access-Key is invalid or the bin"):
         reads.read_bin(store, bin_id, access)
+
+
+def test_key_list_and_revoke_by_id_run_the_api_code_and_spend_nothing(store, capsys):
+    created = run(capsys, "account", "create", "--plan", "free")[1]
+    master = created["masterKey"]
+    made = [run(capsys, "key", "create", "--master-key", master, "--name", f"k{n}", "--permissions", "read")[1]
+            for n in range(4)]
+    code, _, error = run(capsys, "key", "create", "--master-key", master, "--permissions", "read")
+    assert code == 1 and "You can create at most 4 Access Keys" in error
+    listed = run(capsys, "key", "list", "--master-key", master)[1]["accessKeys"]
+    assert [key["accessKeyId"] for key in listed] == [key["accessKeyId"] for key in made]
+    assert [key["name"] for key in listed] == ["k0", "k1", "k2", "k3"]
+    assert "accessKey" not in json.dumps(listed).replace("accessKeyId", "")
+    assert run(capsys, "key", "revoke", "--master-key", master, "--key", made[0]["accessKeyId"])[1] == {
+        "revoked": True, "accessKeyId": made[0]["accessKeyId"]}
+    assert len(run(capsys, "key", "list", "--master-key", master)[1]["accessKeys"]) == 3
+    code, _, error = run(capsys, "key", "revoke", "--master-key", master, "--key", made[0]["accessKeyId"])
+    assert code == 1 and "Access Key not found" in error
+    assert store.accounts.get(created["accountId"]).requests_remaining == 10_000
+
+
+def test_migrate_lists_old_bins_and_counts_old_accounts_keys_once(store, capsys):
+    from binstore import listings
+    from binstore.access import Credentials
+
+    master = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
+    account_id = master.split(".")[0]
+    bins = [run(capsys, "bin", "create", "--master-key", master, "--data", f'{{"n": {n}}}')[1]["id"] for n in range(3)]
+    for _ in range(2):
+        run(capsys, "key", "create", "--master-key", master, "--permissions", "read")
+    # As a previous version stored them: bins without a listing, an account without a key count.
+    for bin_id in bins:
+        store.dynamodb.update_item(TableName=store.settings.bins_table, Key={"binId": {"S": bin_id}},
+                                   UpdateExpression="REMOVE listing, listedAt")
+    store.dynamodb.update_item(TableName=store.settings.accounts_table, Key={"accountId": {"S": account_id}},
+                               UpdateExpression="REMOVE accessKeyCount")
+    credentials = Credentials(master_key=master)
+    assert listings.list_bins(store, credentials, "uncategorized") == []
+    assert store.accounts.get(account_id).access_key_count == 0
+
+    assert run(capsys, "migrate")[1] == {"binsListed": 3, "accountsCounted": 1}
+    assert [bin.bin_id for bin in listings.list_bins(store, credentials, "uncategorized")] == bins[::-1]
+    assert store.accounts.get(account_id).access_key_count == 2
+    assert run(capsys, "migrate")[1] == {"binsListed": 0, "accountsCounted": 0}
 
 
 @pytest.mark.parametrize("permissions", ["", "read,own", "admin"])

@@ -35,7 +35,7 @@ def test_every_operation_documents_its_errors_in_the_message_envelope():
             statuses = operation["responses"]
             assert "200" in statuses, (method, path)
             errors = {status: answer for status, answer in statuses.items() if status >= "400"}
-            assert "400" in errors and "503" in errors, (method, path)
+            assert "401" in errors and "503" in errors, (method, path)
             assert all(answer == envelope for answer in errors.values()), (method, path)
     assert OPENAPI["components"]["schemas"]["Error"]["required"] == ["message"]
 

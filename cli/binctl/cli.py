@@ -16,8 +16,8 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from binctl import resources
-from binstore import bins, collections, provisioning, schema_docs, sweeping
-from binstore.access import Credentials
+from binstore import access_keys, bins, collections, migrations, provisioning, schema_docs, sweeping
+from binstore.access import PERMISSIONS, Credentials
 from binstore.errors import BinStoreError
 from binstore.model import StorageUnavailable
 from binstore.plans import PLANS
@@ -42,14 +42,28 @@ def _master(args) -> Credentials:
     return Credentials(master_key=args.master_key)
 
 
+def _key_summary(key) -> dict:
+    return {
+        "accessKeyId": key.key_id,
+        "name": key.name,
+        "permissions": [name for name in PERMISSIONS if name in key.permissions],
+        "createdAt": key.created_at,
+    }
+
+
 def key_create(store: Store, args) -> dict:
-    created = provisioning.create_access_key(store, args.master_key, provisioning.parse_permissions(args.permissions))
-    return {"accessKey": created.access_key, "permissions": list(created.permissions)}
+    permissions = frozenset(provisioning.parse_permissions(args.permissions))
+    created = access_keys.create_access_key(store, _master(args), args.name, permissions, charged=False)
+    return {"accessKey": created.plaintext, **_key_summary(created.key)}
+
+
+def key_list(store: Store, args) -> dict:
+    return {"accessKeys": [_key_summary(key) for key in access_keys.list_access_keys(store, _master(args), False)]}
 
 
 def key_revoke(store: Store, args) -> dict:
-    provisioning.revoke_access_key(store, args.master_key, args.access_key)
-    return {"revoked": True}
+    revoked = access_keys.delete_access_key(store, _master(args), args.key, charged=False)
+    return {"revoked": True, "accessKeyId": revoked.key_id}
 
 
 def schema_create(store: Store, args) -> dict:
@@ -97,6 +111,10 @@ def bin_get(store: Store, args) -> dict:
     return {"record": json.loads(stored.json_text), "metadata": metadata}
 
 
+def migrate(store: Store, args) -> dict:
+    return migrations.migrate(store)
+
+
 def bodies_sweep(store: Store, args) -> dict:
     report = sweeping.sweep(store, datetime.now(UTC), timedelta(minutes=args.grace_minutes))
     return vars(report)
@@ -128,17 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--requests", type=_non_negative, help="request allowance (default: free 10000, pro 100000)")
     create.set_defaults(run=account_create)
 
-    key = resources.add_parser("key", help="access keys (X-Access-Key)")
+    key = resources.add_parser("key", help="access keys (X-Access-Key); same code as /v3/a, spending no requests")
     key_commands = key.add_subparsers(dest="command", required=True)
-    create = key_commands.add_parser("create", help="create an access key; prints it once")
+    create = key_commands.add_parser("create", help="create an access key (at most 4 an account); prints it once")
     create.add_argument("--master-key", required=True)
+    create.add_argument("--name", default="binctl", help="up to 32 characters")
     create.add_argument(
         "--permissions", required=True, help="what it may do to the account's bins: some of create,read,update,delete"
     )
     create.set_defaults(run=key_create)
+    listing = key_commands.add_parser("list", help="the account's access keys: ids, names, permissions")
+    listing.add_argument("--master-key", required=True)
+    listing.set_defaults(run=key_list)
     revoke = key_commands.add_parser("revoke", help="revoke an access key, at once")
     revoke.add_argument("--master-key", required=True)
-    revoke.add_argument("--access-key", required=True)
+    revoke.add_argument("--key", "--access-key", dest="key", required=True, help="the key's id, or the key itself")
     revoke.set_defaults(run=key_revoke)
 
     schema = resources.add_parser("schema", help="schema docs (JSON Schema); same as POST /v3/s")
@@ -170,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     get.add_argument("bin_id")
     get.add_argument("--version", type=_positive, help="a kept version: 1 is the oldest")
     get.set_defaults(run=bin_get)
+
+    upgrade = resources.add_parser(
+        "migrate", help="after deploying a new version: bring stored data up to it (idempotent; see the README)"
+    )
+    upgrade.set_defaults(run=migrate)
 
     bodies = resources.add_parser("bodies", help="record bodies in S3")
     sweep = bodies.add_subparsers(dest="command", required=True).add_parser(

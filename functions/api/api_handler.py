@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+import access_key_routes
 import bin_routes
 import collection_routes
 import schema_doc_routes
@@ -27,6 +28,7 @@ app = APIGatewayHttpResolver()
 app.include_router(bin_routes.router)
 app.include_router(collection_routes.router)
 app.include_router(schema_doc_routes.router)
+app.include_router(access_key_routes.router)
 # One per container: its clients, made on first use, serve every request. A resource name missing
 # from the environment fails here, at cold start.
 store = Store.from_environment()

@@ -1,12 +1,12 @@
-"""Collections, `/v3/c`: create one, rename it, attach a schema doc to it, remove it."""
+"""Collections, `/v3/c`: create, list and rename them, list their bins, attach a schema doc, remove it."""
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 import idempotency
-from binstore import collections
-from binstore.model import Collection
-from http_helpers import credentials, header, store
+from binstore import collections, listings
+from binstore.model import Collection, ListedBin
+from http_helpers import credentials, header, json_response, served, store
 
 router = APIGatewayHttpRouter()
 
@@ -34,6 +34,47 @@ def create() -> Response:
         },
         "CollectionCreated",
     )
+
+
+@router.get("/v3/c")
+def list_collections() -> Response:
+    listed = listings.list_collections(store(router), credentials(router.current_event))
+    served("CollectionsListed")
+    return json_response(
+        [
+            {
+                "record": collection.collection_id,
+                "collectionMeta": {"name": collection.name},
+                "schemaDocId": collection.schema_doc_id,
+                "createdAt": collection.created_at,
+            }
+            for collection in listed
+        ]
+    )
+
+
+def _listed_bin(bin: ListedBin) -> dict:
+    """A bin as JSONBin's listings show it: its name (when it has one) in snippetMeta."""
+    snippet = {"name": bin.name} if bin.name is not None else {}
+    return {"snippetMeta": snippet, "private": bin.private, "record": bin.bin_id, "createdAt": bin.created_at}
+
+
+def _bins_page(collection_id: str, last_bin_id: str | None) -> Response:
+    event = router.current_event
+    ascending = listings.sort_order(header(event, "X-Sort-Order"))
+    page = listings.list_bins(store(router), credentials(event), collection_id, last_bin_id, ascending)
+    served("BinsListed")
+    return json_response([_listed_bin(bin) for bin in page])
+
+
+@router.get("/v3/c/<collection_id>/bins")
+def list_bins(collection_id: str) -> Response:
+    return _bins_page(collection_id, None)
+
+
+@router.get("/v3/c/<collection_id>/bins/<last_bin_id>")
+def list_bins_after(collection_id: str, last_bin_id: str) -> Response:
+    return _bins_page(collection_id, last_bin_id)
 
 
 @router.put("/v3/c/<collection_id>/meta/name")

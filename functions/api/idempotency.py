@@ -41,6 +41,7 @@ _MEANINGFUL_HEADERS = (
     "x-collection-name",
     "x-schema-doc-name",
     "x-schema-doc-id",
+    "x-key-name",
     "x-preserve-latest",
     "if-match",
     "content-type",

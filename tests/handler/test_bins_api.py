@@ -42,8 +42,9 @@ def test_create_a_public_bin_in_a_collection(invoke, store, pro):
 @pytest.mark.parametrize("body, headers, status, message", [
     (b'{"a": 1}', {"Content-Type": "text/plain"}, 400, "You need to pass Content-Type set to application/json"),
     (b"", {}, 400, "Bin cannot be blank"),
-    (b"{", {}, 400, "Bin must be valid JSON"),
-    (b'{"a": 1}', {"x-master-key": None}, 401, "You need to pass X-Master-Key in the header"),
+    (b"{", {}, 400, "Invalid JSON. Please try again"),
+    (b"{}", {}, 400, "Bin cannot be blank"),
+    (b'{"a": 1}', {"x-master-key": None}, 401, "You need to pass X-Master-Key or X-Access-Key in the header to create a bin"),
     (b'{"a": 1}', {"x-master-key": UNKNOWN_KEY}, 401, "Invalid X-Master-Key provided"),
     (b'{"a": 1}', {"X-Bin-Name": "x" * 129}, 400, "X-Bin-Name must be between 1 and 128 characters"),
     (b'{"a": 1}', {"X-Bin-Private": "maybe"}, 400, "X-Bin-Private must be true or false"),
@@ -140,7 +141,7 @@ def test_read_with_a_json_path_answers_the_matches(invoke, pro):
 @pytest.mark.parametrize("path, headers, status, message", [
     ("/v3/b/nope", "owner", 400, "Invalid Bin Id provided"),
     (f"/v3/b/{UNKNOWN_ID}", "owner", 404, "Bin not found or it doesn't belong to your account"),
-    ("/v3/b/{bin}", None, 401, "You need to pass X-Master-Key in the header to read a private bin"),
+    ("/v3/b/{bin}", None, 401, "You need to pass X-Master-Key or X-Access-Key in the header to read a private bin"),
     ("/v3/b/{bin}", "bogus", 401, "X-Master-Key is invalid or the bin doesn't belong to your account"),
     ("/v3/b/{bin}/0", "owner", 400, "Bin version is invalid"),
     ("/v3/b/{bin}/one", "owner", 400, "Bin version is invalid"),
@@ -168,7 +169,8 @@ def test_count_versions(invoke, pro):
     assert invoke(api_event("GET", f"/v3/b/{bin_id}/versions/count", headers=master(pro)))[::2] == (
         200, {"metadata": {"id": bin_id, "versionCount": 2, "private": True}})
     assert invoke(api_event("GET", f"/v3/b/{bin_id}/versions/count"))[::2] == (
-        401, {"message": "You need to pass X-Master-Key in the header to get version count for the private bin"})
+        401, {"message": "You need to pass X-Master-Key or X-Access-Key in the header to get version count for the "
+                         "private bin"})
 
 
 def test_delete_versions_goes_back_to_the_base_record(invoke, store, pro):
@@ -216,7 +218,7 @@ def test_delete_removes_the_bin_its_versions_and_bodies(invoke, store, pro):
 
 
 @pytest.mark.parametrize("who, status, message", [
-    (None, 401, "You need to pass X-Master-Key in the header"),
+    (None, 401, "You need to pass X-Master-Key or X-Access-Key in the header to delete a bin"),
     ("other", 401, "X-Master-Key is invalid or the bin doesn't belong to your account"),
     ("reader", 403, "The X-Access-Key does not have the permission to delete bins"),
 ])

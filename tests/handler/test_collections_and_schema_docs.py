@@ -31,7 +31,7 @@ def test_create_and_read_a_schema_doc(invoke, pro):
      "You need to pass X-Schema-Doc-Name header to set a name for the Schema Doc"),
     ({"type": "no-such-type"}, {}, 400, "Schema Doc must be a valid JSON Schema: "),
     ([1, 2], {}, 400, "Schema Doc must be a valid JSON Schema: it must be a JSON object"),
-    (b"{", {}, 400, "Bin must be valid JSON"),
+    (b"{", {}, 400, "Invalid JSON. Please try again"),
     (USERS, {"x-master-key": None}, 401, "You need to pass X-Master-Key in the header"),
     (USERS, {"x-master-key": "bogus"}, 401, "Invalid X-Master-Key provided"),
 ])

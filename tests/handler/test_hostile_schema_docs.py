@@ -131,7 +131,7 @@ def test_a_type_its_draft_does_not_define_refuses_records_it_reaches_not_crashes
 ])
 def test_a_schema_doc_jsonschema_cannot_apply_refuses_writes_with_400_never_500(invoke, pro, schema, record):
     collection_id = pro.create_collection(pro.create_schema_doc(schema))
-    bin_id = pro.create_bin({}, collection_id=collection_id, private=False)
+    bin_id = pro.create_bin([1], collection_id=collection_id, private=False)  # no member for the schema to reach
     for event in (update_event(bin_id, record), api_event("POST", "/v3/b", record,
                                                           {**master(pro), "x-collection-id": collection_id})):
         status, _, body = invoke(event)
@@ -164,7 +164,7 @@ def test_validation_is_bounded_per_request_not_per_retried_commit(invoke, store,
     from binstore import updates
 
     collection_id = pro.create_collection(pro.create_schema_doc({"type": "object"}))
-    bin_id = pro.create_bin({}, collection_id=collection_id)
+    bin_id = pro.create_bin({"q": 1}, collection_id=collection_id)
     validations, conflicts = [], []
     monkeypatch.setattr(updates, "validate_record", lambda schema, record: validations.append(record))
     original = store.bins.commit_update

@@ -14,8 +14,10 @@ from tests.hostile import HEADERS, HOSTILE_IN_PROCESS, PATH_PARAMETERS, ROUTES, 
 @pytest.fixture
 def target(pro):
     doc_id = pro.create_schema_doc({"type": "object"})
-    ids = {"binId": pro.create_bin({"a": 1}), "collectionId": pro.create_collection(doc_id),
-           "schemaDocId": doc_id, "version": "latest"}
+    collection_id = pro.create_collection(doc_id)
+    ids = {"binId": pro.create_bin({"a": 1}), "collectionId": collection_id,
+           "schemaDocId": doc_id, "version": "latest", "accessKeyId": pro.create_access_key("read").split(".")[1],
+           "lastBinId": pro.create_bin({"a": 1}, collection_id=collection_id)}
     assert set(ids) == set(PATH_PARAMETERS)
     return ids
 
@@ -23,12 +25,14 @@ def target(pro):
 def body_for(method: str, path: str):
     if method not in ("POST", "PUT") or "/meta/" in path or "/schemadoc/" in path or path == "/v3/c":
         return None
+    if path == "/v3/a":
+        return {"bins": {"read": True}}
     return {"type": "object"} if path.startswith("/v3/s") else {"a": 2}
 
 
 def valid_headers(pro, target) -> dict:
     return {"x-master-key": pro.master_key, "x-bin-private": "true", "x-bin-name": "n", "x-collection-name": "c",
-            "x-schema-doc-name": "s", "x-schema-doc-id": target["schemaDocId"]}
+            "x-schema-doc-name": "s", "x-schema-doc-id": target["schemaDocId"], "x-key-name": "k"}
 
 
 def check(invoke, event) -> bool:

@@ -6,6 +6,8 @@ it needs, and the set is compared with the template's statements both ways: a mi
 fail in AWS, an unused one is a privilege an attacker could use.
 """
 
+import re
+
 import pytest
 from local.template import load_template
 from tests.support.events import api_event, update_event
@@ -38,6 +40,8 @@ def needed(store, monkeypatch):
         elif operation in ("BatchGetItem", "BatchWriteItem"):
             for table in params["RequestItems"]:
                 needed.add((f"dynamodb:{operation}", by_name[table]))
+        elif "IndexName" in params:
+            needed.add((f"dynamodb:{operation}", f"{by_name[params['TableName']]}/index/{params['IndexName']}"))
         else:
             needed.add((f"dynamodb:{operation}", by_name[params["TableName"]]))
 
@@ -59,8 +63,8 @@ def granted() -> set[tuple[str, str]]:
             for resource in resources:
                 if "Fn::GetAtt" in resource:
                     name = resource["Fn::GetAtt"][0]
-                else:  # !Sub "${RecordsBucket.Arn}/records/*"
-                    name = resource["Fn::Sub"].replace("${RecordsBucket.Arn}", "RecordsBucket")
+                else:  # !Sub "${RecordsBucket.Arn}/records/*", !Sub "${KeysTable.Arn}/index/byAccount"
+                    name = re.sub(r"\$\{(\w+)\.Arn\}", r"\1", resource["Fn::Sub"])
                 grants.add((action, name))
     return grants
 
@@ -104,6 +108,14 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
     call(update_event(bin_id, b'{"a": 4}', {**master(pro), "x-bin-versioning": "true"}))  # a row for the delete
     call(api_event("PUT", f"/v3/c/{collection_id}/schemadoc/remove", headers=master(pro)))
     call(api_event("DELETE", f"/v3/b/{bin_id}", headers=master(pro)))
+    key_id = call(api_event("POST", "/v3/a", {"bins": {"read": True}}, {**master(pro), "x-key-name": "k"}))[
+        "accessKeyId"]
+    call(api_event("GET", "/v3/a", headers=master(pro)))
+    call(api_event("DELETE", f"/v3/a/{key_id}", headers=master(pro)))
+    call(api_event("GET", "/v3/c", headers=master(pro)))
+    listed = call(api_event("GET", f"/v3/c/{collection_id}/bins", headers=master(pro)))
+    call(api_event("GET", f"/v3/c/uncategorized/bins/{pro.create_bin()}", headers=master(pro)))
+    assert listed == []  # the collection's one bin was deleted above
 
     assert needed == granted()
 

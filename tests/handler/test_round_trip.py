@@ -50,7 +50,7 @@ documents = st.recursive(
     scalars,
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
     max_leaves=30,
-)
+).filter(lambda document: document != {})  # `{}` is a blank bin, refused (as JSONBin does)
 
 
 @pytest.fixture
@@ -121,15 +121,15 @@ def test_deep_but_parseable_nesting_round_trips(invoke, pro_bin):
 
 
 @pytest.mark.parametrize("body, detail", [
-    (b"{", "Expecting"),
-    (b'{"a": 1', "Expecting"),
-    (b"{'a': 1}", "Expecting property name"),
-    (b'{"a": 1} trailing', "Extra data"),
-    (b'{"a": NaN}', "NaN is not a JSON value"),
-    (b"[NaN]", "NaN is not a JSON value"),
-    (b'{"a": Infinity}', "Infinity is not a JSON value"),
-    (b"[Infinity]", "Infinity is not a JSON value"),
-    (b"[-Infinity]", "-Infinity is not a JSON value"),
+    (b"{", None),
+    (b'{"a": 1', None),
+    (b"{'a': 1}", None),
+    (b'{"a": 1} trailing', None),
+    (b'{"a": NaN}', None),
+    (b"[NaN]", None),
+    (b'{"a": Infinity}', None),
+    (b"[Infinity]", None),
+    (b"[-Infinity]", None),
     (b'{"n": 1e400}', "out of range"),
     (b'{"n": -1e400}', "out of range"),
     (b"9" * 5000, "digits"),
@@ -142,8 +142,11 @@ def test_what_json_cannot_carry_is_a_clear_400_before_any_aws_call_and_not_store
     aws_calls.clear()
     status, _, answer = invoke(update_event(bin_id, body, master(account)))
 
-    assert status == 400 and answer["message"].startswith("Bin must be valid JSON")
-    assert detail in answer["message"]
+    if detail is None:  # malformed: JSONBin's words
+        assert (status, answer) == (400, {"message": "Invalid JSON. Please try again"})
+    else:  # valid JSON this service cannot store: it says why
+        assert status == 400 and answer["message"].startswith("Bin must be valid JSON")
+        assert detail in answer["message"]
     assert aws_calls == []
     read = raw_invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(account)))
     assert strict_loads(read["body"])[0][1] == [("n", 0)]

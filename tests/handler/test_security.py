@@ -4,7 +4,7 @@ hold is in test_logs.py; the key format itself, in tests/unit/test_keys.py."""
 import json
 
 import pytest
-from binstore import keys, provisioning
+from binstore import access_keys, keys
 from tests.support.events import api_event, update_event
 from tests.support.store import Account, body_keys, master, stored_record
 
@@ -91,7 +91,7 @@ def test_a_master_key_of_one_account_cannot_pass_as_another_accounts(invoke, sto
 def revoked_after_use(invoke, store, pro, bin_id) -> dict:
     revoked = {"x-access-key": pro.create_access_key("read", "update")}
     assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=revoked))[0] == 200  # it worked until revoked
-    provisioning.revoke_access_key(store, pro.master_key, revoked["x-access-key"])
+    access_keys.delete_access_key(store, pro.credentials, revoked["x-access-key"], charged=False)
     return revoked
 
 

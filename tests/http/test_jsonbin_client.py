@@ -50,7 +50,7 @@ def test_a_jsonbin_client_works_unchanged_end_to_end(local_stack):
         200, {"metadata": {"id": bin_id, "versionCount": 2, "private": True}})
 
     assert anonymous.call("GET", f"/b/{bin_id}") == (
-        401, {"message": "You need to pass X-Master-Key in the header to read a private bin"})
+        401, {"message": "You need to pass X-Master-Key or X-Access-Key in the header to read a private bin"})
     assert owner.call("PUT", f"/b/{bin_id}/meta/privacy", X_Bin_Private="false") == (
         200, {"record": bin_id, "metadata": {"private": False}})
     status, read = anonymous.call("GET", f"/b/{bin_id}")

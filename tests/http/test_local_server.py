@@ -45,7 +45,7 @@ def test_update_over_http(local_stack):
     ("/v3/b/{bin}", b'{"a": 1}', JSON, 401, "You need to pass X-Master-Key in the header to update a private bin"),
     ("/v3/b/{bin}", b'{"a": 1}', {**JSON, "X-Master-Key": "wrong"}, 401,
      "Invalid X-Master-Key provided or the bin does not belong to your account"),
-    ("/v3/b/{bin}", b'{"a": "\xff"}', JSON, 400, "Bin must be valid JSON encoded as UTF-8"),
+    ("/v3/b/{bin}", b'{"a": "\xff"}', JSON, 400, "Invalid JSON. Please try again"),
 ])
 def test_errors_over_http_are_json_with_cors_headers(local_stack, path, body, headers, status, message):
     response_status, response_headers, response_body = local_stack.request(

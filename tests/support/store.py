@@ -3,7 +3,7 @@ and bodies stored. The Store itself (moto) is conftest.py's `store` fixture."""
 
 import json
 
-from binstore import bins, collections, provisioning, schema_docs
+from binstore import access_keys, bins, collections, provisioning, schema_docs
 from binstore.access import Credentials
 from binstore.storage import Store
 from binstore.storage.bodies import bin_prefix
@@ -43,7 +43,9 @@ class Account:
         return collection_id
 
     def create_access_key(self, *permissions: str) -> str:
-        return provisioning.create_access_key(self.store, self.master_key, permissions).access_key
+        return access_keys.create_access_key(
+            self.store, self.credentials, "test", frozenset(permissions), charged=False
+        ).plaintext
 
     @property
     def requests_remaining(self) -> int:

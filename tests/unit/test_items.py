@@ -31,19 +31,19 @@ def test_an_account_round_trips(account):
 
 
 @pytest.mark.parametrize("key", [
-    StoredKey("0123456789abcdef", ACCOUNT, "ab" * 32),
-    StoredKey("0123456789abcdef", ACCOUNT, "ab" * 32, "access", frozenset({"update", "read"})),
+    StoredKey("0123456789abcdef", ACCOUNT, "ab" * 32, created_at=NOW),
+    StoredKey("0123456789abcdef", ACCOUNT, "ab" * 32, "access", frozenset({"update", "read"}), "ci", NOW),
 ], ids=["master", "access"])
 def test_a_key_round_trips(key):
-    values = key_values(key, NOW)
+    values = key_values(key)
     assert values["createdAt"] == NOW
     assert key_from(stored(values)) == key
 
 
 def test_a_keys_permissions_are_written_sorted_and_none_not_at_all():
     access = StoredKey("k" * 16, ACCOUNT, "h", "access", frozenset({"update", "create", "read"}))
-    assert to_item(key_values(access, NOW))["permissions"] == {"L": [{"S": "create"}, {"S": "read"}, {"S": "update"}]}
-    assert "permissions" not in to_item(key_values(StoredKey("k" * 16, ACCOUNT, "h"), NOW))
+    assert to_item(key_values(access))["permissions"] == {"L": [{"S": "create"}, {"S": "read"}, {"S": "update"}]}
+    assert "permissions" not in to_item(key_values(StoredKey("k" * 16, ACCOUNT, "h")))
 
 
 def test_a_key_without_kind_or_permissions_is_a_master_key():

@@ -89,13 +89,19 @@ def authorise_bin(
     return True
 
 
-def authenticate(store: Store, credentials: Credentials, action: str | None = None) -> Account:
+KEY_REQUIRED = "You need to pass X-Master-Key in the header"
+
+
+def authenticate(
+    store: Store, credentials: Credentials, action: str | None = None, key_required: str = KEY_REQUIRED
+) -> Account:
     """The account acting, for routes on the account itself (create a bin, collections, schema docs).
 
     `action` is the bins permission an access key needs; None means only the master key will do.
+    `key_required` is the route's words for a request without the key it needs.
     """
     if credentials.kind is None or (credentials.kind == ACCESS and action is None):
-        raise errors.KeyRequired("You need to pass X-Master-Key in the header")
+        raise errors.KeyRequired(key_required)
     invalid = errors.InvalidAccessKey() if credentials.kind == ACCESS else errors.InvalidKey(INVALID_MASTER_KEY)
     parsed = credentials.parsed()
     if parsed is None:
@@ -110,11 +116,15 @@ def authenticate(store: Store, credentials: Credentials, action: str | None = No
     return account
 
 
-def acting_account(store: Store, credentials: Credentials, action: str | None = None) -> Account:
+def acting_account(
+    store: Store, credentials: Credentials, action: str | None = None, key_required: str = KEY_REQUIRED
+) -> Account:
     """The account acting (see authenticate), if it has a request left to spend."""
     # authenticate never returns a deleted account, so the not-found refusal cannot happen here.
     return check_allowance(
-        authenticate(store, credentials, action), store.settings.buy_requests_at, errors.InvalidKey(INVALID_MASTER_KEY)
+        authenticate(store, credentials, action, key_required),
+        store.settings.buy_requests_at,
+        errors.InvalidKey(INVALID_MASTER_KEY),
     )
 
 

@@ -18,6 +18,8 @@ from binstore.storage import Store
 
 NOT_FOUND = "Bin not found or it doesn't belong to your account"
 KEY_REQUIRED = "You need to pass X-Master-Key in the header"
+# Routes an access key may use name both headers, as JSONBin's answers do now.
+EITHER_KEY_REQUIRED = "You need to pass X-Master-Key or X-Access-Key in the header"
 INVALID_KEY = "X-Master-Key is invalid or the bin doesn't belong to your account"
 
 

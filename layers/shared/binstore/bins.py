@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 
 from binstore import errors
 from binstore.access import CREATE, DELETE, BinRoute, Credentials, acting_account, owned
-from binstore.bin_requests import INVALID_KEY, KEY_REQUIRED, NOT_FOUND, on_bin
+from binstore.bin_requests import EITHER_KEY_REQUIRED, INVALID_KEY, KEY_REQUIRED, NOT_FOUND, on_bin
 from binstore.ids import is_object_id, new_id
 from binstore.model import AlreadyRecorded, BinMeta, Context, IdempotentWrite, StorageUnavailable, utc_now
 from binstore.names import check_bin_name
@@ -21,7 +21,7 @@ from binstore.retries import retry_on_conflict
 from binstore.schemas import validate_record
 from binstore.storage import Store
 
-DELETE_ROUTE = BinRoute(DELETE, KEY_REQUIRED, INVALID_KEY, NOT_FOUND)
+DELETE_ROUTE = BinRoute(DELETE, f"{EITHER_KEY_REQUIRED} to delete a bin", INVALID_KEY, NOT_FOUND)
 # JSONBin opens these to master keys only.
 DELETE_VERSIONS_ROUTE = BinRoute(None, KEY_REQUIRED, INVALID_KEY, NOT_FOUND)
 META_ROUTE = BinRoute(None, KEY_REQUIRED, INVALID_KEY, NOT_FOUND)
@@ -53,7 +53,7 @@ def create_bin(
         raise errors.InvalidCollectionId()
     request_body = body if isinstance(body, RequestBody) else RequestBody(body)
     record = request_body.record
-    account = acting_account(store, credentials, CREATE)
+    account = acting_account(store, credentials, CREATE, f"{EITHER_KEY_REQUIRED} to create a bin")
     check_record_size(PLANS[account.plan], len(request_body.raw))
     if collection_id is not None:
         collection = owned(store.collections.get(collection_id), account, errors.CollectionNotFound())

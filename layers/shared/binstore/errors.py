@@ -61,7 +61,10 @@ class BlankBin(BadRequest):
 
 
 class InvalidJson(BadRequest):
-    message = "Bin must be valid JSON"
+    """Malformed JSON gets JSONBin's words; valid JSON that cannot be stored (nested too deeply, a
+    number out of range) says why."""
+
+    message = "Invalid JSON. Please try again"
 
 
 class InvalidHeader(BadRequest):
@@ -212,6 +215,10 @@ class CollectionNameTooLong(BadRequest):
     message = "Name of the Collection cannot be above 32 characters"
 
 
+class InvalidSortOrder(BadRequest):
+    message = "X-Sort-Order must be ascending or descending"
+
+
 class InvalidSchemaDocId(BadRequest):
     message = "Invalid Schema Doc Id provided"
 
@@ -272,6 +279,34 @@ class SchemaDocAttachedToTooMany(Forbidden):
         super().__init__(f"A Schema Doc can be attached to at most {limit} Collections")
 
 
+class AccessKeyNameRequired(BadRequest):
+    message = "You need to pass X-Key-Name header to set a name for the Access Key"
+
+
+class AccessKeyNameTooLong(BadRequest):
+    message = "Name of the Access Key cannot be above 32 characters"
+
+
+class InvalidAccessKeyPermissions(BadRequest):
+    message = (
+        'Access Key permissions must be sent as {"bins": {"create": true|false, "read": true|false, '
+        '"update": true|false, "delete": true|false}}'
+    )
+
+
+class TooManyAccessKeys(Forbidden):
+    def __init__(self, limit: int):
+        super().__init__(f"You can create at most {limit} Access Keys. Delete one to create another")
+
+
+class InvalidAccessKeyId(BadRequest):
+    message = "Invalid Access Key Id provided"
+
+
+class AccessKeyNotFound(NotFound):
+    message = "Access Key not found or it doesn't belong to your account"
+
+
 # Our extensions to JSONBin (see the README): conditional updates and idempotent retries.
 
 
@@ -285,6 +320,14 @@ class InvalidIdempotencyKey(BadRequest):
 
 class IdempotencyKeyInProgress(Conflict):
     message = "A request with this Idempotency-Key is still in progress: retry it later"
+
+
+class AccessKeyShownOnce(Conflict):
+    def __init__(self, access_key_id: str):
+        super().__init__(
+            f"The Access Key {access_key_id} was created by an earlier request with this Idempotency-Key, and "
+            "a key is shown only once: delete it and create another"
+        )
 
 
 class IdempotencyKeyReused(Unprocessable):

@@ -19,6 +19,7 @@ class Account:
     account_id: str
     plan: str
     requests_remaining: int
+    access_key_count: int = 0  # access keys it has: at most plans.MAX_ACCESS_KEYS
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class StoredKey:
     secret_hash: str
     kind: str = "master"  # "master" (X-Master-Key) or "access" (X-Access-Key)
     permissions: frozenset[str] = frozenset()  # what an access key may do to bins
+    name: str | None = None  # X-Key-Name, for access keys made over HTTP
+    created_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,16 @@ class SchemaDoc:
 
 
 @dataclass(frozen=True)
+class ListedBin:
+    """A bin as a listing shows it: what the index byListing holds of it."""
+
+    bin_id: str
+    private: bool
+    created_at: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class KeptVersion:
     version: int
     object_key: str
@@ -102,7 +115,7 @@ class RecordedCommit:
     """What an IdempotentWrite committed: the entity as it stood right after its commit."""
 
     request_hash: str
-    entity: "BinMeta | Collection | SchemaDoc"
+    entity: "BinMeta | Collection | SchemaDoc | StoredKey"
 
 
 @dataclass(frozen=True)

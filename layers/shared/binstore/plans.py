@@ -27,6 +27,9 @@ PLANS = {plan.name: plan for plan in (FREE, PRO)}
 # A body over this is refused before it is parsed: no plan could store it.
 LARGEST_RECORD_BYTES = max(plan.max_record_bytes for plan in PLANS.values())
 
+# JSONBin lets an account have at most this many access keys (beside its master key).
+MAX_ACCESS_KEYS = 4
+
 # JSONBin keeps at most this many versions of a bin.
 MAX_VERSIONS_PER_BIN = 1000
 

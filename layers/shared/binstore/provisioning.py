@@ -1,16 +1,16 @@
-"""Provisioning, the operator's side: accounts, their master keys, and access keys.
+"""Provisioning, the operator's side: accounts and their master keys.
 
-Accounts exist only through binctl (there is no sign-up route). Making an account or a key spends
-none of its requests. Bins, collections and schema docs are made through the API's own code
-(binstore.bins, .collections, .schema_docs), whether over HTTP or from binctl.
+Accounts exist only through binctl (there is no sign-up route). Making an account spends none of
+its requests. Access keys, bins, collections and schema docs are made through the API's own code
+(binstore.access_keys, .bins, .collections, .schema_docs), whether over HTTP or from binctl.
 """
 
 from dataclasses import dataclass
 
 from binstore import errors
-from binstore.access import ACCESS, MASTER, PERMISSIONS, Credentials, authenticate, valid_key
+from binstore.access import MASTER, PERMISSIONS
 from binstore.ids import is_object_id, new_id
-from binstore.keys import generate_key, parse_key
+from binstore.keys import generate_key
 from binstore.model import Account, BinMeta, StoredKey, utc_now
 from binstore.plans import PLANS
 from binstore.storage import Store
@@ -30,14 +30,8 @@ def create_account(store: Store, plan_name: str, requests: int | None = None) ->
     account = Account(new_id(), plan.name, plan.default_requests if requests is None else requests)
     store.accounts.put(account, now)
     key = generate_key(account.account_id)
-    store.accounts.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, MASTER), now)
+    store.accounts.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, MASTER, created_at=now))
     return NewAccount(account, key.plaintext)
-
-
-@dataclass(frozen=True)
-class NewAccessKey:
-    access_key: str  # shown once, never stored
-    permissions: tuple[str, ...]
 
 
 def parse_permissions(text: str) -> tuple[str, ...]:
@@ -47,25 +41,6 @@ def parse_permissions(text: str) -> tuple[str, ...]:
     if unknown or not wanted:
         raise ValueError(f"permissions must be some of {', '.join(PERMISSIONS)}")
     return tuple(permission for permission in PERMISSIONS if permission in wanted)
-
-
-def create_access_key(store: Store, master_key: str, permissions: tuple[str, ...]) -> NewAccessKey:
-    account = authenticate(store, Credentials(master_key=master_key))
-    key = generate_key(account.account_id)
-    store.accounts.put_key(
-        StoredKey(key.key_id, account.account_id, key.secret_hash, ACCESS, frozenset(permissions)), utc_now()
-    )
-    return NewAccessKey(key.plaintext, permissions)
-
-
-def revoke_access_key(store: Store, master_key: str, access_key: str) -> None:
-    """Delete an access key of the master key's account; every request after this refuses it."""
-    account = authenticate(store, Credentials(master_key=master_key))
-    parsed = parse_key(access_key)
-    stored = store.accounts.get_key(parsed.key_id) if parsed else None
-    if stored is None or not valid_key(parsed, stored, ACCESS) or stored.account_id != account.account_id:
-        raise errors.InvalidAccessKey()
-    store.accounts.delete_key(stored)
 
 
 @dataclass(frozen=True)

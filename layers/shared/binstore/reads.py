@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from binstore import errors
 from binstore.access import READ, BinRoute, Credentials
-from binstore.bin_requests import INVALID_KEY, KEY_REQUIRED, NOT_FOUND, on_bin
+from binstore.bin_requests import EITHER_KEY_REQUIRED, INVALID_KEY, NOT_FOUND, on_bin
 from binstore.ids import is_object_id
 from binstore.jsonpaths import JsonPath, select_json
 from binstore.model import BinMeta, CommitConflict, Context
@@ -19,9 +19,15 @@ from binstore.storage import Store
 
 _PARALLEL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="binstore-reads")
 
-READ_ROUTE = BinRoute(READ, f"{KEY_REQUIRED} to read a private bin", INVALID_KEY, NOT_FOUND, public_without_key=True)
+READ_ROUTE = BinRoute(
+    READ, f"{EITHER_KEY_REQUIRED} to read a private bin", INVALID_KEY, NOT_FOUND, public_without_key=True
+)
 COUNT_ROUTE = BinRoute(
-    READ, f"{KEY_REQUIRED} to get version count for the private bin", INVALID_KEY, NOT_FOUND, public_without_key=True
+    READ,
+    f"{EITHER_KEY_REQUIRED} to get version count for the private bin",
+    INVALID_KEY,
+    NOT_FOUND,
+    public_without_key=True,
 )
 
 

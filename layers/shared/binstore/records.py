@@ -34,12 +34,15 @@ class RequestBody:
 
     @functools.cached_property
     def record(self) -> "Record":
-        return parse_record(self.raw)
+        record = parse_record(self.raw)
+        if record.value == {}:
+            raise BlankBin()  # JSONBin's answer to `{}`, on create and update alike
+        return record
 
 
 def _reject_constant(name: str):
     # Python's json accepts NaN, Infinity and -Infinity; JSON (RFC 8259) does not.
-    raise InvalidJson(f"Bin must be valid JSON: {name} is not a JSON value")
+    raise InvalidJson()  # NaN, Infinity: JavaScript's, not JSON's
 
 
 def _checked_float(literal: str) -> float:
@@ -96,7 +99,7 @@ def parse_record(body: bytes) -> Record:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidJson("Bin must be valid JSON encoded as UTF-8") from None
+        raise InvalidJson() from None
     try:
         # Floats are parsed by the C scanner (a parse_float hook would call Python for each one); a
         # number too large for a float becomes inf, which the serialisation refuses (allow_nan=False).
@@ -104,8 +107,8 @@ def parse_record(body: bytes) -> Record:
         if _may_underflow(text):
             value = json.loads(text, parse_constant=_reject_constant, parse_float=_checked_float)
         json_text, json_bytes = _compact_json(value)
-    except json.JSONDecodeError as error:
-        raise InvalidJson(f"Bin must be valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except json.JSONDecodeError:
+        raise InvalidJson() from None  # JSONBin's words, which do not say where
     except RecursionError:
         raise InvalidJson("Bin must be valid JSON: it is nested too deeply") from None
     except ValueError as error:

@@ -28,7 +28,7 @@ class Store:
         self.settings = settings
         self.clients = Clients(dynamodb, s3)
         self.charges = Charges(settings.accounts_table, self.clients, settings.idempotency_table)
-        self.accounts = AccountTables(settings.accounts_table, settings.keys_table, self.clients)
+        self.accounts = AccountTables(settings.accounts_table, settings.keys_table, self.clients, self.charges)
         self.bins = BinTables(settings.bins_table, settings.bin_versions_table, self.clients, self.charges)
         self.collections = CollectionTables(
             settings.collections_table, settings.schema_docs_table, self.clients, self.charges

@@ -9,10 +9,12 @@ import time
 from dataclasses import replace
 from uuid import uuid4
 
-from binstore.model import BinMeta, IdempotentWrite, KeptVersion
+from binstore.model import BinMeta, IdempotentWrite, KeptVersion, ListedBin
 from binstore.storage.charges import Charges
 from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS, Clients, aws_call
-from binstore.storage.items import bin_from, bin_values, from_item, put_new_item, to_item
+from binstore.storage.items import bin_from, bin_listing, bin_values, from_item, listed_at, put_new_item, to_item
+
+BINS_BY_LISTING = "byListing"
 
 # DynamoDB writes at most this many items per BatchWriteItem call.
 _WRITE_BATCH = 25
@@ -92,6 +94,63 @@ class BinTables:
         return [row for row in self.version_rows(bin.bin_id) if _is_version_of(row, bin)]
 
     @aws_call
+    @aws_call
+    def listed(
+        self, owner_id: str, collection_id: str | None, after: BinMeta | None, ascending: bool, limit: int
+    ) -> list[ListedBin]:
+        """Up to `limit` of an account's bins of a collection (or of none), in creation order, past
+        the bin `after`. From the index byListing: eventually consistent."""
+        condition, values = "listing = :listing", {":listing": bin_listing(owner_id, collection_id)}
+        if after is not None:
+            condition += f" AND listedAt {'>' if ascending else '<'} :after"
+            values[":after"] = listed_at(after.created_at, after.bin_id)
+        page = self._clients.dynamodb.query(
+            TableName=self.bins_table,
+            IndexName=BINS_BY_LISTING,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=to_item(values),
+            ScanIndexForward=ascending,
+            Limit=limit,
+        )
+        return [
+            ListedBin(values["binId"], bool(values["private"]), values["createdAt"], values.get("name"))
+            for values in map(from_item, page.get("Items", []))
+        ]
+
+    @aws_call
+    def backfill_listings(self) -> int:
+        """Put bins stored before listings existed into theirs (binctl migrate); return how many.
+
+        A Scan, for the operator's migration only. Each bin is updated on condition that it still
+        exists and is not listed yet, so running it twice, or beside the API, changes nothing twice."""
+        dynamodb, listed, start = self._clients.dynamodb, 0, None
+        while True:
+            page = dynamodb.scan(
+                TableName=self.bins_table,
+                FilterExpression="attribute_not_exists(listing)",
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            for meta in (bin_from(from_item(item)) for item in page.get("Items", [])):
+                try:
+                    dynamodb.update_item(
+                        TableName=self.bins_table,
+                        Key=to_item({"binId": meta.bin_id}),
+                        UpdateExpression="SET listing = :listing, listedAt = :listed_at",
+                        ConditionExpression="attribute_exists(binId) AND attribute_not_exists(listing)",
+                        ExpressionAttributeValues=to_item(
+                            {
+                                ":listing": bin_listing(meta.owner_id, meta.collection_id),
+                                ":listed_at": listed_at(meta.created_at, meta.bin_id),
+                            }
+                        ),
+                    )
+                    listed += 1
+                except dynamodb.exceptions.ConditionalCheckFailedException:
+                    pass  # deleted, or listed, meanwhile
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return listed
+
     def create(self, meta: BinMeta, idempotent: IdempotentWrite | None = None) -> None:
         """Store a new bin's metadata and spend one of its owner's requests."""
         self._charges.commit(

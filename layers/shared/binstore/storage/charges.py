@@ -6,6 +6,7 @@ writes, and a write that does not take effect is never charged.
 """
 
 import time
+from dataclasses import dataclass, field
 from uuid import uuid4
 
 from aws_lambda_powertools import Logger
@@ -19,6 +20,7 @@ from binstore.model import (
     CommitOutcomeUnknown,
     IdempotentWrite,
     SchemaDoc,
+    StoredKey,
 )
 from binstore.storage.clients import AWS_ERRORS, Clients, aws_call, error_code, unavailable
 from binstore.storage.items import recorded_commit_item, to_item
@@ -35,23 +37,43 @@ UNANSWERED_RESENDS = 2
 RESEND_PAUSE_SECONDS = 0.05
 
 
+@dataclass(frozen=True)
+class AccountChange:
+    """A change to the account item itself (its access key count), made by the same Update that
+    spends the request: a DynamoDB transaction holds one operation per item."""
+
+    set_clause: str
+    condition: str
+    values: dict = field(default_factory=dict)
+
+
 class Charges:
     def __init__(self, accounts_table: str, clients: Clients, idempotency_table: str = ""):
         self.accounts_table = accounts_table
         self.idempotency_table = idempotency_table  # where idempotent writes record their commits
         self._clients = clients
 
-    def _charge_item(self, account_id: str) -> dict:
-        """A transaction item spending one of the account's requests, if it has one left."""
-        return {
-            "Update": {
-                "TableName": self.accounts_table,
-                "Key": to_item({"accountId": account_id}),
-                "UpdateExpression": "SET requestsRemaining = requestsRemaining - :one",
-                "ConditionExpression": "requestsRemaining >= :one",
-                "ExpressionAttributeValues": to_item({":one": 1}),
-            }
+    def _charge_item(self, account_id: str, change: AccountChange | None = None, charge: bool = True) -> dict:
+        """A transaction item spending one of the account's requests, if it has one left (unless not
+        `charge`), and making `change` to the account."""
+        sets, conditions, values = [], ["attribute_exists(accountId)"], {}
+        if charge:
+            sets.append("requestsRemaining = requestsRemaining - :one")
+            conditions.append("requestsRemaining >= :one")
+            values[":one"] = 1
+        if change is not None:
+            sets.append(change.set_clause)
+            conditions.append(f"({change.condition})")
+            values.update(change.values)
+        update = {
+            "TableName": self.accounts_table,
+            "Key": to_item({"accountId": account_id}),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": " AND ".join(conditions),
         }
+        if values:
+            update["ExpressionAttributeValues"] = to_item(values)
+        return {"Update": update}
 
     @aws_call
     def commit(
@@ -59,7 +81,9 @@ class Charges:
         items: list[dict],
         account_id: str,
         idempotent: IdempotentWrite | None = None,
-        committed: BinMeta | Collection | SchemaDoc | None = None,
+        committed: BinMeta | Collection | SchemaDoc | StoredKey | None = None,
+        account_change: AccountChange | None = None,
+        charge: bool = True,
     ) -> None:
         """Write `items` and spend one of the account's requests: all of it, or none of it.
 
@@ -67,9 +91,13 @@ class Charges:
         transaction (see IdempotentWrite); if the same request committed already, its record cancels
         the transaction: AlreadyRecorded.
 
+        `account_change` changes the account item in the charge's own Update; `charge=False` (the
+        operator's binctl) spends nothing and only makes that change.
+
         Raises AllowanceSpent if the account has no request left, CommitConflict if any other
-        condition failed (the item changed, or vanished, since it was read), CommitOutcomeUnknown
-        if DynamoDB never answered.
+        condition failed (the item changed, or vanished, since it was read; with an `account_change`,
+        a failed account condition too: the retry reads the account again, and its check of the
+        allowance names the cause), CommitOutcomeUnknown if DynamoDB never answered.
 
         A commit whose answer is lost is sent again, the same transaction with the same token, up to
         UNANSWERED_RESENDS times. DynamoDB answers a token it already applied (within 10 minutes) with
@@ -81,17 +109,20 @@ class Charges:
         if idempotent is not None and committed is not None:
             record_index = len(items)
             items = [*items, recorded_commit_item(self.idempotency_table, idempotent, committed)]
-        transaction = {"TransactItems": [*items, self._charge_item(account_id)], "ClientRequestToken": uuid4().hex}
+        account_item = self._charge_item(account_id, account_change, charge)
+        transaction = {"TransactItems": [*items, account_item], "ClientRequestToken": uuid4().hex}
+        # Only a failure of the spend alone is told apart: with a change, the condition is shared.
+        charge_index = len(items) if charge and account_change is None else None
         for sent in range(UNANSWERED_RESENDS + 1):
             try:
-                self._send(transaction, charge_index=len(items), record_index=record_index)
+                self._send(transaction, charge_index=charge_index, record_index=record_index)
                 return
             except CommitOutcomeUnknown:
                 if sent == UNANSWERED_RESENDS:
                     raise
                 time.sleep(RESEND_PAUSE_SECONDS * (sent + 1))
 
-    def _send(self, transaction: dict, charge_index: int, record_index: int | None) -> None:
+    def _send(self, transaction: dict, charge_index: int | None, record_index: int | None) -> None:
         dynamodb = self._clients.dynamodb
         try:
             dynamodb.transact_write_items(**transaction)

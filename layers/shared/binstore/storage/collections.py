@@ -13,11 +13,14 @@ from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import (
     collection_from,
     collection_values,
+    from_item,
     put_new_item,
     schema_doc_from,
     schema_doc_values,
     to_item,
 )
+
+COLLECTIONS_BY_OWNER = "byOwner"
 
 
 class CollectionTables:
@@ -31,6 +34,27 @@ class CollectionTables:
     def get(self, collection_id: str) -> Collection | None:
         values = self._clients.get_item(self.collections_table, {"collectionId": collection_id})
         return collection_from(values) if values else None
+
+    @aws_call
+    def of_owner(self, owner_id: str, limit: int) -> list[Collection]:
+        """Up to `limit` of an account's collections, oldest first, without their schema copies.
+        From an index: eventually consistent."""
+        collections: list[Collection] = []
+        start = None
+        while len(collections) < limit:
+            page = self._clients.dynamodb.query(
+                TableName=self.collections_table,
+                IndexName=COLLECTIONS_BY_OWNER,
+                KeyConditionExpression="ownerId = :owner",
+                ExpressionAttributeValues=to_item({":owner": owner_id}),
+                Limit=limit - len(collections),
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            collections += [collection_from(from_item(item)) for item in page.get("Items", [])]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        return collections
 
     @aws_call
     def get_schema_doc(self, schema_doc_id: str) -> SchemaDoc | None:

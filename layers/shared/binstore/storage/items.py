@@ -12,6 +12,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from binstore.model import Account, BinMeta, Collection, IdempotentWrite, RecordedCommit, SchemaDoc, StoredKey
 
+Entity = BinMeta | Collection | SchemaDoc | StoredKey
+
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
 
@@ -38,7 +40,12 @@ def put_new_item(table: str, key_name: str, values: dict) -> dict:
 
 
 def account_from(values: dict) -> Account:
-    return Account(values["accountId"], values["plan"], int(values["requestsRemaining"]))
+    return Account(
+        values["accountId"],
+        values["plan"],
+        int(values["requestsRemaining"]),
+        int(values.get("accessKeyCount", 0)),  # absent: an account from before access keys were counted
+    )
 
 
 def account_values(account: Account, now: str) -> dict:
@@ -57,17 +64,20 @@ def key_from(values: dict) -> StoredKey:
         values["secretHash"],
         values.get("kind", "master"),
         frozenset(values.get("permissions", ())),
+        values.get("name"),
+        values.get("createdAt", ""),
     )
 
 
-def key_values(key: StoredKey, now: str) -> dict:
+def key_values(key: StoredKey) -> dict:
     return {
         "keyId": key.key_id,
         "accountId": key.account_id,
         "secretHash": key.secret_hash,
         "kind": key.kind,
         "permissions": sorted(key.permissions) or None,
-        "createdAt": now,
+        "name": key.name,
+        "createdAt": key.created_at or None,
     }
 
 
@@ -87,8 +97,30 @@ def bin_from(values: dict) -> BinMeta:
     )
 
 
+UNCATEGORIZED = "uncategorized"
+
+
+def bin_listing(owner_id: str, collection_id: str | None) -> str:
+    """Which listing a bin is in (the index byListing's partition): its owner's bins of one
+    collection, or of none. Neither changes in a bin's life, so neither does its listing."""
+    return f"{owner_id}#{collection_id or UNCATEGORIZED}"
+
+
+def listed_at(created_at: str, bin_id: str) -> str:
+    """Where a bin sorts in its listing: by creation, then by id (ISO times sort as text)."""
+    return f"{created_at}#{bin_id}"
+
+
+def listing_values(meta: BinMeta) -> dict:
+    return {
+        "listing": bin_listing(meta.owner_id, meta.collection_id),
+        "listedAt": listed_at(meta.created_at, meta.bin_id),
+    }
+
+
 def bin_values(meta: BinMeta) -> dict:
     return {
+        **listing_values(meta),
         "binId": meta.bin_id,
         "ownerId": meta.owner_id,
         "private": meta.private,
@@ -160,10 +192,11 @@ def schema_doc_values(doc: SchemaDoc) -> dict:
 
 
 # What a recorded commit holds, by the kind of entity it committed: how to store it, how to read it.
-_RECORDED_KINDS: dict[str, tuple[type, Callable[[Any], dict], Callable[[dict], BinMeta | Collection | SchemaDoc]]] = {
+_RECORDED_KINDS: dict[str, tuple[type, Callable[[Any], dict], Callable[[dict], Entity]]] = {
     "bin": (BinMeta, bin_values, bin_from),
     "collection": (Collection, collection_state, collection_from),
     "schemaDoc": (SchemaDoc, schema_doc_values, schema_doc_from),
+    "accessKey": (StoredKey, key_values, key_from),  # a hash, as the keys table holds it; never a key
 }
 # Kept as long as Powertools keeps its idempotency records (the table's TTL attribute, `expiration`).
 RECORD_SECONDS = 24 * 60 * 60
@@ -173,7 +206,7 @@ def recorded_commit_key(record_id: str) -> dict:
     return {"id": f"commit#{record_id}"}
 
 
-def recorded_commit_item(table: str, write: IdempotentWrite, entity: BinMeta | Collection | SchemaDoc) -> dict:
+def recorded_commit_item(table: str, write: IdempotentWrite, entity: Entity) -> dict:
     """A transaction item recording what an idempotent write committed; it fails its condition if the
     write already committed once, which cancels the transaction: a write never applies twice."""
     kind = next(name for name, (cls, _, _) in _RECORDED_KINDS.items() if isinstance(entity, cls))

@@ -1,0 +1,128 @@
+"""Access keys (JSONBin v3 `/v3/a`): keys that may do only some of create, read, update and delete
+to their account's bins. Made, listed and deleted with the master key alone.
+
+An account has at most MAX_ACCESS_KEYS, as on JSONBin; the limit holds under concurrent requests
+(storage.accounts counts them in the same transaction). A key's secret is shown once, when it is
+made: only its hash is stored, so, unlike JSONBin's, the list cannot show the keys themselves.
+
+Over HTTP each request spends one of the account's requests, as every JSONBin request does; binctl
+(the operator, `charged=False`) runs the same code and spends none.
+"""
+
+import re
+from dataclasses import dataclass
+
+from binstore import errors
+from binstore.access import ACCESS, PERMISSIONS, Credentials, acting_account, authenticate, valid_key
+from binstore.allowance import spending
+from binstore.keys import generate_key, parse_key
+from binstore.model import Account, IdempotentWrite, StoredKey, utc_now
+from binstore.names import required_name
+from binstore.plans import MAX_ACCESS_KEYS
+from binstore.records import parse_record
+from binstore.retries import retry_on_conflict
+from binstore.storage import Store
+
+MAX_NAME_LENGTH = 32
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+# A permissions body is a few dozen bytes; nothing larger is parsed.
+_MAX_PERMISSIONS_BYTES = 1024
+
+CREATE_KEY_REQUIRED = "You need to pass X-Master-Key in the header to create an Access Key"
+LIST_KEY_REQUIRED = "You need to pass X-Master-Key in the header to fetch a list of Access Keys"
+DELETE_KEY_REQUIRED = "You need to pass X-Master-Key in the header to delete the access key"
+
+
+@dataclass(frozen=True)
+class NewAccessKey:
+    key: StoredKey
+    plaintext: str  # shown once, never stored
+
+
+def permissions_from_body(body: bytes) -> frozenset[str]:
+    """`{"bins": {"create": true, "read": true, ...}}` -> {"create", "read"}; a permission left out is false."""
+    if len(body) > _MAX_PERMISSIONS_BYTES:
+        raise errors.InvalidAccessKeyPermissions()
+    value = parse_record(body).value
+    bins = value.get("bins") if isinstance(value, dict) and set(value) == {"bins"} else None
+    if not isinstance(bins, dict) or not set(bins) <= set(PERMISSIONS):
+        raise errors.InvalidAccessKeyPermissions()
+    if not all(isinstance(granted, bool) for granted in bins.values()):
+        raise errors.InvalidAccessKeyPermissions()
+    return frozenset(name for name, granted in bins.items() if granted)
+
+
+def key_permissions(key: StoredKey) -> dict:
+    """A key's permissions as JSONBin shows them: every permission, true or false."""
+    return {"bins": {name: name in key.permissions for name in PERMISSIONS}}
+
+
+def _account(store: Store, credentials: Credentials, key_required: str, charged: bool) -> Account:
+    if charged:
+        return acting_account(store, credentials, key_required=key_required)
+    return authenticate(store, credentials, key_required=key_required)
+
+
+def create_access_key(
+    store: Store,
+    credentials: Credentials,
+    name: str | None,
+    permissions: frozenset[str],
+    idempotent: IdempotentWrite | None = None,
+    charged: bool = True,
+) -> NewAccessKey:
+    name = required_name(name, MAX_NAME_LENGTH, errors.AccessKeyNameRequired(), errors.AccessKeyNameTooLong())
+    if not permissions <= set(PERMISSIONS):
+        raise errors.InvalidAccessKeyPermissions()
+    made_at = utc_now()
+
+    def create() -> NewAccessKey:
+        account = _account(store, credentials, CREATE_KEY_REQUIRED, charged)
+        if account.access_key_count >= MAX_ACCESS_KEYS:
+            raise errors.TooManyAccessKeys(MAX_ACCESS_KEYS)
+        generated = generate_key(account.account_id)
+        key = StoredKey(generated.key_id, account.account_id, generated.secret_hash, ACCESS, permissions, name, made_at)
+        store.accounts.add_access_key(account, key, idempotent, charge=charged)
+        return NewAccessKey(key, generated.plaintext)
+
+    return retry_on_conflict(store, create)
+
+
+def list_access_keys(store: Store, credentials: Credentials, charged: bool = True) -> list[StoredKey]:
+    """The account's access keys (not its master key), oldest first."""
+    account = _account(store, credentials, LIST_KEY_REQUIRED, charged)
+    keys = [key for key in store.accounts.keys_of(account.account_id) if key.kind == ACCESS]
+    if charged:
+        with spending(store.settings.buy_requests_at):
+            store.charges.spend(account.account_id)
+    return sorted(keys, key=lambda key: (key.created_at, key.key_id))
+
+
+def delete_access_key(
+    store: Store,
+    credentials: Credentials,
+    key_ref: str,
+    idempotent: IdempotentWrite | None = None,
+    charged: bool = True,
+) -> StoredKey:
+    """Delete an access key of the account, named by its id (`accessKeyId`) or by the key itself.
+
+    Every request after this refuses the key. A key of another account, or a master key, is not
+    found, as a key that does not exist.
+    """
+    parsed = parse_key(key_ref) if "." in key_ref else None
+    key_id = parsed.key_id if parsed is not None else key_ref
+    if _KEY_ID.fullmatch(key_id) is None:
+        raise errors.InvalidAccessKeyId()
+
+    def delete() -> StoredKey:
+        account = _account(store, credentials, DELETE_KEY_REQUIRED, charged)
+        stored = store.accounts.get_key(key_id)
+        if stored is None or stored.kind != ACCESS or stored.account_id != account.account_id:
+            raise errors.AccessKeyNotFound()
+        if parsed is not None and not valid_key(parsed, stored, ACCESS):
+            raise errors.AccessKeyNotFound()  # the key's id with another secret: not this key
+        store.accounts.remove_access_key(account, stored, idempotent, charge=charged)
+        return stored
+
+    return retry_on_conflict(store, delete)

@@ -1,0 +1,15 @@
+"""Upgrading stored data to what this version reads (binctl migrate), after a deploy.
+
+Each step is idempotent and safe beside live traffic: run it again after a failure, or twice.
+- Bins stored before listings are put into their listing (the bins table's index byListing).
+- Accounts made before access keys were counted get their count (the limit of 4 holds from then on).
+"""
+
+from binstore.storage import Store
+
+
+def migrate(store: Store) -> dict:
+    return {
+        "binsListed": store.bins.backfill_listings(),
+        "accountsCounted": store.accounts.backfill_access_key_counts(),
+    }
