@@ -1,4 +1,5 @@
-"""Access keys, `/v3/a`: make, list and delete the keys that may do only some things to bins."""
+"""Access keys, `/v3/a`: make, list and delete the keys that may do only some things to bins; and
+`/v3/me` (our extension): what the calling key is, and what its account has left."""
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -60,4 +61,24 @@ def delete(access_key_id: str) -> Response:
             "message": "Access Key deleted successfully",
         },
         "AccessKeyDeleted",
+    )
+
+
+@router.get("/v3/me")
+def describe() -> Response:
+    account, key = access_keys.describe_key(store(router), credentials(router.current_event))
+    served("KeyDescribed")
+    described: dict = {"kind": key.kind}
+    if key.kind == "access":
+        described |= {"accessKeyId": key.key_id, "name": key.name, "keyPermissions": access_keys.key_permissions(key)}
+    return json_response(
+        {
+            "key": described,
+            "account": {
+                "id": account.account_id,
+                "plan": account.plan,
+                "requestsRemaining": account.requests_remaining,
+                "accessKeys": account.access_key_count,
+            },
+        }
     )

@@ -134,3 +134,24 @@ def test_an_account_out_of_requests_cannot_make_list_or_delete_keys(invoke, stor
     assert create_key(invoke, poor)[0] == 200
     for refused in (create_key(invoke, poor), invoke(api_event("GET", "/v3/a", headers=master(poor)))):
         assert refused[0] == 403 and refused[2]["message"].startswith("Requests exhausted"), refused
+
+
+def test_me_describes_the_calling_key_and_its_account_and_spends_nothing(invoke, store):
+    poor = Account(store, "free", requests=0)  # an account with nothing left can still see so
+    created = create_key(invoke, Account(store, "pro"))[2]  # another account's, for contrast
+    assert created["accessKey"]
+    status, _, me = invoke(api_event("GET", "/v3/me", headers=master(poor)))
+    assert (status, me) == (200, {"key": {"kind": "master"}, "account": {
+        "id": poor.account_id, "plan": "free", "requestsRemaining": 0, "accessKeys": 0}})
+    access = poor.create_access_key("read")
+    status, _, me = invoke(api_event("GET", "/v3/me", headers={"X-Access-Key": access}))
+    assert status == 200 and me["key"] == {
+        "kind": "access", "accessKeyId": access.split(".")[1], "name": "test",
+        "keyPermissions": {"bins": {"create": False, "read": True, "update": False, "delete": False}}}
+    assert me["account"]["accessKeys"] == 1 and me["account"]["requestsRemaining"] == 0
+    assert invoke(api_event("GET", "/v3/me", headers={}))[::2] == (
+        401, {"message": "You need to pass X-Master-Key or X-Access-Key in the header"})
+    assert invoke(api_event("GET", "/v3/me", headers={"X-Access-Key": "bogus"}))[::2] == (
+        401, {"message": "Invalid X-Access-Key provided"})
+    assert invoke(api_event("GET", "/v3/me", headers={"X-Master-Key": access}))[::2] == (
+        401, {"message": "Invalid X-Master-Key provided"})

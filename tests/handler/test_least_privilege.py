@@ -113,6 +113,7 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
     call(api_event("GET", "/v3/a", headers=master(pro)))
     call(api_event("DELETE", f"/v3/a/{key_id}", headers=master(pro)))
     call(api_event("GET", "/v3/c", headers=master(pro)))
+    call(api_event("GET", "/v3/me", headers=master(pro)))
     listed = call(api_event("GET", f"/v3/c/{collection_id}/bins", headers=master(pro)))
     call(api_event("GET", f"/v3/c/uncategorized/bins/{pro.create_bin()}", headers=master(pro)))
     assert listed == []  # the collection's one bin was deleted above

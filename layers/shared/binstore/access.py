@@ -92,6 +92,20 @@ def authorise_bin(
 KEY_REQUIRED = "You need to pass X-Master-Key in the header"
 
 
+def identify(store: Store, credentials: Credentials) -> tuple[Account, StoredKey]:
+    """The account and the key of a caller who presented a key (of either kind): both checked."""
+    invalid = errors.InvalidAccessKey() if credentials.kind == ACCESS else errors.InvalidKey(INVALID_MASTER_KEY)
+    parsed = credentials.parsed()
+    if parsed is None:
+        raise invalid  # absent or malformed: no lookup needed
+    context = store.read_context(None, parsed.key_id, parsed.account_id)
+    if context.key is None or not valid_key(parsed, context.key, credentials.kind):
+        raise invalid
+    if context.account is None:
+        raise errors.InvalidKey(INVALID_MASTER_KEY)
+    return context.account, context.key
+
+
 def authenticate(
     store: Store, credentials: Credentials, action: str | None = None, key_required: str = KEY_REQUIRED
 ) -> Account:
@@ -102,17 +116,8 @@ def authenticate(
     """
     if credentials.kind is None or (credentials.kind == ACCESS and action is None):
         raise errors.KeyRequired(key_required)
-    invalid = errors.InvalidAccessKey() if credentials.kind == ACCESS else errors.InvalidKey(INVALID_MASTER_KEY)
-    parsed = credentials.parsed()
-    if parsed is None:
-        raise invalid  # malformed: no lookup needed
-    context = store.read_context(None, parsed.key_id, parsed.account_id)
-    if context.key is None or not valid_key(parsed, context.key, credentials.kind):
-        raise invalid
-    _check_permission(context.key, action)
-    account = context.account
-    if account is None:
-        raise errors.InvalidKey(INVALID_MASTER_KEY)
+    account, key = identify(store, credentials)
+    _check_permission(key, action)
     return account
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from binstore import errors
-from binstore.access import ACCESS, PERMISSIONS, Credentials, acting_account, authenticate, valid_key
+from binstore.access import ACCESS, PERMISSIONS, Credentials, acting_account, authenticate, identify, valid_key
 from binstore.allowance import spending
 from binstore.keys import generate_key, parse_key
 from binstore.model import Account, IdempotentWrite, StoredKey, utc_now
@@ -96,6 +96,18 @@ def list_access_keys(store: Store, credentials: Credentials, charged: bool = Tru
         with spending(store.settings.buy_requests_at):
             store.charges.spend(account.account_id)
     return sorted(keys, key=lambda key: (key.created_at, key.key_id))
+
+
+EITHER_KEY_REQUIRED = "You need to pass X-Master-Key or X-Access-Key in the header"
+
+
+def describe_key(store: Store, credentials: Credentials) -> tuple[Account, StoredKey]:
+    """The calling key and its account (our extension, GET /v3/me): what the console and operators
+    need to know of a key, which JSONBin shows only in its dashboard. Any valid key may ask, and it
+    spends no request, so an account with none left can still see that it has none."""
+    if credentials.kind is None:
+        raise errors.KeyRequired(EITHER_KEY_REQUIRED)
+    return identify(store, credentials)
 
 
 def delete_access_key(
