@@ -31,6 +31,9 @@ def test_bin_create_and_get(store, capsys):
     assert code == 0
     assert output["record"] == {"a": [1]}
     assert output["metadata"]["private"] is False and output["metadata"]["versionCount"] == 0
+    # Versions as JSONBin numbers them: 0 is the base record (here also the latest).
+    assert run(capsys, "bin", "get", bin_id, "--version", "0")[1]["record"] == {"a": [1]}
+    assert "Bin version not found" in run(capsys, "bin", "get", bin_id, "--version", "1")[2]
 
 
 @pytest.mark.parametrize("args, message", [

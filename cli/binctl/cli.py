@@ -127,13 +127,6 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("versions are numbered from 1")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="binctl", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", help="a deployed binstore stack: read table and bucket names from its Outputs")
@@ -190,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         "get", help="read any bin's latest record, or a version (operator: no key, no charge)"
     )
     get.add_argument("bin_id")
-    get.add_argument("--version", type=_positive, help="a kept version: 1 is the oldest")
+    get.add_argument("--version", type=_non_negative, help="a version, as JSONBin numbers them: 0 is the base record")
     get.set_defaults(run=bin_get)
 
     upgrade = resources.add_parser(

@@ -84,9 +84,9 @@ def _read(bin_id: str, version: str | None) -> Response:
     stored = reads.read_bin(store(router), bin_id, credentials(event), version, path)
     record_text = stored.json_text
     served("BinRead")
-    # The latest record is tagged with the bin's revision (what If-Match takes back); a kept version
-    # never changes, and is tagged as such.
-    headers = {"ETag": etag(stored.bin.revision) if stored.version is None else version_etag(stored.version)}
+    # The latest record (whichever way it is asked for) is tagged with the bin's revision (what
+    # If-Match takes back); an older version never changes, and is tagged by its body.
+    headers = {"ETag": etag(stored.bin.revision) if stored.is_latest else version_etag(stored.object_key)}
     if with_meta is False:
         return Response(200, "application/json", record_text, headers=headers)
     extra = {"version": stored.version} if stored.version is not None else {}
@@ -129,7 +129,10 @@ def update(bin_id: str) -> Response:
         return result.bin
 
     def summarise(bin: BinMeta) -> dict:
-        return {"metadata": {"parentId": bin.bin_id, "private": bin.private}, "revision": bin.revision}
+        metadata: dict = {"parentId": bin.bin_id, "private": bin.private}
+        if bin.latest_versioned:
+            metadata["version"] = bin.version_count  # JSONBin's number of the version just written
+        return {"metadata": metadata, "revision": bin.revision}
 
     summary, replayed = idempotency.once(router, request.body.raw, write, summarise, "BinUpdated")
     return record_response(request.body.record.json_text, summary["metadata"], _written_headers(summary, replayed))

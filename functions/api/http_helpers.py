@@ -3,6 +3,7 @@ the ETag format; and the container's Store, handed to each request through the r
 
 import base64
 import binascii
+import hashlib
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
@@ -89,9 +90,10 @@ def etag(revision: int) -> str:
     return f'"{revision}"'
 
 
-def version_etag(version: int) -> str:
-    """A kept version's entity tag: it never changes, and never matches a revision's."""
-    return f'"v{version}"'
+def version_etag(object_key: str) -> str:
+    """A kept version's entity tag: it names the stored body, not the version's number (a reset of
+    the versions renumbers them), so it never changes, and never matches a revision's."""
+    return f'"v{hashlib.sha256(object_key.encode()).hexdigest()[:24]}"'
 
 
 def bool_header(name: str, value: str | None) -> bool | None:

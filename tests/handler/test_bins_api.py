@@ -110,9 +110,13 @@ def test_read_latest_and_versions(invoke, pro):
         status, _, body = invoke(api_event("GET", path, headers=master(pro)))
         assert status == 200 and body["record"] == {"v": 2}
         assert body["metadata"]["id"] == bin_id and body["metadata"]["private"] is True
-    status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))
-    assert (body["record"], body["metadata"]["version"]) == ({"v": 0}, 1)
-    assert invoke(api_event("GET", f"/v3/b/{bin_id}/2", headers=master(pro)))[2]["record"] == {"v": 1}
+    # As JSONBin numbers them: the base record is version 0, each versioned update writes the next,
+    # and the latest record is the highest version.
+    for version, record in enumerate([{"v": 0}, {"v": 1}, {"v": 2}]):
+        status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}/{version}", headers=master(pro)))
+        assert status == 200 and (body["record"], body["metadata"]["version"]) == (record, version)
+    count = invoke(api_event("GET", f"/v3/b/{bin_id}/versions/count", headers=master(pro)))[2]
+    assert count["metadata"]["versionCount"] == 2
 
 
 def test_read_spends_one_of_the_owners_requests_even_without_a_key(invoke, pro):
@@ -143,9 +147,9 @@ def test_read_with_a_json_path_answers_the_matches(invoke, pro):
     (f"/v3/b/{UNKNOWN_ID}", "owner", 404, "Bin not found or it doesn't belong to your account"),
     ("/v3/b/{bin}", None, 401, "You need to pass X-Master-Key or X-Access-Key in the header to read a private bin"),
     ("/v3/b/{bin}", "bogus", 401, "X-Master-Key is invalid or the bin doesn't belong to your account"),
-    ("/v3/b/{bin}/0", "owner", 400, "Bin version is invalid"),
+    ("/v3/b/{bin}/-1", "owner", 400, "Bin version is invalid"),
     ("/v3/b/{bin}/one", "owner", 400, "Bin version is invalid"),
-    ("/v3/b/{bin}/3", "owner", 404, "Bin version not found"),
+    ("/v3/b/{bin}/2", "owner", 404, "Bin version not found"),
 ])
 def test_read_refusals(invoke, store, pro, path, headers, status, message):
     bin_id = versioned_bin(invoke, pro, {"v": 1})
@@ -189,10 +193,10 @@ def test_delete_versions_preserving_the_latest(invoke, store, pro):
     assert invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=headers))[0] == 200
     assert stored_record(store, bin_id) == {"v": 2}
     assert body_keys(store, bin_id) == [store.bins.get(bin_id).object_key]
-    # Versioning starts again from 1.
+    # Versioning starts again from the base record, version 0.
     versioned_update = {**master(pro), "x-bin-versioning": "true"}
     assert invoke(update_event(bin_id, b'{"v": 3}', versioned_update))[0] == 200
-    assert stored_record(store, bin_id, 1) == {"v": 2}
+    assert [stored_record(store, bin_id, n) for n in (0, 1)] == [{"v": 2}, {"v": 3}]
 
 
 def test_delete_versions_needs_the_master_key(invoke, pro):

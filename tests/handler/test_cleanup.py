@@ -55,7 +55,7 @@ def test_body_kept_as_a_version_is_not_deleted(invoke, store, pro, cleanup):
     assert cleanup.lambda_handler(event, lambda_context("BodyCleanupFunction")) == {"batchItemFailures": []}
 
     assert before["objectKey"]["S"] in body_keys(store, bin_id)
-    assert stored_record(store, bin_id, version=1) == {"v": 1}
+    assert stored_record(store, bin_id, version=0) == {"v": 1}
 
 
 def test_failed_delete_is_reported_so_the_stream_retries_it(invoke, store, pro, cleanup, monkeypatch):

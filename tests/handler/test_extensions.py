@@ -27,7 +27,8 @@ def test_retried_update_answers_as_the_first_and_changes_nothing_more(invoke, st
     retried = invoke(update_event(bin_id, b'{"n": 1}', headers))
 
     assert first[0] == retried[0] == 200
-    assert retried[2] == first[2] == {"record": {"n": 1}, "metadata": {"parentId": bin_id, "private": True}}
+    assert retried[2] == first[2] == {"record": {"n": 1},
+                                      "metadata": {"parentId": bin_id, "private": True, "version": 1}}
     assert retried[1]["ETag"] == first[1]["ETag"]
     assert retried[1]["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first[1]
     assert versions_kept(store, bin_id) == 1  # one version, not two
@@ -249,8 +250,21 @@ def test_racing_conditional_updates_one_wins_the_other_gets_412(invoke, store, p
     assert store.bins.get(bin_id).revision == 2
 
 
-def test_version_reads_are_tagged_apart_from_the_latest(invoke, store, pro):
+def test_version_reads_are_tagged_by_their_body_and_the_latest_by_its_revision(invoke, store, pro):
     bin_id = pro.create_bin({"n": 0})
-    invoke(update_event(bin_id, b'{"n": 1}', {"x-master-key": pro.master_key, "x-bin-versioning": "true"}))
-    status, headers, _ = invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers={"x-master-key": pro.master_key}))
-    assert status == 200 and headers["ETag"] == '"v1"'
+    versioned = {"x-master-key": pro.master_key, "x-bin-versioning": "true"}
+    latest_tag = invoke(update_event(bin_id, b'{"n": 1}', versioned))[1]["ETag"]
+
+    def tag(version: str) -> str:
+        status, headers, _ = invoke(api_event("GET", f"/v3/b/{bin_id}/{version}", headers=versioned))
+        assert status == 200
+        return headers["ETag"]
+
+    base_tag = tag("0")
+    assert base_tag.startswith('"v') and base_tag != latest_tag
+    assert tag("1") == tag("latest") == latest_tag  # version 1 is the latest record: its revision's tag
+    # A reset renumbers: version 0 is now another body, and has another tag.
+    assert invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers={
+        **versioned, "x-preserve-latest": "true"}))[0] == 200
+    invoke(update_event(bin_id, b'{"n": 2}', versioned))
+    assert tag("0") not in (base_tag, tag("1"))

@@ -155,7 +155,7 @@ def test_commit_cancelled_by_a_concurrent_writer_is_retried_on_top_of_it(invoke,
 
     assert status == 200
     assert stored_record(store, bin_id) == {"n": "new"}
-    assert [stored_record(store, bin_id, version) for version in (1, 2)] == [{"n": "old"}, {"n": "concurrent"}]
+    assert [stored_record(store, bin_id, version) for version in (0, 1)] == [{"n": "old"}, {"n": "concurrent"}]
     assert pro.requests_remaining == before - 2  # one each
     assert len(body_keys(store, bin_id)) == 3  # our body was uploaded once, and reused on the retry
 
@@ -187,7 +187,7 @@ def test_sweep_leaves_every_referenced_body_alone(invoke, store, pro, bin_id):
     report = sweep_now(store)
     assert report.orphans_marked == 0 and report.bins_checked == 1
     assert orphans(store, bin_id) == []
-    assert [stored_record(store, bin_id, version) for version in (1, 2, 3)] == [{"n": "old"}, {"n": 0}, {"n": 1}]
+    assert [stored_record(store, bin_id, version) for version in (0, 1, 2)] == [{"n": "old"}, {"n": 0}, {"n": 1}]
 
 
 def test_sweep_leaves_young_bodies_alone(invoke, store, pro, bin_id, monkeypatch):

@@ -11,7 +11,7 @@ from tests.support.store import master, stored_record
 @pytest.mark.parametrize("version, status, message", [
     ("9" * 5000, 404, "Bin version not found"),
     ("1001", 404, "Bin version not found"),
-    ("0", 400, "Bin version is invalid"),
+    ("-0", 400, "Bin version is invalid"),
     ("1²", 400, "Bin version is invalid"),
 ])
 def test_a_version_no_bin_can_have_is_refused_without_any_aws_call(invoke, pro, aws_calls, version, status,

@@ -91,7 +91,7 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
                                                         "x-bin-private": "false"}))["metadata"]["id"]
     call(update_event(bin_id, b'{"a": 2}', {**master(pro), "x-bin-versioning": "true"}))
     call(update_event(bin_id, b'{"a": 3}'))  # keyless, on a public bin: the owner's account is read
-    call(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))
+    call(api_event("GET", f"/v3/b/{bin_id}/0", headers=master(pro)))
     call(api_event("GET", f"/v3/b/{bin_id}/versions/count", headers=master(pro)))
     assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-json-path": "$..*", **master(pro)}))[0] == 200
     original = store.s3.get_object

@@ -72,7 +72,9 @@ def test_public_bin_updates_without_a_key_and_charges_its_owner(invoke, store, p
 
     status, _, body = invoke(update_event(bin_id, b'{"public": true}'))
 
-    assert (status, body) == (200, {"record": {"public": True}, "metadata": {"parentId": bin_id, "private": False}})
+    # Kept as a version (public bins of pro accounts are versioned): JSONBin names its number.
+    assert (status, body) == (200, {"record": {"public": True},
+                                    "metadata": {"parentId": bin_id, "private": False, "version": 1}})
     assert pro.requests_remaining == before - 1
 
 
@@ -80,7 +82,7 @@ def test_public_bin_is_versioned_by_default(invoke, store, pro):
     bin_id = pro.create_bin({"v": 1}, private=False)
     invoke(update_event(bin_id, b'{"v": 2}'))
     assert store.bins.get(bin_id).version_count == 1
-    assert stored_record(store, bin_id, version=1) == {"v": 1}
+    assert stored_record(store, bin_id, version=0) == {"v": 1}
     assert stored_record(store, bin_id) == {"v": 2}
 
 
@@ -119,8 +121,20 @@ def test_versioned_update_keeps_the_previous_record(invoke, store, pro):
                                            {**master(pro), "x-bin-versioning": "true"}))
         assert status == 200
     assert store.bins.get(bin_id).version_count == 2
-    assert [stored_record(store, bin_id, n) for n in (1, 2)] == [{"v": 1}, {"v": 2}]
+    assert [stored_record(store, bin_id, n) for n in (0, 1, 2)] == [{"v": 1}, {"v": 2}, {"v": 3}]
     assert stored_record(store, bin_id) == {"v": 3}
+
+
+def test_the_update_answer_names_the_version_it_wrote_only_when_it_kept_one(invoke, store, pro):
+    bin_id = pro.create_bin({"v": 0})
+    versioned = {**master(pro), "x-bin-versioning": "true"}
+    for n in (1, 2):
+        body = invoke(update_event(bin_id, json.dumps({"v": n}).encode(), versioned))[2]
+        assert body["metadata"] == {"parentId": bin_id, "private": True, "version": n}
+    body = invoke(update_event(bin_id, b'{"v": "2, again"}', master(pro)))[2]
+    assert body["metadata"] == {"parentId": bin_id, "private": True}  # replaced version 2 in place
+    assert stored_record(store, bin_id, 2) == {"v": "2, again"} == stored_record(store, bin_id)
+    assert stored_record(store, bin_id, 1) == {"v": 1} and store.bins.get(bin_id).version_count == 2
 
 
 # Schema docs

@@ -471,7 +471,7 @@ def test_versions_deleted_stay_deleted_when_their_cleanup_fails(invoke, store, p
     """The reset committed, so the answer is success; what the cleanup left is no version of the bin:
     not readable, not in the way of new versions, not a base record a retried delete goes back to."""
     bin_id = pro.create_bin({"n": 0})
-    versioned(invoke, pro, bin_id, 2)  # versions 1 {"n": 0} and 2 {"n": 1}; latest {"n": 2}
+    versioned(invoke, pro, bin_id, 2)  # versions 0 {"n": 0}, 1 {"n": 1}, and 2, the latest, {"n": 2}
     if failing == "version rows":
         monkeypatch.setattr(store.dynamodb, "transact_write_items", _fail_after_first(
             store.dynamodb.transact_write_items, "TransactWriteItems"))
@@ -482,10 +482,11 @@ def test_versions_deleted_stay_deleted_when_their_cleanup_fails(invoke, store, p
     monkeypatch.undo()
 
     assert (status, body["metadata"]) == (200, {"id": bin_id, "versionsDeleted": 2})
-    assert stored_record(store, bin_id) == {"n": 0}  # back to the base record
+    assert stored_record(store, bin_id) == {"n": 0}  # back to the base record, version 0 and the latest
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/0", headers=master(pro)))[2]["record"] == {"n": 0}
     assert invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))[0] == 404
-    versioned(invoke, pro, bin_id, 1)  # keeps {"n": 0} as version 1 of the new generation
-    assert stored_record(store, bin_id, 1) == {"n": 0} and stored_record(store, bin_id) == {"n": 1}
+    versioned(invoke, pro, bin_id, 1)  # keeps {"n": 0} as version 0 of the new generation
+    assert stored_record(store, bin_id, 0) == {"n": 0} and stored_record(store, bin_id) == {"n": 1}
 
     status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
 
@@ -529,8 +530,8 @@ def test_a_versions_cleanup_never_deletes_a_version_kept_after_the_reset(invoke,
 
     assert (status, body["metadata"]["versionsDeleted"]) == (200, 3)
     assert [kept.version for kept in store.bins.version_rows(bin_id)] == [1]
-    assert stored_record(store, bin_id, 1) == {"n": 0} and stored_record(store, bin_id) == {"n": 1}
-    assert invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))[2]["record"] == {"n": 0}
+    assert stored_record(store, bin_id, 0) == {"n": 0} and stored_record(store, bin_id) == {"n": 1}
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/0", headers=master(pro)))[2]["record"] == {"n": 0}
 
 
 @pytest.mark.parametrize("preserve", ["false", "true"])
@@ -757,7 +758,7 @@ def test_bins_and_versions_stored_before_version_generations_still_reset(invoke,
     store.dynamodb.update_item(TableName=store.settings.bin_versions_table,
                                Key={"binId": {"S": bin_id}, "version": {"N": "1"}},
                                UpdateExpression="REMOVE versionGeneration")
-    assert invoke(api_event("GET", f"/v3/b/{bin_id}/1", headers=master(pro)))[2]["record"] == {"n": 0}
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/0", headers=master(pro)))[2]["record"] == {"n": 0}
 
     status, _, body = invoke(api_event("DELETE", f"/v3/b/{bin_id}/versions", headers=master(pro)))
 

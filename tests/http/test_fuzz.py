@@ -63,8 +63,9 @@ def test_hostile_values_in_every_header_and_path_parameter_over_http(local_stack
     doc_id = schema_docs.create_schema_doc(store, credentials, "S", b'{"type": "object"}').schema_doc_id
     collection_id = collections.create_collection(store, credentials, "C").collection_id
     collections.attach_schema_doc(store, credentials, collection_id, doc_id)
-    ids = {"binId": bins.create_bin(store, credentials, b'{"a": 0}').bin.bin_id, "collectionId": collection_id,
-           "schemaDocId": doc_id, "version": "latest"}
+    bin_id = bins.create_bin(store, credentials, b'{"a": 0}').bin.bin_id
+    ids = {"binId": bin_id, "collectionId": collection_id, "schemaDocId": doc_id, "version": "latest",
+           "accessKeyId": "0123456789abcdef", "lastBinId": bin_id}
     slots = [("header", name) for name in HEADERS] + \
             [("path", name) for name in PATH_PARAMETERS if "{" + name + "}" in path]
     for kind, name in slots:

@@ -124,9 +124,9 @@ def test_binctl_provisions_into_the_running_stack(local_stack, tmp_path):
     assert local_stack.request("PUT", f"/v3/b/{bin_id}", b'{"count": 2}', headers)[0] == 200
 
     latest = binctl(local_stack, "bin", "get", bin_id)
-    first = binctl(local_stack, "bin", "get", bin_id, "--version", "1")
+    base = binctl(local_stack, "bin", "get", bin_id, "--version", "0")
     assert latest["record"] == {"count": 2} and latest["metadata"]["versionCount"] == 1
-    assert first["record"] == {"count": 1} and first["metadata"]["version"] == 1
+    assert base["record"] == {"count": 1} and base["metadata"]["version"] == 0
 
 
 def test_binctl_failure_is_a_message_on_stderr_and_a_nonzero_exit(local_stack):

@@ -40,7 +40,9 @@ class BinMeta:
     private: bool
     revision: int  # bumped by every committed update; the optimistic-concurrency token
     object_key: str  # the latest record's body (see storage.bodies for where it lives)
-    version_count: int  # versions kept, numbered 1..version_count, oldest first
+    # JSONBin's number of the latest record: the base record is version 0, each versioned update
+    # writes the next (see storage.bins.version_object_key for where each is kept).
+    version_count: int
     collection_id: str | None
     created_at: str
     updated_at: str
@@ -49,6 +51,7 @@ class BinMeta:
     # versions, so a reset forgets every row in its one write, and rows it left behind (a cleanup
     # cut short, a concurrent update's) are never read again, and are overwritten when versions regrow.
     version_generation: int = 0
+    latest_versioned: bool = False  # whether the update that wrote the latest record kept a version
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ class OperatorRecord:
 
 
 def operator_read(store: Store, bin_id: str, version: int | None = None) -> OperatorRecord:
-    """Any bin's latest record, or its kept version `version` (1 = oldest), without a key or a charge."""
+    """Any bin's latest record, or its version `version` (0 = the base record, as JSONBin numbers
+    them), without a key or a charge."""
     if not is_object_id(bin_id):
         raise errors.InvalidBinId()
     meta = store.bins.get(bin_id)

@@ -36,6 +36,11 @@ class StoredRecord:
     bin: BinMeta
     version: int | None  # None: the latest record
     json_text: str  # the record, or the JSON list of what X-JSON-Path selected in it
+    object_key: str = ""  # the body it was read from
+
+    @property
+    def is_latest(self) -> bool:
+        return self.version is None or self.version == self.bin.version_count
 
     def record_value(self):
         return json.loads(self.json_text)
@@ -47,14 +52,12 @@ _MAX_VERSION_DIGITS = len(str(MAX_VERSIONS_PER_BIN))
 
 
 def parse_version(text: str | None) -> int | None:
-    """`latest` (or nothing) is None; otherwise a kept version, numbered from 1 (the oldest)."""
+    """`latest` (or nothing) is None; otherwise a version as JSONBin numbers them: 0 is the base record."""
     if text is None or text == "latest":
         return None
     if not text.isascii() or not text.isdigit():
         raise errors.InvalidVersion()
-    digits = text.lstrip("0")  # int() is only ever given a few digits: leading zeros do not count
-    if not digits:
-        raise errors.InvalidVersion()
+    digits = text.lstrip("0") or "0"  # int() is only ever given a few digits: leading zeros do not count
     if len(digits) > _MAX_VERSION_DIGITS or int(digits) > MAX_VERSIONS_PER_BIN:
         raise errors.VersionNotFound()
     return int(digits)
@@ -137,7 +140,7 @@ def read_bin(
         if json_path is not None:
             text = select_json(json_path, text)
             charge.pay(bin.owner_id)
-        return StoredRecord(bin, wanted, text)
+        return StoredRecord(bin, wanted, text, object_key)
 
     try:
         return on_bin(store, READ_ROUTE, bin_id, credentials, read, allowance_needed=lambda: not charge.paid)

@@ -46,10 +46,19 @@ class BinTables:
 
     @aws_call
     def version_object_key(self, bin: BinMeta, version: int) -> str | None:
-        """The body of the bin's kept version `version`, or None if the bin keeps no such version."""
-        if not 1 <= version <= bin.version_count:
+        """The body of the bin's version `version`, numbered as JSONBin does, or None if it has none.
+
+        JSONBin numbers the base record 0 and the record each versioned update wrote 1, 2, ...; the
+        latest record is the highest, `version_count`. The versions table keeps, in row k, the record
+        a versioned update replaced: JSONBin's version k - 1. So version v < count is row v + 1 (rows
+        stored before this numbering read the same way: no migration), and version count is the
+        latest record itself.
+        """
+        if version == bin.version_count:
+            return bin.object_key
+        if not 0 <= version < bin.version_count:
             return None
-        values = self._clients.get_item(self.versions_table, {"binId": bin.bin_id, "version": version})
+        values = self._clients.get_item(self.versions_table, {"binId": bin.bin_id, "version": version + 1})
         if values is None or _generation(values) != bin.version_generation:
             return None  # a row a versions reset left behind: not a version of the bin any more
         return values["objectKey"]
@@ -189,8 +198,8 @@ class BinTables:
         All or nothing, in one transaction. Raises CommitConflict if the bin changed since `current`
         was read, AllowanceSpent if the owner's account has no requests left.
         """
-        set_clause = "objectKey = :new_object, updatedAt = :now"
-        values: dict[str, object] = {":new_object": new_object_key, ":now": now}
+        set_clause = "objectKey = :new_object, updatedAt = :now, latestVersioned = :versioned"
+        values: dict[str, object] = {":new_object": new_object_key, ":now": now, ":versioned": keep_version}
         version_count = current.version_count
         items = []
         if keep_version:
@@ -225,6 +234,7 @@ class BinTables:
             object_key=new_object_key,
             version_count=version_count,
             updated_at=now,
+            latest_versioned=keep_version,
         )
         self._charges.commit(items, current.owner_id, idempotent, updated)
         return updated

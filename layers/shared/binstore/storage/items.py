@@ -94,6 +94,7 @@ def bin_from(values: dict) -> BinMeta:
         updated_at=values["updatedAt"],
         name=values.get("name"),
         version_generation=int(values.get("versionGeneration", 0)),
+        latest_versioned=bool(values.get("latestVersioned", False)),
     )
 
 
@@ -132,6 +133,7 @@ def bin_values(meta: BinMeta) -> dict:
         "createdAt": meta.created_at,
         "updatedAt": meta.updated_at,
         "versionGeneration": meta.version_generation,
+        "latestVersioned": meta.latest_versioned or None,
     }
 
 
