@@ -20,7 +20,7 @@ import schema_doc_routes
 from binstore import errors
 from binstore.model import StorageUnavailable
 from binstore.storage import Store, clients
-from http_helpers import message
+from http_helpers import json_response, message
 
 logger = Logger()
 metrics = Metrics()
@@ -50,7 +50,7 @@ def refused(error: errors.BinStoreError) -> Response:
     status = next(code for category, code in _STATUS.items() if isinstance(error, category))
     logger.info("Request refused", extra={"status": status, "reason": type(error).__name__})
     metrics.add_metric(name="RequestRefused", unit=MetricUnit.Count, value=1)
-    return message(status, error.message)
+    return json_response({"message": error.message, **error.details}, status)
 
 
 @app.not_found

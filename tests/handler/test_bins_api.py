@@ -49,7 +49,7 @@ def test_create_a_public_bin_in_a_collection(invoke, store, pro):
     (b'{"a": 1}', {"X-Bin-Name": "x" * 129}, 400, "X-Bin-Name must be between 1 and 128 characters"),
     (b'{"a": 1}', {"X-Bin-Private": "maybe"}, 400, "X-Bin-Private must be true or false"),
     (b'{"a": 1}', {"X-Collection-Id": "nope"}, 400, "Invalid Collection Id provided"),
-    (b'{"a": 1}', {"X-Collection-Id": UNKNOWN_ID}, 404, "Collection not found or it doesn't belong to your account"),
+    (b'{"a": 1}', {"X-Collection-Id": UNKNOWN_ID}, 404, "Collection not found"),
     (b'{"d": "' + b"x" * 500 * 1024 + b'"}', {}, 403, "Free users cannot update a record over 500kb"),
 ])
 def test_create_refusals_store_and_spend_nothing(invoke, store, free, body, headers, status, message):

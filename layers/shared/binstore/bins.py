@@ -12,13 +12,13 @@ from aws_lambda_powertools import Logger
 from binstore import errors
 from binstore.access import CREATE, DELETE, BinRoute, Credentials, acting_account, owned
 from binstore.bin_requests import EITHER_KEY_REQUIRED, INVALID_KEY, KEY_REQUIRED, NOT_FOUND, on_bin
+from binstore.collections import validate_in_collection
 from binstore.ids import is_object_id, new_id
 from binstore.model import AlreadyRecorded, BinMeta, Context, IdempotentWrite, StorageUnavailable, utc_now
 from binstore.names import check_bin_name
 from binstore.plans import PLANS, check_record_size
 from binstore.records import Record, RequestBody
 from binstore.retries import retry_on_conflict
-from binstore.schemas import validate_record
 from binstore.storage import Store
 
 DELETE_ROUTE = BinRoute(DELETE, f"{EITHER_KEY_REQUIRED} to delete a bin", INVALID_KEY, NOT_FOUND)
@@ -57,8 +57,7 @@ def create_bin(
     check_record_size(PLANS[account.plan], len(request_body.raw))
     if collection_id is not None:
         collection = owned(store.collections.get(collection_id), account, errors.CollectionNotFound())
-        if collection.schema_json:
-            validate_record(collection.schema_json, record.value)
+        validate_in_collection(store, collection, record.value)
     bin_id = new_id()
     object_key = store.bodies.new_key(bin_id)
     store.bodies.put(object_key, record.json_bytes)

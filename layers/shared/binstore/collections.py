@@ -6,14 +6,30 @@ Master keys only, as in JSONBin. Each successful request spends one of the accou
 from binstore import errors
 from binstore.access import Credentials, acting_account, owned
 from binstore.ids import is_object_id, new_id
-from binstore.model import Account, Collection, IdempotentWrite, utc_now
+from binstore.model import Account, Collection, IdempotentWrite, StorageUnavailable, utc_now
 from binstore.names import required_name
 from binstore.plans import MAX_COLLECTIONS_PER_SCHEMA_DOC
 from binstore.retries import retry_on_conflict
 from binstore.schema_docs import owned_schema_doc
+from binstore.schemas import validate_record
 from binstore.storage import Store
 
 MAX_NAME_LENGTH = 32
+
+
+def validate_in_collection(store: Store, collection: Collection, value) -> None:
+    """Check a record against its collection's schema doc, if it has one. A mismatch names the doc,
+    as JSONBin's answer does: one more read, on a refused request only."""
+    if not collection.schema_json:
+        return
+    try:
+        validate_record(collection.schema_json, value)
+    except errors.SchemaMismatch as mismatch:
+        try:
+            doc = store.collections.get_schema_doc(collection.schema_doc_id) if collection.schema_doc_id else None
+        except StorageUnavailable:
+            doc = None  # the refusal stands; only the doc's name is missing from it
+        raise mismatch.of_schema_doc(collection.schema_doc_id, doc.name if doc else None) from None
 
 
 def create_collection(

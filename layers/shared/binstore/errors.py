@@ -13,6 +13,7 @@ class BinStoreError(Exception):
 
     def __init__(self, message: str | None = None):
         self.message = message or self.message
+        self.details: dict = {}  # what the answer carries beside its message (few refusals have any)
         super().__init__(self.message)
 
 
@@ -72,10 +73,16 @@ class InvalidHeader(BadRequest):
 
 
 class SchemaMismatch(BadRequest):
+    """JSONBin's answer names the schema doc too: `schemaDocID` and `schemaDocName` beside the message."""
+
     prefix = "Schema Doc Validation Mismatch: "
 
     def __init__(self, detail: str):
         super().__init__(self.prefix + detail)
+
+    def of_schema_doc(self, schema_doc_id: str | None, name: str | None) -> "SchemaMismatch":
+        self.details = {"schemaDocID": schema_doc_id, "schemaDocName": name}
+        return self
 
 
 class SchemaDocUnresolvable(SchemaMismatch):
@@ -204,7 +211,7 @@ class InvalidCollectionId(BadRequest):
 
 
 class CollectionNotFound(NotFound):
-    message = "Collection not found or it doesn't belong to your account"
+    message = "Collection not found"
 
 
 class CollectionNameRequired(BadRequest):
@@ -220,11 +227,11 @@ class InvalidSortOrder(BadRequest):
 
 
 class InvalidSchemaDocId(BadRequest):
-    message = "Invalid Schema Doc Id provided"
+    message = "Invalid Schema Id provided"
 
 
 class SchemaDocNotFound(NotFound):
-    message = "Schema Doc not found or it doesn't belong to your account"
+    message = "Schema Doc not found"
 
 
 class SchemaDocIdRequired(BadRequest):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from binstore import errors
 from binstore.access import UPDATE, BinRoute, Credentials, authorise_bin
 from binstore.allowance import check_allowance, spending
+from binstore.collections import validate_in_collection
 from binstore.ids import is_object_id
 from binstore.keys import ParsedKey
 from binstore.model import (
@@ -24,6 +25,7 @@ from binstore.model import (
     AllowanceSpent,
     AlreadyRecorded,
     BinMeta,
+    Collection,
     CommitConflict,
     CommitOutcomeUnknown,
     IdempotentWrite,
@@ -33,7 +35,6 @@ from binstore.model import (
 from binstore.plans import MAX_VERSIONS_PER_BIN, PLANS, check_record_size
 from binstore.records import Record, RequestBody
 from binstore.retries import MAX_ATTEMPTS, backoff
-from binstore.schemas import validate_record
 from binstore.storage import Store
 
 # Reads that overlap the body's upload. Threads are cheap here: the work is waiting on the network.
@@ -82,9 +83,8 @@ def _keep_version(bin: BinMeta, versioning: bool | None, plan_allows_versioning:
     return wanted
 
 
-def _collection_schema(store: Store, collection_id: str) -> str | None:
-    collection = store.collections.get(collection_id)
-    return collection.schema_json if collection else None
+def _collection(store: Store, collection_id: str) -> Collection | None:
+    return store.collections.get(collection_id)
 
 
 def _account_allows(store: Store, account: Account | None, bin: BinMeta, request: UpdateRequest) -> bool:
@@ -143,18 +143,18 @@ def _update(store: Store, request: UpdateRequest, record: Record, parsed_key: Pa
             # What is still to be read (a keyless caller's owner account, the collection's schema)
             # is read while the body uploads, so it adds no sequential round trip.
             account_lookup = None if is_owner else _LOOKUPS.submit(store.accounts.get, bin.owner_id)
-            schema_lookup = _LOOKUPS.submit(_collection_schema, store, bin.collection_id) if bin.collection_id else None
+            schema_lookup = _LOOKUPS.submit(_collection, store, bin.collection_id) if bin.collection_id else None
             if uploaded_object_key is None:
                 uploaded_object_key = store.bodies.new_key(bin.bin_id)
                 store.bodies.put(uploaded_object_key, record.json_bytes)
             if account_lookup is not None:
                 keep_version = _account_allows(store, account_lookup.result(), bin, request)
-            schema_json = schema_lookup.result() if schema_lookup is not None else None
-            if schema_json and schema_json != validated_against:
+            collection = schema_lookup.result() if schema_lookup is not None else None
+            if collection is not None and collection.schema_json and collection.schema_json != validated_against:
                 # Once per request (again only if the schema changed between attempts): its CPU
                 # bound is per validation, and a retried commit must not multiply it.
-                validate_record(schema_json, record.value)
-                validated_against = schema_json
+                validate_in_collection(store, collection, record.value)
+                validated_against = collection.schema_json
 
             try:
                 updated = store.bins.commit_update(
