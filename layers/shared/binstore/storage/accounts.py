@@ -12,7 +12,6 @@ from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import (
     account_from,
     account_values,
-    from_item,
     key_from,
     key_values,
     put_new_item,
@@ -63,19 +62,14 @@ class AccountTables:
     def keys_of(self, account_id: str) -> list[StoredKey]:
         """The account's keys, oldest id first, without their hashes. Read from an index: a key made
         a moment ago may be missing, and one deleted a moment ago still there (see docs/architecture.md)."""
-        keys, start = [], None
-        while True:
-            page = self._clients.dynamodb.query(
-                TableName=self.keys_table,
-                IndexName=KEYS_BY_ACCOUNT,
-                KeyConditionExpression="accountId = :account",
-                ExpressionAttributeValues=to_item({":account": account_id}),
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            keys += [key_from({"secretHash": "", **from_item(item)}) for item in page.get("Items", [])]
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return keys
+        found = self._clients.items(
+            "query",
+            TableName=self.keys_table,
+            IndexName=KEYS_BY_ACCOUNT,
+            KeyConditionExpression="accountId = :account",
+            ExpressionAttributeValues=to_item({":account": account_id}),
+        )
+        return [key_from({"secretHash": "", **values}) for values in found]
 
     @aws_call
     def add_access_key(
@@ -119,22 +113,15 @@ class AccountTables:
         """Count the access keys of accounts from before keys were counted (binctl migrate); return
         how many accounts were counted. A Scan, for the operator's migration only; an account that
         has a count keeps it, so running it twice changes nothing twice."""
-        dynamodb, counted, start = self._clients.dynamodb, 0, None
-        while True:
-            page = dynamodb.scan(
-                TableName=self.accounts_table,
-                FilterExpression="attribute_not_exists(accessKeyCount)",
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            for account in (account_from(from_item(item)) for item in page.get("Items", [])):
-                count = sum(1 for key in self.keys_of(account.account_id) if key.kind == "access")
-                try:
-                    self._charges.commit(
-                        [], account.account_id, account_change=_count_change(account, count), charge=False
-                    )
-                    counted += 1
-                except CommitConflict:
-                    pass  # counted meanwhile, by a key made or deleted: that count is right
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return counted
+        counted = 0
+        uncounted = self._clients.items(
+            "scan", TableName=self.accounts_table, FilterExpression="attribute_not_exists(accessKeyCount)"
+        )
+        for account in map(account_from, uncounted):
+            count = sum(1 for key in self.keys_of(account.account_id) if key.kind == "access")
+            try:
+                self._charges.commit([], account.account_id, account_change=_count_change(account, count), charge=False)
+                counted += 1
+            except CommitConflict:
+                pass  # counted meanwhile, by a key made or deleted: that count is right
+        return counted

@@ -132,33 +132,28 @@ class BinTables:
 
         A Scan, for the operator's migration only. Each bin is updated on condition that it still
         exists and is not listed yet, so running it twice, or beside the API, changes nothing twice."""
-        dynamodb, listed, start = self._clients.dynamodb, 0, None
-        while True:
-            page = dynamodb.scan(
-                TableName=self.bins_table,
-                FilterExpression="attribute_not_exists(listing)",
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            for meta in (bin_from(from_item(item)) for item in page.get("Items", [])):
-                try:
-                    dynamodb.update_item(
-                        TableName=self.bins_table,
-                        Key=to_item({"binId": meta.bin_id}),
-                        UpdateExpression="SET listing = :listing, listedAt = :listed_at",
-                        ConditionExpression="attribute_exists(binId) AND attribute_not_exists(listing)",
-                        ExpressionAttributeValues=to_item(
-                            {
-                                ":listing": bin_listing(meta.owner_id, meta.collection_id),
-                                ":listed_at": listed_at(meta.created_at, meta.bin_id),
-                            }
-                        ),
-                    )
-                    listed += 1
-                except dynamodb.exceptions.ConditionalCheckFailedException:
-                    pass  # deleted, or listed, meanwhile
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return listed
+        dynamodb, listed = self._clients.dynamodb, 0
+        unlisted = self._clients.items(
+            "scan", TableName=self.bins_table, FilterExpression="attribute_not_exists(listing)"
+        )
+        for meta in map(bin_from, unlisted):
+            try:
+                dynamodb.update_item(
+                    TableName=self.bins_table,
+                    Key=to_item({"binId": meta.bin_id}),
+                    UpdateExpression="SET listing = :listing, listedAt = :listed_at",
+                    ConditionExpression="attribute_exists(binId) AND attribute_not_exists(listing)",
+                    ExpressionAttributeValues=to_item(
+                        {
+                            ":listing": bin_listing(meta.owner_id, meta.collection_id),
+                            ":listed_at": listed_at(meta.created_at, meta.bin_id),
+                        }
+                    ),
+                )
+                listed += 1
+            except dynamodb.exceptions.ConditionalCheckFailedException:
+                pass  # deleted, or listed, meanwhile
+        return listed
 
     def create(self, meta: BinMeta, idempotent: IdempotentWrite | None = None) -> None:
         """Store a new bin's metadata and spend one of its owner's requests."""

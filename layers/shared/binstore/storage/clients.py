@@ -5,7 +5,7 @@ boto3 honours AWS_ENDPOINT_URL, so the same code runs against AWS and against mo
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import boto3
 from botocore.config import Config
@@ -78,6 +78,16 @@ class Clients:
     @property
     def s3(self):
         return self._client("s3")
+
+    def items(self, operation: str, **params) -> Iterator[dict]:
+        """Every item a `query` or `scan` finds, page after page, as plain values."""
+        call = getattr(self.dynamodb, operation)
+        while True:
+            page = call(**params)
+            yield from (from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def get_item(self, table: str, key: dict) -> dict | None:
         """An item's values, read consistently; None if there is none."""
