@@ -105,16 +105,39 @@ def test_migrate_lists_old_bins_and_counts_old_accounts_keys_once(store, capsys)
     for bin_id in bins:
         store.dynamodb.update_item(TableName=store.settings.bins_table, Key={"binId": {"S": bin_id}},
                                    UpdateExpression="REMOVE listing, listedAt")
-    store.dynamodb.update_item(TableName=store.settings.accounts_table, Key={"accountId": {"S": account_id}},
-                               UpdateExpression="REMOVE accessKeyCount")
+    _forget_key_count(store, account_id)
     credentials = Credentials(master_key=master)
     assert listings.list_bins(store, credentials, "uncategorized") == []
-    assert store.accounts.get(account_id).access_key_count == 0
+    assert store.accounts.get(account_id).access_key_count is None
 
     assert run(capsys, "migrate")[1] == {"binsListed": 3, "accountsCounted": 1}
     assert [bin.bin_id for bin in listings.list_bins(store, credentials, "uncategorized")] == bins[::-1]
     assert store.accounts.get(account_id).access_key_count == 2
     assert run(capsys, "migrate")[1] == {"binsListed": 0, "accountsCounted": 0}
+
+
+def _forget_key_count(store, account_id):
+    """The account as a version from before access keys were counted stored it."""
+    store.dynamodb.update_item(TableName=store.settings.accounts_table, Key={"accountId": {"S": account_id}},
+                               UpdateExpression="REMOVE accessKeyCount")
+
+
+def test_an_account_from_before_keys_were_counted_counts_its_keys_when_it_makes_or_deletes_one(store, capsys):
+    master = run(capsys, "account", "create", "--plan", "pro")[1]["masterKey"]
+    account_id = master.split(".")[0]
+    for _ in range(3):
+        run(capsys, "key", "create", "--master-key", master, "--permissions", "read")
+    _forget_key_count(store, account_id)
+    run(capsys, "key", "create", "--master-key", master, "--permissions", "read")
+    assert store.accounts.get(account_id).access_key_count == 4
+    _forget_key_count(store, account_id)
+    code, _, error = run(capsys, "key", "create", "--master-key", master, "--permissions", "read")
+    assert code == 1 and "4" in error  # the limit holds before binctl migrate too
+    first = run(capsys, "key", "list", "--master-key", master)[1]["accessKeys"][0]["accessKeyId"]
+    run(capsys, "key", "revoke", "--master-key", master, "--key", first)
+    assert store.accounts.get(account_id).access_key_count == 3
+    assert run(capsys, "migrate")[1] == {"binsListed": 0, "accountsCounted": 0}
+    assert store.accounts.get(account_id).access_key_count == 3
 
 
 @pytest.mark.parametrize("permissions", ["", "read,own", "admin"])

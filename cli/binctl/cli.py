@@ -62,7 +62,7 @@ def key_list(store: Store, args) -> dict:
 
 
 def key_revoke(store: Store, args) -> dict:
-    revoked = access_keys.delete_access_key(store, _master(args), args.key, charged=False)
+    revoked = access_keys.revoke_access_key(store, _master(args), args.key)
     return {"revoked": True, "accessKeyId": revoked.key_id}
 
 

@@ -29,9 +29,8 @@ def create() -> Response:
     plaintext: list[str] = []
 
     def write(idempotent: IdempotentWrite | None) -> StoredKey:
-        permissions = access_keys.permissions_from_body(body)
-        created = access_keys.create_access_key(
-            store(router), credentials(event), header(event, "X-Key-Name"), permissions, idempotent
+        created = access_keys.create_access_key_as_asked(
+            store(router), credentials(event), header(event, "X-Key-Name"), body, idempotent
         )
         plaintext.append(created.plaintext)
         return created.key
@@ -66,7 +65,8 @@ def delete(access_key_id: str) -> Response:
 
 @router.get("/v3/me")
 def describe() -> Response:
-    account, key = access_keys.describe_key(store(router), credentials(router.current_event))
+    described_key = access_keys.describe_key(store(router), credentials(router.current_event))
+    account, key = described_key.account, described_key.key
     served("KeyDescribed")
     described: dict = {"kind": key.kind}
     if key.kind == "access":
@@ -78,7 +78,7 @@ def describe() -> Response:
                 "id": account.account_id,
                 "plan": account.plan,
                 "requestsRemaining": account.requests_remaining,
-                "accessKeys": account.access_key_count,
+                "accessKeys": described_key.access_key_count,
             },
         }
     )

@@ -101,7 +101,14 @@ def test_an_account_has_at_most_four_access_keys_even_when_requests_race(invoke,
     ([True], {}, 400, "Access Key permissions must be sent as"),
     ({"bins": {"read": True}, "pad": "x" * 2000}, {}, 400, "Access Key permissions must be sent as"),
     (b"{", {}, 400, "Invalid JSON. Please try again"),
+    (b"", {}, 400, "Access Key permissions must be sent as"),
+    ({}, {}, 400, "Access Key permissions must be sent as"),
+    ({"bins": {"read": False}}, {}, 400, "An Access Key needs at least one of the create, read, update and delete"),
+    ({"bins": {}}, {}, 400, "An Access Key needs at least one of the create, read, update and delete"),
     (READ_UPDATE, {"x-master-key": None}, 401,
+     "You need to pass X-Master-Key in the header to create an Access Key"),
+    # The key is asked for first, as on every route: nothing else of the request is looked at.
+    (b"", {"x-master-key": None, "X-Key-Name": None}, 401,
      "You need to pass X-Master-Key in the header to create an Access Key"),
     (READ_UPDATE, {"x-master-key": "bogus"}, 401, "Invalid X-Master-Key provided"),
 ])
@@ -140,11 +147,28 @@ def test_a_retried_key_creation_never_makes_a_second_key_nor_shows_the_first_aga
     assert len(invoke(api_event("GET", "/v3/a", headers=master(pro)))[2]) == 1
 
 
-def test_an_account_out_of_requests_cannot_make_list_or_delete_keys(invoke, store):
-    poor = Account(store, "free", requests=1)
-    assert create_key(invoke, poor)[0] == 200
+def test_an_account_out_of_requests_cannot_make_or_list_keys_but_can_revoke_a_leaked_one(invoke, store):
+    poor = Account(store, "free", requests=3)
+    leaked = create_key(invoke, poor)[2]
+    bin_id = poor.create_bin({"n": 1})
+    # Whoever holds the key spends the account's requests.
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"X-Access-Key": leaked["accessKey"]}))[0] == 200
+    assert poor.requests_remaining == 0
     for refused in (create_key(invoke, poor), invoke(api_event("GET", "/v3/a", headers=master(poor)))):
         assert refused[0] == 403 and refused[2]["message"].startswith("Requests exhausted"), refused
+    # Deleting a key spends nothing, so the owner can still stop the leak.
+    assert invoke(api_event("DELETE", f"/v3/a/{leaked['accessKeyId']}", headers=master(poor)))[0] == 200
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"X-Access-Key": leaked["accessKey"]}))[::2] == (
+        401, {"message": "X-Access-Key is invalid or the bin doesn't belong to your account"})
+    assert poor.requests_remaining == 0
+
+
+def test_a_whole_key_is_never_taken_in_the_path(invoke, pro):
+    """The path is in every access log: DELETE takes the key's id only (binctl takes the key too)."""
+    created = create_key(invoke, pro)[2]
+    assert invoke(api_event("DELETE", f"/v3/a/{created['accessKey']}", headers=master(pro)))[::2] == (
+        400, {"message": "Invalid Access Key Id provided"})
+    assert len(invoke(api_event("GET", "/v3/a", headers=master(pro)))[2]) == 1
 
 
 def test_me_describes_the_calling_key_and_its_account_and_spends_nothing(invoke, store):

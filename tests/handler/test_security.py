@@ -91,7 +91,7 @@ def test_a_master_key_of_one_account_cannot_pass_as_another_accounts(invoke, sto
 def revoked_after_use(invoke, store, pro, bin_id) -> dict:
     revoked = {"x-access-key": pro.create_access_key("read", "update")}
     assert invoke(api_event("GET", f"/v3/b/{bin_id}", headers=revoked))[0] == 200  # it worked until revoked
-    access_keys.delete_access_key(store, pro.credentials, revoked["x-access-key"], charged=False)
+    access_keys.revoke_access_key(store, pro.credentials, revoked["x-access-key"])
     return revoked
 
 

@@ -15,13 +15,12 @@ from typing import Protocol
 from binstore import errors
 from binstore.allowance import check_allowance
 from binstore.keys import ParsedKey, key_matches, parse_key
-from binstore.model import Account, BinMeta, StoredKey
+from binstore.model import ACCESS, MASTER, Account, BinMeta, StoredKey
 from binstore.storage import Store
 
 CREATE, READ, UPDATE, DELETE = "create", "read", "update", "delete"
 PERMISSIONS = (CREATE, READ, UPDATE, DELETE)
 
-MASTER, ACCESS = "master", "access"
 INVALID_MASTER_KEY = "Invalid X-Master-Key provided"
 
 
@@ -106,6 +105,13 @@ def identify(store: Store, credentials: Credentials) -> tuple[Account, StoredKey
     return context.account, context.key
 
 
+def require_key(credentials: Credentials, action: str | None = None, key_required: str = KEY_REQUIRED) -> None:
+    """Refuse a request without the kind of key the route needs (see authenticate), before anything
+    else of the request is looked at."""
+    if credentials.kind is None or (credentials.kind == ACCESS and action is None):
+        raise errors.KeyRequired(key_required)
+
+
 def authenticate(
     store: Store, credentials: Credentials, action: str | None = None, key_required: str = KEY_REQUIRED
 ) -> Account:
@@ -114,8 +120,7 @@ def authenticate(
     `action` is the bins permission an access key needs; None means only the master key will do.
     `key_required` is the route's words for a request without the key it needs.
     """
-    if credentials.kind is None or (credentials.kind == ACCESS and action is None):
-        raise errors.KeyRequired(key_required)
+    require_key(credentials, action, key_required)
     account, key = identify(store, credentials)
     _check_permission(key, action)
     return account

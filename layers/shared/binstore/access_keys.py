@@ -5,17 +5,27 @@ An account has at most MAX_ACCESS_KEYS, as on JSONBin; the limit holds under con
 (storage.accounts counts them in the same transaction). A key's secret is shown once, when it is
 made: only its hash is stored, so, unlike JSONBin's, the list cannot show the keys themselves.
 
-Over HTTP each request spends one of the account's requests, as every JSONBin request does; binctl
-(the operator, `charged=False`) runs the same code and spends none.
+Over HTTP making and listing keys spends one of the account's requests, as every JSONBin request
+does, and deleting one spends none (see delete_access_key); binctl (the operator, `charged=False`)
+runs the same code and spends none.
 """
 
 import re
 from dataclasses import dataclass
 
 from binstore import errors
-from binstore.access import ACCESS, PERMISSIONS, Credentials, acting_account, authenticate, identify, valid_key
+from binstore.access import (
+    ACCESS,
+    PERMISSIONS,
+    Credentials,
+    acting_account,
+    authenticate,
+    identify,
+    require_key,
+    valid_key,
+)
 from binstore.allowance import spending
-from binstore.keys import generate_key, parse_key
+from binstore.keys import ParsedKey, generate_key, parse_key
 from binstore.model import Account, IdempotentWrite, StoredKey, utc_now
 from binstore.names import required_name
 from binstore.plans import MAX_ACCESS_KEYS
@@ -40,10 +50,14 @@ class NewAccessKey:
 
 
 def permissions_from_body(body: bytes) -> frozenset[str]:
-    """`{"bins": {"create": true, "read": true, ...}}` -> {"create", "read"}; a permission left out is false."""
+    """`{"bins": {"create": true, "read": true, ...}}` -> {"create", "read"}; a permission left out is
+    false."""
     if len(body) > _MAX_PERMISSIONS_BYTES:
         raise errors.InvalidAccessKeyPermissions()
-    value = parse_record(body).value
+    try:
+        value = parse_record(body).value
+    except errors.BlankBin:
+        raise errors.InvalidAccessKeyPermissions() from None  # not a bin: say what the body should be
     bins = value.get("bins") if isinstance(value, dict) and set(value) == {"bins"} else None
     if not isinstance(bins, dict) or not set(bins) <= set(PERMISSIONS):
         raise errors.InvalidAccessKeyPermissions()
@@ -74,11 +88,13 @@ def create_access_key(
     name = required_name(name, MAX_NAME_LENGTH, errors.AccessKeyNameRequired(), errors.AccessKeyNameTooLong())
     if not permissions <= set(PERMISSIONS):
         raise errors.InvalidAccessKeyPermissions()
+    if not permissions:
+        raise errors.AccessKeyWithoutPermission()  # a key that may do nothing would only take a slot
     made_at = utc_now()
 
     def create() -> NewAccessKey:
         account = _account(store, credentials, CREATE_KEY_REQUIRED, charged)
-        if account.access_key_count >= MAX_ACCESS_KEYS:
+        if store.accounts.access_key_count(account) >= MAX_ACCESS_KEYS:
             raise errors.TooManyAccessKeys(MAX_ACCESS_KEYS)
         generated = generate_key(account.account_id)
         key = StoredKey(generated.key_id, account.account_id, generated.secret_hash, ACCESS, permissions, name, made_at)
@@ -86,6 +102,18 @@ def create_access_key(
         return NewAccessKey(key, generated.plaintext)
 
     return retry_on_conflict(store, create)
+
+
+def create_access_key_as_asked(
+    store: Store,
+    credentials: Credentials,
+    name: str | None,
+    body: bytes,
+    idempotent: IdempotentWrite | None = None,
+) -> NewAccessKey:
+    """POST /v3/a: the master key is asked for before the name and the permissions are looked at."""
+    require_key(credentials, key_required=CREATE_KEY_REQUIRED)
+    return create_access_key(store, credentials, name, permissions_from_body(body), idempotent)
 
 
 def list_access_keys(store: Store, credentials: Credentials, charged: bool = True) -> list[StoredKey]:
@@ -101,40 +129,56 @@ def list_access_keys(store: Store, credentials: Credentials, charged: bool = Tru
 EITHER_KEY_REQUIRED = "You need to pass X-Master-Key or X-Access-Key in the header"
 
 
-def describe_key(store: Store, credentials: Credentials) -> tuple[Account, StoredKey]:
+@dataclass(frozen=True)
+class KeyDescription:
+    account: Account
+    key: StoredKey
+    access_key_count: int  # the account's access keys
+
+
+def describe_key(store: Store, credentials: Credentials) -> KeyDescription:
     """The calling key and its account (our extension, GET /v3/me): what the console and operators
     need to know of a key, which JSONBin shows only in its dashboard. Any valid key may ask, and it
     spends no request, so an account with none left can still see that it has none."""
     if credentials.kind is None:
         raise errors.KeyRequired(EITHER_KEY_REQUIRED)
-    return identify(store, credentials)
+    account, key = identify(store, credentials)
+    return KeyDescription(account, key, store.accounts.access_key_count(account))
 
 
 def delete_access_key(
     store: Store,
     credentials: Credentials,
-    key_ref: str,
+    key_id: str,
     idempotent: IdempotentWrite | None = None,
-    charged: bool = True,
+    whole_key: ParsedKey | None = None,
 ) -> StoredKey:
-    """Delete an access key of the account, named by its id (`accessKeyId`) or by the key itself.
+    """Delete an access key of the account, named by its id (`accessKeyId`).
 
     Every request after this refuses the key. A key of another account, or a master key, is not
-    found, as a key that does not exist.
+    found, as a key that does not exist. It spends no request: a leaked key spends its account's
+    requests, and the owner must be able to revoke it when it has spent them all (one of our
+    differences from JSONBin, which charges every request).
     """
-    parsed = parse_key(key_ref) if "." in key_ref else None
-    key_id = parsed.key_id if parsed is not None else key_ref
     if _KEY_ID.fullmatch(key_id) is None:
         raise errors.InvalidAccessKeyId()
 
     def delete() -> StoredKey:
-        account = _account(store, credentials, DELETE_KEY_REQUIRED, charged)
+        account = authenticate(store, credentials, key_required=DELETE_KEY_REQUIRED)
         stored = store.accounts.get_key(key_id)
         if stored is None or stored.kind != ACCESS or stored.account_id != account.account_id:
             raise errors.AccessKeyNotFound()
-        if parsed is not None and not valid_key(parsed, stored, ACCESS):
+        if whole_key is not None and not valid_key(whole_key, stored, ACCESS):
             raise errors.AccessKeyNotFound()  # the key's id with another secret: not this key
-        store.accounts.remove_access_key(account, stored, idempotent, charge=charged)
+        store.accounts.remove_access_key(account, stored, idempotent, charge=False)
         return stored
 
     return retry_on_conflict(store, delete)
+
+
+def revoke_access_key(store: Store, credentials: Credentials, key_ref: str) -> StoredKey:
+    """binctl key revoke: the key named by its id or by the whole key, which is all an operator
+    may hold of a leaked one. Never over HTTP, where a key in the path would be in every log."""
+    whole_key = parse_key(key_ref) if "." in key_ref else None
+    key_id = whole_key.key_id if whole_key is not None else key_ref
+    return delete_access_key(store, credentials, key_id, whole_key=whole_key)

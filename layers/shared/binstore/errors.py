@@ -301,6 +301,10 @@ class InvalidAccessKeyPermissions(BadRequest):
     )
 
 
+class AccessKeyWithoutPermission(BadRequest):
+    message = "An Access Key needs at least one of the create, read, update and delete permissions set to true"
+
+
 class TooManyAccessKeys(Forbidden):
     def __init__(self, limit: int):
         super().__init__(f"You can create at most {limit} Access Keys. Delete one to create another")

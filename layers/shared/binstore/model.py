@@ -14,12 +14,18 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# The kinds of key: a master key (X-Master-Key) may do everything, an access key (X-Access-Key) what it was granted.
+MASTER, ACCESS = "master", "access"
+
+
 @dataclass(frozen=True)
 class Account:
     account_id: str
     plan: str
     requests_remaining: int
-    access_key_count: int = 0  # access keys it has: at most plans.MAX_ACCESS_KEYS
+    # Access keys it has (at most plans.MAX_ACCESS_KEYS); None for an account stored before keys
+    # were counted: storage.accounts counts those from the keys table's index.
+    access_key_count: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,7 @@ class StoredKey:
     key_id: str
     account_id: str
     secret_hash: str
-    kind: str = "master"  # "master" (X-Master-Key) or "access" (X-Access-Key)
+    kind: str = MASTER
     permissions: frozenset[str] = frozenset()  # what an access key may do to bins
     name: str | None = None  # X-Key-Name, for access keys made over HTTP
     created_at: str = ""

@@ -6,7 +6,7 @@ never take an account past its limit. The keys table's index `byAccount` lists a
 (ids, kinds, names and permissions; never their hashes).
 """
 
-from binstore.model import Account, CommitConflict, IdempotentWrite, StoredKey
+from binstore.model import ACCESS, Account, CommitConflict, IdempotentWrite, StoredKey
 from binstore.storage.charges import AccountChange, Charges
 from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import (
@@ -22,12 +22,13 @@ KEYS_BY_ACCOUNT = "byAccount"
 
 
 def _count_change(account: Account, count: int) -> AccountChange:
-    """Set the account's access key count to `count`, if it still has the count it was read with."""
-    if account.access_key_count == 0:
-        condition = "attribute_not_exists(accessKeyCount) OR accessKeyCount = :seen"
-    else:
-        condition = "accessKeyCount = :seen"
-    return AccountChange("accessKeyCount = :count", condition, {":seen": account.access_key_count, ":count": count})
+    """Set the account's access key count to `count`, if it still has the count it was read with
+    (or still has none, for an account from before keys were counted)."""
+    if account.access_key_count is None:
+        return AccountChange("accessKeyCount = :count", "attribute_not_exists(accessKeyCount)", {":count": count})
+    return AccountChange(
+        "accessKeyCount = :count", "accessKeyCount = :seen", {":seen": account.access_key_count, ":count": count}
+    )
 
 
 class AccountTables:
@@ -71,6 +72,13 @@ class AccountTables:
         )
         return [key_from({"secretHash": "", **values}) for values in found]
 
+    def access_key_count(self, account: Account) -> int:
+        """How many access keys the account has: its count, or, for an account from before keys
+        were counted, as many as the index lists (the first key made or deleted then stores it)."""
+        if account.access_key_count is not None:
+            return account.access_key_count
+        return sum(1 for key in self.keys_of(account.account_id) if key.kind == ACCESS)
+
     @aws_call
     def add_access_key(
         self, account: Account, key: StoredKey, idempotent: IdempotentWrite | None = None, charge: bool = True
@@ -81,7 +89,7 @@ class AccountTables:
             account.account_id,
             idempotent,
             key,
-            account_change=_count_change(account, account.access_key_count + 1),
+            account_change=_count_change(account, self.access_key_count(account) + 1),
             charge=charge,
         )
 
@@ -103,22 +111,23 @@ class AccountTables:
             account.account_id,
             idempotent,
             key,
-            # An account from before keys were counted may count fewer than it has: never below 0.
-            account_change=_count_change(account, max(account.access_key_count - 1, 0)),
+            # The index may not list a key made a moment ago: never below 0.
+            account_change=_count_change(account, max(self.access_key_count(account) - 1, 0)),
             charge=charge,
         )
 
     @aws_call
     def backfill_access_key_counts(self) -> int:
         """Count the access keys of accounts from before keys were counted (binctl migrate); return
-        how many accounts were counted. A Scan, for the operator's migration only; an account that
-        has a count keeps it, so running it twice changes nothing twice."""
+        how many accounts were counted. A Scan, for the operator's migration only. An account that
+        has a count keeps it (a key made or deleted since the upgrade counted from the index, as
+        this does), so running it twice changes nothing twice."""
         counted = 0
         uncounted = self._clients.items(
             "scan", TableName=self.accounts_table, FilterExpression="attribute_not_exists(accessKeyCount)"
         )
         for account in map(account_from, uncounted):
-            count = sum(1 for key in self.keys_of(account.account_id) if key.kind == "access")
+            count = self.access_key_count(account)
             try:
                 self._charges.commit([], account.account_id, account_change=_count_change(account, count), charge=False)
                 counted += 1

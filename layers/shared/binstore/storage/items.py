@@ -44,7 +44,8 @@ def account_from(values: dict) -> Account:
         values["accountId"],
         values["plan"],
         int(values["requestsRemaining"]),
-        int(values.get("accessKeyCount", 0)),  # absent: an account from before access keys were counted
+        # Absent: an account from before access keys were counted.
+        int(values["accessKeyCount"]) if "accessKeyCount" in values else None,
     )
 
 
@@ -53,6 +54,7 @@ def account_values(account: Account, now: str) -> dict:
         "accountId": account.account_id,
         "plan": account.plan,
         "requestsRemaining": account.requests_remaining,
+        "accessKeyCount": account.access_key_count or 0,
         "createdAt": now,
     }
 
