@@ -3,7 +3,9 @@
 1. moto's server on 127.0.0.1:$MOTO_PORT emulates DynamoDB and S3;
 2. the tables and bucket are created as template.yaml declares them;
 3. a demo account and bin are provisioned, so there is something to update right away;
-4. SAM's API Gateway emulation (local/gateway.py, in .venv-sam) serves the API on 127.0.0.1:$PORT.
+4. SAM's API Gateway emulation (local/gateway.py, in .venv-sam) serves the API on 127.0.0.1:$PORT;
+5. what the functions print is shown here, and their usage lines are delivered to the usage logs
+   bucket as template.yaml's pipeline does in AWS (local/usage_delivery.py).
 """
 
 import json
@@ -13,6 +15,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 
 import boto3
 
@@ -24,6 +27,7 @@ from local.aws import create_resources
 from local.emulation import AtomicMotoServer
 from local.ports import wait_for_port
 from local.template import ROOT, TEMPLATE_PATH, load_template, local_functions
+from local.usage_delivery import LocalDelivery, pump
 
 REGION = "us-east-1"
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
@@ -40,7 +44,7 @@ def aws_environment(moto_port: int) -> dict[str, str]:
     }
 
 
-def start_gateway(port: int, moto_port: int) -> subprocess.Popen:
+def start_gateway(port: int, moto_port: int, delivery: LocalDelivery) -> subprocess.Popen:
     if not SAM_PYTHON.exists():
         raise RuntimeError(f"{SAM_PYTHON} is missing: run `make run`, which creates .venv-sam")
     functions = {
@@ -74,7 +78,13 @@ def start_gateway(port: int, moto_port: int) -> subprocess.Popen:
         ],
         cwd=ROOT,
         env=env,
+        # The functions' output (their logs, as CloudWatch would hold them) comes through here.
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
     )
+    threading.Thread(target=pump, args=(process.stderr, delivery, sys.stderr), daemon=True).start()
     try:
         wait_for_port(port, process)
     except BaseException:
@@ -98,10 +108,11 @@ def main() -> None:
     moto = AtomicMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     gateway = None
+    delivery = LocalDelivery(boto3.client("s3")).start()
     try:
         create_resources(boto3.client("dynamodb"), boto3.client("s3"))
         master_key, bin_id = provision_demo(Store(local_settings()))
-        gateway = start_gateway(port, moto_port)
+        gateway = start_gateway(port, moto_port, delivery)
         url = f"http://127.0.0.1:{port}"
         curl = shlex.join(
             [
@@ -165,6 +176,7 @@ def main() -> None:
                 gateway.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 gateway.kill()
+        delivery.stop()
         moto.stop()
 
 

@@ -61,6 +61,8 @@ def invoke(store, monkeypatch):
 
     def call(event: dict) -> tuple[int, dict, dict]:
         response = app.lambda_handler(event, lambda_context())
+        if response["headers"].get("Content-Type") != "application/json":  # a usage log's zip, a redirect
+            return response["statusCode"], response["headers"], response["body"]
         return response["statusCode"], response["headers"], json.loads(response["body"])
 
     return call

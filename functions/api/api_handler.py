@@ -1,11 +1,12 @@
 """Lambda entry point for the JSONBin v3 API: routing and error envelopes in one place.
 
-Each resource's routes live in their own module (bin_routes, collection_routes,
-schema_doc_routes); what a request means lives in binstore. Every refusal, whichever route raised
+Each resource's routes live in their own module (bin_routes, collection_routes, schema_doc_routes,
+access_key_routes, usage_routes); what a request means lives in binstore. Every refusal, whichever route raised
 it, leaves here as `{"message": ...}` with its status.
 """
 
 import traceback
+from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -17,7 +18,8 @@ import access_key_routes
 import bin_routes
 import collection_routes
 import schema_doc_routes
-from binstore import errors
+import usage_routes
+from binstore import attribution, errors, usage
 from binstore.model import StorageUnavailable
 from binstore.storage import Store, clients
 from http_helpers import json_response, message
@@ -29,6 +31,7 @@ app.include_router(bin_routes.router)
 app.include_router(collection_routes.router)
 app.include_router(schema_doc_routes.router)
 app.include_router(access_key_routes.router)
+app.include_router(usage_routes.router)
 # One per container: its clients, made on first use, serve every request. A resource name missing
 # from the environment fails here, at cold start.
 store = Store.from_environment()
@@ -100,5 +103,18 @@ def unexpected(error: Exception) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
+    attribution.begin_request()
     app.append_context(store=store)  # cleared by resolve() when the request ends
-    return app.resolve(event, context)
+    answer = app.resolve(event, context)
+    _print_usage_line(event, answer)
+    return answer
+
+
+def _print_usage_line(event: dict, answer: dict) -> None:
+    """The request's usage line, for its account's usage log (binstore.usage). Printed, not logged:
+    the log level must never drop it, and the pipeline that delivers it reads the function's output
+    (template.yaml's UsageSubscription); no AWS call on the request path."""
+    method, _, route = str(event.get("routeKey", "")).partition(" ")
+    line = usage.usage_line(datetime.now(UTC), method, route, int(answer["statusCode"]))
+    if line is not None:
+        print(line, flush=True)

@@ -17,8 +17,13 @@ def target(pro):
     collection_id = pro.create_collection(doc_id)
     ids = {"binId": pro.create_bin({"a": 1}), "collectionId": collection_id,
            "schemaDocId": doc_id, "version": "latest", "accessKeyId": pro.create_access_key("read").split(".")[1],
-           "lastBinId": pro.create_bin({"a": 1}, collection_id=collection_id)}
+           "lastBinId": pro.create_bin({"a": 1}, collection_id=collection_id), "day": "26-11-2026"}
     assert set(ids) == set(PATH_PARAMETERS)
+    # A day with a usage log, so that its download gets as deep as it can.
+    from local.usage_delivery import UsagePipeline
+
+    UsagePipeline().deliver(pro.store.s3, [json.dumps({"usage": {"account": pro.account_id, "day": "2026-11-26",
+                                                                 "status": 200}})])
     return ids
 
 
@@ -45,6 +50,8 @@ def check(invoke, event) -> bool:
     never a 5xx."""
     status, headers, body = invoke(event)
     assert status < 500, (event["routeKey"], body)
+    if event["routeKey"] == "GET /v3/l/{day}" and status < 400:
+        return True  # a usage log's zip
     assert headers["Content-Type"] == "application/json"
     if status >= 400:
         assert set(body) - {"schemaDocID", "schemaDocName"} == {"message"} and isinstance(body["message"], str)

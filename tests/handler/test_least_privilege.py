@@ -6,11 +6,14 @@ it needs, and the set is compared with the template's statements both ways: a mi
 fail in AWS, an unused one is a privilege an attacker could use.
 """
 
+import json
 import re
 
+import boto3
 import pytest
 from local.template import load_template
 from tests.support.events import api_event, update_event
+from tests.support.lambda_context import lambda_context
 from tests.support.store import master
 
 # Transactions and batches are authorised per item, by the item's own action (DynamoDB's rules).
@@ -31,7 +34,14 @@ def needed(store, monkeypatch):
     def record(model, params, **_):
         operation = model.name
         if model.service_model.service_name == "s3":
-            resource = "RecordsBucket" if operation == "ListObjectsV2" else "RecordsBucket/records/*"
+            bucket = by_name[params["Bucket"]]
+            if operation == "ListObjectsV2":
+                resource = bucket
+                # The usage logs bucket is listed under usage/ only (the grant's s3:prefix condition).
+                assert bucket != "UsageLogsBucket" or params["Prefix"].startswith("usage/"), params
+            else:  # a grant per top-level folder: RecordsBucket/records/*, UsageLogsBucket/exports/*
+                key = params["Key"] if "Key" in params else params["Delete"]["Objects"][0]["Key"]
+                resource = f"{bucket}/{key.split('/', 1)[0]}/*"
             needed.add((_S3_ACTIONS[operation], resource))
         elif operation == "TransactWriteItems":
             for item in params["TransactItems"]:
@@ -117,8 +127,33 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
     listed = call(api_event("GET", f"/v3/c/{collection_id}/bins", headers=master(pro)))
     call(api_event("GET", f"/v3/c/uncategorized/bins/{pro.create_bin()}", headers=master(pro)))
     assert listed == []  # the collection's one bin was deleted above
+    # Usage logs: delivered as the pipeline would, listed, served inline and through a link (which
+    # S3 authorises as the role's GetObject on the exported object).
+    from binstore import usage
+    from local.usage_delivery import UsagePipeline
+
+    UsagePipeline().deliver(boto3.client("s3"), [json.dumps({"usage": {"account": pro.account_id, "day": "2026-11-26",
+                                                             "status": 200}})])
+    call(api_event("GET", "/v3/l", headers=master(pro)))
+
+    def download() -> int:
+        import api_handler  # its answer is a zip, not JSON: the handler's own status
+
+        return api_handler.lambda_handler(api_event("GET", "/v3/l/26-11-2026", headers=master(pro)),
+                                          lambda_context())["statusCode"]
+
+    assert download() == 200
+    monkeypatch.setattr(usage, "MAX_INLINE_ZIP_BYTES", 0)
+    assert download() == 302
+    needed.add(("s3:GetObject", "UsageLogsBucket/exports/*"))
 
     assert needed == granted()
+
+
+def test_the_usage_logs_bucket_is_listed_under_usage_only():
+    statements = load_template()["Resources"]["BinsFunction"]["Properties"]["Policies"][0]["Statement"]
+    (listing,) = [s for s in statements if s["Sid"] == "ListUsageLogs"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["usage/*"]}}
 
 
 def test_the_idempotency_table_grants_what_powertools_uses():

@@ -9,8 +9,8 @@ EVERY = {variable: f"name-of-{variable.lower()}" for variable in RESOURCE_VARIAB
 def test_the_resource_variables_are_the_stacks_tables_and_bucket():
     assert set(RESOURCE_VARIABLES) == {
         "ACCOUNTS_TABLE", "KEYS_TABLE", "BINS_TABLE", "BIN_VERSIONS_TABLE", "COLLECTIONS_TABLE",
-        "SCHEMA_DOCS_TABLE", "IDEMPOTENCY_TABLE", "RECORDS_BUCKET"}
-    assert len(RESOURCE_VARIABLES) == 8 and "BUY_REQUESTS_AT" not in RESOURCE_VARIABLES
+        "SCHEMA_DOCS_TABLE", "IDEMPOTENCY_TABLE", "RECORDS_BUCKET", "USAGE_LOGS_BUCKET"}
+    assert len(RESOURCE_VARIABLES) == 9 and "BUY_REQUESTS_AT" not in RESOURCE_VARIABLES
 
 
 def test_every_variable_names_its_setting():

@@ -12,7 +12,7 @@ JSONBin words the same refusal differently on each route; a BinRoute carries one
 from dataclasses import dataclass
 from typing import Protocol
 
-from binstore import errors
+from binstore import attribution, errors
 from binstore.allowance import check_allowance
 from binstore.keys import ParsedKey, key_matches, parse_key
 from binstore.model import ACCESS, MASTER, Account, BinMeta, StoredKey
@@ -75,6 +75,7 @@ def authorise_bin(
     `parsed` is the caller's key as parsed once per request (None if absent or malformed); `stored`
     is the key its key id names (read with the bin, in one round trip).
     """
+    attribution.attribute(bin.owner_id, bin.bin_id)  # a request on the bin is in its owner's log
     if credentials.kind is None:
         if bin.private or not route.public_without_key:
             raise errors.KeyRequired(route.key_required)
@@ -102,6 +103,7 @@ def identify(store: Store, credentials: Credentials) -> tuple[Account, StoredKey
         raise invalid
     if context.account is None:
         raise errors.InvalidKey(INVALID_MASTER_KEY)
+    attribution.attribute(context.account.account_id)
     return context.account, context.key
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from aws_lambda_powertools import Logger
 
-from binstore import errors
+from binstore import attribution, errors
 from binstore.access import CREATE, DELETE, BinRoute, Credentials, acting_account, owned
 from binstore.bin_requests import EITHER_KEY_REQUIRED, INVALID_KEY, KEY_REQUIRED, NOT_FOUND, on_bin
 from binstore.collections import validate_in_collection
@@ -81,6 +81,7 @@ def create_bin(
     except (errors.BinStoreError, AlreadyRecorded):
         store.bodies.discard(object_key)  # not applied: nothing points at the body
         raise
+    attribution.attribute(account.account_id, bin_id)
     return NewBin(meta, record)
 
 

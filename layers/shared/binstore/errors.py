@@ -343,3 +343,24 @@ class AccessKeyShownOnce(Conflict):
 
 class IdempotencyKeyReused(Unprocessable):
     message = "This Idempotency-Key was already used for a different request"
+
+
+class NoLogsFound(NotFound):
+    message = "No logs found"
+
+
+class LogNotFound(NotFound):
+    def __init__(self, day: str):
+        super().__init__(f"Backup not found for {day}")
+
+
+class InvalidLogDay(BadRequest):
+    message = "The date must be written DD-MM-YYYY"
+
+
+class LogTooLarge(Unprocessable):
+    def __init__(self, day: str, limit_mb: int):
+        super().__init__(
+            f"The usage log of {day} is over {limit_mb} MB, more than this service zips in one request: "
+            "ask your service operator for it"
+        )

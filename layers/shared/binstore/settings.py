@@ -29,6 +29,7 @@ class Settings:
     schema_docs_table: str = ""
     idempotency_table: str = ""
     records_bucket: str = ""
+    usage_logs_bucket: str = ""
     buy_requests_at: str = DEFAULT_BUY_REQUESTS_AT
 
     @classmethod

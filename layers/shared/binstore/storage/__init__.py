@@ -1,9 +1,10 @@
 """Storage: every AWS call the functions make, and the only code that knows of boto3.
 
 DynamoDB holds accounts, keys, bin metadata, versions, collections and schema docs; S3 holds record
-bodies. A Store groups the tables by aggregate (accounts and keys, bins and their versions,
-collections and schema docs) around one charged-transaction primitive (charges), beside the record
-bodies. Whatever AWS raises leaves a Store as one of binstore.model's errors.
+bodies, and the usage logs the delivery pipeline wrote of each request. A Store groups the tables
+by aggregate (accounts and keys, bins and their versions, collections and schema docs) around one
+charged-transaction primitive (charges), beside the record bodies and the usage logs. Whatever AWS
+raises leaves a Store as one of binstore.model's errors.
 
 Clients are made once per Store, on first use, and each function makes one Store per container.
 """
@@ -21,6 +22,7 @@ from binstore.storage.clients import Clients, aws_call
 from binstore.storage.collections import CollectionTables
 from binstore.storage.context import read_context
 from binstore.storage.items import recorded_commit_from, recorded_commit_key
+from binstore.storage.usage import UsageLogs
 
 
 class Store:
@@ -34,6 +36,7 @@ class Store:
             settings.collections_table, settings.schema_docs_table, self.clients, self.charges
         )
         self.bodies = RecordBodies(settings.records_bucket, self.clients)
+        self.usage = UsageLogs(settings.usage_logs_bucket, self.clients)
 
     @classmethod
     def from_environment(cls, needed: tuple[str, ...] | None = None) -> "Store":
