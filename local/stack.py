@@ -44,12 +44,19 @@ class LocalStack:
     def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
     ) -> tuple[int, dict, str]:
+        status, answered_headers, answer = self.request_bytes(method, path, body, headers)
+        return status, answered_headers, answer.decode()
+
+    def request_bytes(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, dict, bytes]:
+        """The answer as sent (a usage log is a zip); redirects are followed, as curl -L does."""
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read().decode()
+                return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read().decode()
+            return error.code, dict(error.headers), error.read()
 
     @property
     def aws_environment(self) -> dict[str, str]:

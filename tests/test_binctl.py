@@ -154,7 +154,8 @@ def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys
                                      ("CollectionsTableName", "collections_table"),
                                      ("SchemaDocsTableName", "schema_docs_table"),
                                      ("IdempotencyTableName", "idempotency_table"),
-                                     ("RecordsBucketName", "records_bucket")]]
+                                     ("RecordsBucketName", "records_bucket"),
+                                     ("UsageLogsBucketName", "usage_logs_bucket")]]
     template = {"Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
                 "Outputs": {o["OutputKey"]: {"Value": o["Value"]} for o in outputs}}
     boto3.client("cloudformation").create_stack(StackName="binstore", TemplateBody=json.dumps(template))

@@ -4,6 +4,7 @@ documents, errors in the `{"message": ...}` envelope. Bounded: a few dozen examp
 
 import json
 import urllib.parse
+from datetime import UTC, datetime
 
 import pytest
 import schemathesis
@@ -39,6 +40,8 @@ def aim(case, master_key: str, bin_id: str) -> None:
         case.headers["X-Master-Key"] = master_key
     if case.path_parameters and len(str(case.path_parameters.get("binId", ""))) % 2 == 0:
         case.path_parameters["binId"] = bin_id
+    if case.path_parameters and len(str(case.path_parameters.get("day", ""))) % 2 == 0:
+        case.path_parameters["day"] = datetime.now(UTC).strftime("%d-%m-%Y")  # a day with a log
 
 
 @schema.parametrize()
@@ -65,7 +68,7 @@ def test_hostile_values_in_every_header_and_path_parameter_over_http(local_stack
     collections.attach_schema_doc(store, credentials, collection_id, doc_id)
     bin_id = bins.create_bin(store, credentials, b'{"a": 0}').bin.bin_id
     ids = {"binId": bin_id, "collectionId": collection_id, "schemaDocId": doc_id, "version": "latest",
-           "accessKeyId": "0123456789abcdef", "lastBinId": bin_id}
+           "accessKeyId": "0123456789abcdef", "lastBinId": bin_id, "day": datetime.now(UTC).strftime("%d-%m-%Y")}
     slots = [("header", name) for name in HEADERS] + \
             [("path", name) for name in PATH_PARAMETERS if "{" + name + "}" in path]
     for kind, name in slots:
@@ -74,7 +77,7 @@ def test_hostile_values_in_every_header_and_path_parameter_over_http(local_stack
             headers = {"Content-Type": "application/json", "X-Master-Key": master_key}
             if kind == "header":
                 headers[name] = value
-            status, response_headers, body = local_stack.request(method, path_for(path, values),
+            status, response_headers, body = local_stack.request_bytes(method, path_for(path, values),
                                                                  b'{"a": 1}' if method in ("POST", "PUT") else None,
                                                                  headers)
             assert status < 500, (method, path, name, value[:20], body)

@@ -5,8 +5,12 @@ version numbers) and knows nothing of this project. Between them, the tests here
 template.yaml serves (checked at the end), so "every route works with a JSONBin client" is measured.
 """
 
+import io
 import json
 import re
+import time
+import zipfile
+from datetime import UTC, datetime
 
 import pytest
 from local.template import load_template
@@ -43,12 +47,17 @@ class JsonBinClient:
         sent = {**self.keys, **{name.replace("_", "-"): value for name, value in headers.items()}}
         if body is not None:
             sent["Content-Type"] = "application/json"
-        status, _, text = self.stack.request(method, "/v3" + path, body, sent)
+        status, _, text = self.download(method, path, body, sent)
+        return status, json.loads(text)
+
+    def download(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        """The answer as sent: (status, headers, bytes)."""
+        answer = self.stack.request_bytes(method, "/v3" + path, body, {**self.keys, **(headers or {})})
         # The most specific route a request matches (a literal segment beats a parameter).
         matches = [route for route, pattern in ROUTES.items() if route[0] == method and pattern.fullmatch("/v3" + path)]
         if matches:
             CALLED.add(min(matches, key=lambda route: route[1].count("{")))
-        return status, json.loads(text)
+        return answer
 
 
 def test_a_jsonbin_client_works_unchanged_end_to_end(local_stack):
@@ -163,6 +172,36 @@ def test_access_keys_over_http(local_stack):
     assert owner.call("DELETE", f"/a/{key_id}") == (
         200, {"metadata": {"id": key_id, "name": "frontend"}, "message": "Access Key deleted successfully"})
     assert reader.call("GET", f"/b/{bin_id}")[0] == 401
+
+
+def test_usage_logs_over_http(local_stack):
+    """make run delivers each request's usage line as the template's pipeline does in AWS; the log
+    routes list the day and serve it as a zip."""
+    owner = JsonBinClient(local_stack, master_key=local_stack.master_key)
+    status, created = owner.call("POST", "/b", {"n": 1}, X_Bin_Name="logged")
+    assert status == 200
+    bin_id = created["metadata"]["id"]
+    today = datetime.now(UTC).strftime("%d-%m-%Y")
+
+    def logged() -> list[dict]:
+        status, headers, archive = owner.download("GET", f"/l/{today}")
+        if status == 404:
+            return []
+        assert status == 200 and headers["Content-Type"] == "application/zip", (status, archive[:200])
+        with zipfile.ZipFile(io.BytesIO(archive)) as unzipped:
+            return [json.loads(line) for line in unzipped.read(f"{today}.log").decode().splitlines()]
+
+    deadline = time.monotonic() + 20
+    while not any(line["binId"] == bin_id for line in logged()):
+        assert time.monotonic() < deadline, "the create never reached the usage log"
+        time.sleep(0.5)
+    (line,) = [line for line in logged() if line["binId"] == bin_id]
+    assert (line["method"], line["route"], line["status"]) == ("POST", "/v3/b", 200)
+    status, days = owner.call("GET", "/l")
+    assert status == 200 and days["logs"][0] == today
+    assert owner.call("GET", "/l/01-01-2001") == (404, {"message": "Backup not found for 01-01-2001"})
+    stranger = JsonBinClient(local_stack, master_key=local_stack.master_key.rsplit(".", 1)[0] + ".wrong")
+    assert stranger.call("GET", "/l") == (401, {"message": "Invalid X-Master-Key provided"})
 
 
 def test_every_route_of_the_template_was_called_by_a_jsonbin_client():
