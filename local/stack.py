@@ -50,7 +50,7 @@ class LocalStack:
     def request_bytes(
         self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
     ) -> tuple[int, dict, bytes]:
-        """The answer as sent (a usage log is a zip); redirects are followed, as curl -L does."""
+        """The answer as sent: bytes (a usage log is a zip)."""
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:

@@ -119,8 +119,10 @@ class LocalDelivery:
         if lines:
             try:
                 self._pipeline.deliver(self._s3, lines)
-            except Exception as error:  # the local stack keeps serving; Firehose would retry
-                print(f"usage delivery failed: {error}", flush=True)
+            except Exception as error:  # the local stack keeps serving; the lines wait for the next try
+                print(f"usage delivery failed, will retry: {error}", flush=True)
+                with self._lock:
+                    self._pending[:0] = lines
 
     def _run(self) -> None:
         while not self._stopped.wait(FLUSH_SECONDS):

@@ -20,10 +20,6 @@ def list_days() -> Response:
 def download(day: str) -> Response:
     log = usage.day_log(store(router), credentials(router.current_event), day)
     served("UsageLogServed")
-    if log.archive is None:
-        # Over what a Lambda answer can carry: the zip is fetched from S3 itself, by a link that
-        # expires in minutes (a client following redirects, as curl -L, gets the file as usual).
-        return Response(302, headers={"Location": str(log.url), "Cache-Control": "no-store"}, body="")
     return Response(
         200,
         content_type="application/zip",

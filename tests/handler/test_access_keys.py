@@ -110,6 +110,7 @@ def test_an_account_has_at_most_four_access_keys_even_when_requests_race(invoke,
     # The key is asked for first, as on every route: nothing else of the request is looked at.
     (b"", {"x-master-key": None, "X-Key-Name": None}, 401,
      "You need to pass X-Master-Key in the header to create an Access Key"),
+    (b"", {"x-master-key": "bogus", "X-Key-Name": None}, 401, "Invalid X-Master-Key provided"),
     (READ_UPDATE, {"x-master-key": "bogus"}, 401, "Invalid X-Master-Key provided"),
 ])
 def test_refused_key_requests_make_nothing_and_spend_nothing(invoke, store, pro, body, headers, status, message):

@@ -22,8 +22,9 @@ def target(pro):
     # A day with a usage log, so that its download gets as deep as it can.
     from local.usage_delivery import UsagePipeline
 
-    UsagePipeline().deliver(pro.store.s3, [json.dumps({"usage": {"account": pro.account_id, "day": "2026-11-26",
-                                                                 "status": 200}})])
+    line = {"usage": {"account": pro.account_id, "day": "2026-11-26", "time": "2026-11-26T10:00:00.000Z",
+                      "method": "GET", "route": "/v3/c", "binId": None, "status": 200}}
+    UsagePipeline().deliver(pro.store.s3, [json.dumps(line)])
     return ids
 
 

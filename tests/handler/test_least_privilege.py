@@ -39,7 +39,7 @@ def needed(store, monkeypatch):
                 resource = bucket
                 # The usage logs bucket is listed under usage/ only (the grant's s3:prefix condition).
                 assert bucket != "UsageLogsBucket" or params["Prefix"].startswith("usage/"), params
-            else:  # a grant per top-level folder: RecordsBucket/records/*, UsageLogsBucket/exports/*
+            else:  # a grant per top-level folder: RecordsBucket/records/*, UsageLogsBucket/usage/*
                 key = params["Key"] if "Key" in params else params["Delete"]["Objects"][0]["Key"]
                 resource = f"{bucket}/{key.split('/', 1)[0]}/*"
             needed.add((_S3_ACTIONS[operation], resource))
@@ -127,13 +127,12 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
     listed = call(api_event("GET", f"/v3/c/{collection_id}/bins", headers=master(pro)))
     call(api_event("GET", f"/v3/c/uncategorized/bins/{pro.create_bin()}", headers=master(pro)))
     assert listed == []  # the collection's one bin was deleted above
-    # Usage logs: delivered as the pipeline would, listed, served inline and through a link (which
-    # S3 authorises as the role's GetObject on the exported object).
-    from binstore import usage
+    # Usage logs: delivered as the pipeline would, listed and served.
     from local.usage_delivery import UsagePipeline
 
-    UsagePipeline().deliver(boto3.client("s3"), [json.dumps({"usage": {"account": pro.account_id, "day": "2026-11-26",
-                                                             "status": 200}})])
+    line = {"usage": {"account": pro.account_id, "day": "2026-11-26", "time": "2026-11-26T10:00:00.000Z",
+                      "method": "GET", "route": "/v3/c", "binId": None, "status": 200}}
+    UsagePipeline().deliver(boto3.client("s3"), [json.dumps(line)])
     call(api_event("GET", "/v3/l", headers=master(pro)))
 
     def download() -> int:
@@ -143,17 +142,23 @@ def test_the_function_is_granted_exactly_what_its_routes_call(invoke, store, pro
                                           lambda_context())["statusCode"]
 
     assert download() == 200
-    monkeypatch.setattr(usage, "MAX_INLINE_ZIP_BYTES", 0)
-    assert download() == 302
-    needed.add(("s3:GetObject", "UsageLogsBucket/exports/*"))
 
     assert needed == granted()
 
 
-def test_the_usage_logs_bucket_is_listed_under_usage_only():
-    statements = load_template()["Resources"]["BinsFunction"]["Properties"]["Policies"][0]["Statement"]
-    (listing,) = [s for s in statements if s["Sid"] == "ListUsageLogs"]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["usage/*"]}}
+def test_only_the_api_reads_usage_logs_and_only_the_delivery_stream_writes_them():
+    """No other function's role names the usage logs bucket; the stream's role writes only there."""
+    resources = load_template()["Resources"]
+    for logical_id, resource in resources.items():
+        mentions = "UsageLogsBucket" in json.dumps(resource.get("Properties", {}).get("Policies", []))
+        assert not mentions or logical_id in ("BinsFunction", "UsageDeliveryRole"), logical_id
+    statements = resources["BinsFunction"]["Properties"]["Policies"][0]["Statement"]
+    usage_grants = {(s["Sid"], tuple(s["Action"])) for s in statements if "UsageLogs" in json.dumps(s["Resource"])}
+    assert usage_grants == {("ListUsageLogs", ("s3:ListBucket",)), ("ReadUsageLogs", ("s3:GetObject",))}
+    (delivery,) = resources["UsageDeliveryRole"]["Properties"]["Policies"]
+    written = [s for s in delivery["PolicyDocument"]["Statement"] if "s3:PutObject" in s["Action"]]
+    assert [s["Resource"] for s in written] == [[{"Fn::Sub": "${UsageLogsBucket.Arn}/usage/*"},
+                                                  {"Fn::Sub": "${UsageLogsBucket.Arn}/delivery-errors/*"}]]
 
 
 def test_the_idempotency_table_grants_what_powertools_uses():

@@ -7,7 +7,6 @@ import io
 import json
 import zipfile
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from tests.support.events import api_event, update_event
@@ -67,12 +66,13 @@ def test_each_request_on_an_account_prints_one_usage_line_with_no_key_and_no_bod
     access = pro.create_access_key("read")
     invoke(update_event(bin_id, b'{"secret": "new-body-marker"}', master(pro)))
     invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"X-Access-Key": access}))
-    invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"X-Master-Key": pro.master_key + "x"}))  # refused: 401
+    invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"X-Access-Key": access}, **{}))
+    invoke(api_event("DELETE", f"/v3/b/{bin_id}", headers={"X-Access-Key": access}))  # refused: no permission
     invoke(api_event("GET", "/v3/c", headers=master(pro)))
     lines = usage_lines()
     records = [json.loads(line)["usage"] for line in lines]
     assert [(r["method"], r["status"], r["binId"]) for r in records] == [
-        ("PUT", 200, bin_id), ("GET", 200, bin_id), ("GET", 401, bin_id), ("GET", 200, None)]
+        ("PUT", 200, bin_id), ("GET", 200, bin_id), ("GET", 200, bin_id), ("DELETE", 403, bin_id), ("GET", 200, None)]
     assert {r["account"] for r in records} == {pro.account_id}
     assert {r["day"] for r in records} == {datetime.now(UTC).date().isoformat()}
     assert all(r["time"].endswith("Z") and set(r) == {"account", "day", "time", "method", "route", "binId", "status"}
@@ -139,12 +139,13 @@ def test_lines_from_several_objects_come_out_in_time_order_and_stray_lines_are_l
     from binstore.usage import user_lines
 
     def line(time, status):
-        return json.dumps({"usage": {"account": "a", "day": "d", "time": time, "method": "GET", "route": "/v3/c",
-                                     "binId": None, "status": status}}).encode()
+        return json.dumps({"usage": {"account": "a", "day": "2026-11-26", "time": time, "method": "GET",
+                                     "route": "/v3/c", "binId": None, "status": status}}).encode()
 
     first = line("2026-11-26T10:00:02.000Z", 200) + b"\n" + b"not json\n\n" + b'{"usage": {"time": 1}}\n'
     second = line("2026-11-26T10:00:01.000Z", 404) + b"\n" + b'["usage"]\n'
-    assert [json.loads(text)["status"] for text in user_lines([first, second])] == [404, 200]
+    lines = user_lines([first, second], "a", datetime(2026, 11, 26).date())
+    assert [json.loads(text)["status"] for text in lines] == [404, 200]
 
 
 @pytest.mark.parametrize("path, headers, status, message", [
@@ -158,6 +159,8 @@ def test_lines_from_several_objects_come_out_in_time_order_and_stray_lines_are_l
     ("/v3/l/31-02-2026", None, 400, "The date must be written DD-MM-YYYY"),
     ("/v3/l/1-1-2026", None, 400, "The date must be written DD-MM-YYYY"),
     ("/v3/l/%2e%2e", None, 400, "The date must be written DD-MM-YYYY"),
+    ("/v3/l/\uff12\uff16-11-2026", None, 400, "The date must be written DD-MM-YYYY"),  # fullwidth digits
+    ("/v3/l/01-01-0001", None, 404, "Backup not found for 01-01-0001"),
 ])
 def test_refusals_in_jsonbins_words_spend_nothing(invoke, pro, path, headers, status, message):
     before = pro.requests_remaining
@@ -172,25 +175,66 @@ def test_an_access_key_may_not_read_usage_logs(invoke, pro):
         assert invoke(api_event("GET", path, headers={"X-Access-Key": access}))[::2] == (401, {"message": NO_KEY})
 
 
-def test_a_day_too_large_to_answer_is_handed_out_through_a_short_lived_link(invoke, handler, store, pro, deliver,
-                                                                           monkeypatch):
+def test_a_zip_over_what_a_lambda_answer_carries_is_refused_and_spends_nothing(invoke, pro, deliver, monkeypatch):
     from binstore import usage
 
     invoke(api_event("GET", "/v3/c", headers=master(pro)))
     deliver()
-    monkeypatch.setattr(usage, "MAX_INLINE_ZIP_BYTES", 10)
-    answer = handler(api_event("GET", f"/v3/l/{today()}", headers=master(pro)))
-    assert answer["statusCode"] == 302 and answer["body"] == ""
-    link = urlparse(answer["headers"]["Location"])
-    query = parse_qs(link.query)
-    assert "X-Amz-Signature" in query and query["X-Amz-Expires"] == ["300"]  # Signature Version 4
-    assert query["response-content-disposition"] == [f'attachment; filename="usage-{today()}.zip"']
-    bucket = store.settings.usage_logs_bucket
-    key = link.path.lstrip("/").removeprefix(f"{bucket}/")  # virtual-hosted or path style
-    assert key.startswith(f"exports/{pro.account_id}/")
-    exported = store.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    name, lines = unzipped({"body": base64.b64encode(exported)})
-    assert [line["route"] for line in lines] == ["/v3/c"]
+    monkeypatch.setattr(usage, "MAX_ZIP_BYTES", 10)
+    before = pro.requests_remaining
+    status, _, body = invoke(api_event("GET", f"/v3/l/{today()}", headers=master(pro)))
+    assert status == 422 and body["message"].startswith(f"The usage log of {today()} is over")
+    assert pro.requests_remaining == before
+
+
+def test_a_day_of_many_objects_comes_out_whole(invoke, handler, store, pro):
+    """A busy account's day is an object a minute: all of them are read (in parallel), every line kept."""
+    from binstore.storage.usage import day_prefix
+
+    day = datetime.now(UTC).date()
+    for minute in range(100):
+        line = json.dumps({"usage": {"account": pro.account_id, "day": day.isoformat(),
+                                     "time": f"{day.isoformat()}T10:{minute // 60:02d}:{minute % 60:02d}.000Z",
+                                     "method": "GET", "route": "/v3/c", "binId": None, "status": 200}})
+        store.s3.put_object(Bucket=store.settings.usage_logs_bucket, Key=f"{day_prefix(pro.account_id, day)}{minute:04d}",
+                            Body=line.encode() + b"\n")
+    _, lines = unzipped(handler(api_event("GET", f"/v3/l/{today()}", headers=master(pro))))
+    assert len(lines) == 100 and lines == sorted(lines, key=lambda line: line["time"])
+
+
+def test_a_line_stored_under_the_wrong_account_or_day_is_never_served(invoke, handler, store, pro):
+    """Should the pipeline ever put a line in the wrong place, the route shows only the caller's own."""
+    from binstore.storage.usage import day_prefix
+
+    day = datetime.now(UTC).date()
+
+    def line(account, on):
+        return json.dumps({"usage": {"account": account, "day": on, "time": f"{on}T10:00:00.000Z", "method": "GET",
+                                     "route": "/v3/c", "binId": None, "status": 200}})
+
+    stray = "\n".join([line("another-account", day.isoformat()), line(pro.account_id, "2001-01-01")])
+    key = day_prefix(pro.account_id, day) + "mixed"
+    store.s3.put_object(Bucket=store.settings.usage_logs_bucket, Key=key, Body=stray.encode())
+    assert invoke(api_event("GET", f"/v3/l/{today()}", headers=master(pro)))[::2] == (
+        404, {"message": f"Backup not found for {today()}"})
+    store.s3.put_object(Bucket=store.settings.usage_logs_bucket, Key=key,
+                        Body=(stray + "\n" + line(pro.account_id, day.isoformat())).encode())
+    _, lines = unzipped(handler(api_event("GET", f"/v3/l/{today()}", headers=master(pro))))
+    assert len(lines) == 1
+
+
+def test_strangers_refused_on_a_public_bin_are_in_nobodys_log_but_keyless_successes_are_the_owners(
+        invoke, store, pro, usage_lines):
+    bin_id = pro.create_bin({"n": 1}, private=False)
+    other = Account(store, "pro")
+    usage_lines()
+    invoke(update_event(bin_id, b"{}"))  # keyless, refused (blank): free, so not in the owner's log
+    invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(other)))  # another account's key: refused
+    invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"X-Master-Key": pro.master_key + "x"}))  # wrong key
+    assert usage_lines() == []
+    invoke(routed(api_event("GET", f"/v3/b/{bin_id}"), "/v3/b/{binId}"))  # keyless read: spends the owner's request
+    (line,) = [json.loads(line)["usage"] for line in usage_lines()]
+    assert (line["account"], line["binId"], line["status"]) == (pro.account_id, bin_id, 200)
 
 
 def test_a_day_over_what_one_request_zips_is_refused_and_spends_nothing(invoke, store, pro, deliver, monkeypatch):

@@ -75,16 +75,18 @@ def authorise_bin(
     `parsed` is the caller's key as parsed once per request (None if absent or malformed); `stored`
     is the key its key id names (read with the bin, in one round trip).
     """
-    attribution.attribute(bin.owner_id, bin.bin_id)  # a request on the bin is in its owner's log
     if credentials.kind is None:
         if bin.private or not route.public_without_key:
             raise errors.KeyRequired(route.key_required)
+        # In the owner's usage log if it succeeds (binstore.usage).
+        attribution.attribute(bin.owner_id, bin.bin_id, by_key=False)
         return False
     if credentials.kind == ACCESS and route.action is None:
         raise route.invalid(credentials)  # a route JSONBin opens to master keys only
     # A key, when given, must be valid and the owner's, even for a public bin.
     if stored is None or not valid_key(parsed, stored, credentials.kind) or stored.account_id != bin.owner_id:
         raise route.invalid(credentials)
+    attribution.attribute(bin.owner_id, bin.bin_id)  # one of its keys: in its usage log, refused or not
     _check_permission(stored, route.action)
     return True
 

@@ -21,7 +21,6 @@ from binstore.access import (
     acting_account,
     authenticate,
     identify,
-    require_key,
     valid_key,
 )
 from binstore.allowance import spending
@@ -111,8 +110,8 @@ def create_access_key_as_asked(
     body: bytes,
     idempotent: IdempotentWrite | None = None,
 ) -> NewAccessKey:
-    """POST /v3/a: the master key is asked for before the name and the permissions are looked at."""
-    require_key(credentials, key_required=CREATE_KEY_REQUIRED)
+    """POST /v3/a: the master key is checked before the name and the permissions are looked at."""
+    authenticate(store, credentials, key_required=CREATE_KEY_REQUIRED)
     return create_access_key(store, credentials, name, permissions_from_body(body), idempotent)
 
 

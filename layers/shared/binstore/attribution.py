@@ -14,6 +14,7 @@ from dataclasses import dataclass
 class Attribution:
     account_id: str | None = None
     bin_id: str | None = None
+    by_key: bool = False  # whether the caller presented a valid key of the account
 
 
 _current: ContextVar[Attribution | None] = ContextVar("usage_attribution", default=None)
@@ -24,13 +25,15 @@ def begin_request() -> None:
     _current.set(Attribution())
 
 
-def attribute(account_id: str, bin_id: str | None = None) -> None:
-    """The request being served concerns `account_id` (and the bin `bin_id`). Outside a request
-    (binctl, a thread of a test), nothing is logged, so this does nothing."""
+def attribute(account_id: str, bin_id: str | None = None, by_key: bool = True) -> None:
+    """The request being served concerns `account_id` (and the bin `bin_id`); `by_key`: the caller
+    presented a valid key of that account. Outside a request (binctl, a thread of a test), nothing
+    is logged, so this does nothing."""
     attribution = _current.get()
     if attribution is not None:
         attribution.account_id = account_id
         attribution.bin_id = bin_id or attribution.bin_id
+        attribution.by_key = by_key or attribution.by_key
 
 
 def attributed() -> Attribution | None:

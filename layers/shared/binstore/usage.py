@@ -9,8 +9,10 @@ Under `make run`, local/usage_delivery.py does the pipeline's work from the same
 routes here list those days and serve one day's lines as a zip.
 
 Which account a request concerns is learnt where the domain learns it (access.identify for the
-caller's key, access.authorise_bin for the bin's owner), through binstore.attribution: a request
-that never reached an account (no key, an unknown bin) concerns nobody, and is in nobody's log.
+caller's key, access.authorise_bin for the bin's owner), through binstore.attribution. An account's
+log holds the requests made with one of its keys, and the requests without a key that succeeded on
+its public bins (and spent its requests). A request with no valid key of the account that was
+refused is in nobody's log: otherwise anyone who knows a bin id could fill its owner's log for free.
 """
 
 import io
@@ -29,16 +31,18 @@ from binstore.storage import Store
 
 KEY_REQUIRED = "You need to pass X-Master-Key in the header"
 MB = 1024 * 1024
-# A day's stored lines larger than this are not zipped in a request (a 10 s, 512 MB function): at
-# about 200 bytes a line it is some 160,000 requests, more than a pro account's whole allowance.
-MAX_DAY_BYTES = 32 * MB
-# Lambda answers at most 6 MB, and a zip goes out base64-encoded (4/3 larger): a larger zip is
-# answered with a redirect to a short-lived link to it instead.
-MAX_INLINE_ZIP_BYTES = 4 * MB
+# A day's stored lines larger than this are not zipped in a request (a 10 s, 512 MB function with
+# about a third of a CPU): at some 200 bytes a line it is 80,000 requests in a day.
+MAX_DAY_BYTES = 16 * MB
+# Lambda answers at most 6 MB and a zip goes out base64-encoded (4/3 larger). Lines zip about
+# tenfold, so a day under MAX_DAY_BYTES always fits; this is the guard if it ever did not. No
+# redirect to a link instead: clients that follow one (curl -L, fetch) send the master key along
+# to the link's host.
+MAX_ZIP_BYTES = 4 * MB
 # What a user's log line holds, in this order: never a key, a header or a body.
 LINE_FIELDS = ("time", "method", "route", "binId", "status")
 
-_JSONBIN_DAY = re.compile(r"(\d{2})-(\d{2})-(\d{4})")
+_JSONBIN_DAY = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})")  # ASCII digits only
 
 
 def usage_line(when: datetime, method: str, route: str, status: int) -> str | None:
@@ -51,6 +55,8 @@ def usage_line(when: datetime, method: str, route: str, status: int) -> str | No
     attribution = attributed()
     if attribution is None or attribution.account_id is None:
         return None
+    if not attribution.by_key and status >= 400:
+        return None  # a stranger's refused request on a public bin: theirs to see, not the owner's
     when = when.astimezone(UTC)
     usage = {
         "account": attribution.account_id,
@@ -65,8 +71,8 @@ def usage_line(when: datetime, method: str, route: str, status: int) -> str | No
 
 
 def jsonbin_day(day: date) -> str:
-    """A day as JSONBin writes it in these routes: DD-MM-YYYY."""
-    return day.strftime("%d-%m-%Y")
+    """A day as JSONBin writes it in these routes: DD-MM-YYYY (the year in four digits, even year 1)."""
+    return f"{day.day:02d}-{day.month:02d}-{day.year:04d}"
 
 
 def parse_jsonbin_day(text: str) -> date:
@@ -94,19 +100,21 @@ def log_days(store: Store, credentials: Credentials) -> list[str]:
 @dataclass(frozen=True)
 class DayLog:
     file_name: str
-    archive: bytes | None  # the zip itself, when small enough to answer
-    url: str | None = None  # else a short-lived link to it
+    archive: bytes  # the zip
 
 
-def user_lines(stored: Iterable[bytes]) -> list[str]:
-    """The user's log lines from the lines the pipeline stored: the fields of LINE_FIELDS only, in
-    time order (the pipeline's objects may overlap in time). A line that is not a usage line, which
-    only a fault of the pipeline could store, is left out rather than failing the whole day."""
+def user_lines(stored: Iterable[bytes], account_id: str, day: date) -> list[str]:
+    """The account's log lines of `day` from what the pipeline stored: the fields of LINE_FIELDS
+    only, in time order (the pipeline's objects may overlap in time). Only lines that name this
+    account and day: a line the pipeline put in the wrong place is left out, never shown to another
+    account; so is a line that is not a usage line, rather than failing the whole day."""
     lines: list[tuple[str, str]] = []  # (time, line): kept as text, so a big day stays small in memory
     for chunk in stored:
         for raw in chunk.splitlines():
             try:
                 usage = json.loads(raw)["usage"]
+                if usage["account"] != account_id or usage["day"] != day.isoformat():
+                    continue
                 line = {name: usage[name] for name in LINE_FIELDS}
             except (ValueError, KeyError, TypeError):
                 continue
@@ -117,7 +125,8 @@ def user_lines(stored: Iterable[bytes]) -> list[str]:
 
 def zip_lines(file_name: str, lines: list[str]) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # The fastest deflate level: JSON lines still shrink about tenfold, in a third of the time.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr(file_name, "".join(line + "\n" for line in lines))
     return buffer.getvalue()
 
@@ -133,10 +142,13 @@ def day_log(store: Store, credentials: Credentials, day_text: str) -> DayLog:
     if sum(size for _, size in objects) > MAX_DAY_BYTES:
         raise errors.LogTooLarge(jsonbin_day(day), MAX_DAY_BYTES // MB)
     name = f"{jsonbin_day(day)}.log"
-    archive = zip_lines(name, user_lines(store.usage.read(key) for key, _ in objects))
+    stored = store.usage.read_all([key for key, _ in objects])
+    lines = user_lines(stored, account.account_id, day)
+    if not lines:
+        raise errors.LogNotFound(jsonbin_day(day))
+    archive = zip_lines(name, lines)
+    if len(archive) > MAX_ZIP_BYTES:
+        raise errors.LogTooLarge(jsonbin_day(day), MAX_DAY_BYTES // MB)
     with spending(store.settings.buy_requests_at):
         store.charges.spend(account.account_id)
-    zip_name = f"usage-{jsonbin_day(day)}.zip"
-    if len(archive) <= MAX_INLINE_ZIP_BYTES:
-        return DayLog(zip_name, archive)
-    return DayLog(zip_name, None, store.usage.export(account.account_id, zip_name, archive))
+    return DayLog(f"usage-{jsonbin_day(day)}.zip", archive)

@@ -20,9 +20,6 @@ CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
     tcp_keepalive=True,
 )
-# S3 links (a usage log too large to answer inline) are signed with Signature Version 4: S3 refuses
-# version 2 on buckets made since 2020, and botocore may still pick it for us-east-1.
-_SERVICE_CONFIG = {"dynamodb": CLIENT_CONFIG, "s3": CLIENT_CONFIG.merge(Config(signature_version="s3v4"))}
 
 # How long to wait before asking DynamoDB again for what a batch call left unprocessed under load.
 UNPROCESSED_PAUSE_SECONDS = 0.02
@@ -71,7 +68,7 @@ class Clients:
             with self._making:
                 client = self._made[service]
                 if client is None:
-                    client = self._made[service] = boto3.client(service, config=_SERVICE_CONFIG[service])
+                    client = self._made[service] = boto3.client(service, config=CLIENT_CONFIG)
         return client
 
     @property

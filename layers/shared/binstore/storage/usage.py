@@ -1,19 +1,19 @@
 """The usage logs bucket, as the delivery pipeline writes it: `usage/<account id>/<YYYY-MM-DD>/<objects>`,
 each object some of that day's usage lines (template.yaml's UsageDeliveryStream writes them, and
-local/usage_delivery.py under `make run`). A day too large to answer inline is put under
-`exports/<account id>/`, which a lifecycle rule empties a day later, and handed out as a
-short-lived presigned link.
+local/usage_delivery.py under `make run`).
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from uuid import uuid4
 
-from binstore.storage.clients import Clients, aws_call
+from botocore.exceptions import ClientError
+
+from binstore.storage.clients import Clients, aws_call, error_code
 
 PREFIX = "usage/"
-EXPORTS = "exports/"
-# How long a link to an exported day stays valid: long enough to follow a redirect, no longer.
-LINK_SECONDS = 300
+# A busy account's day is up to 1,440 objects (one a minute): read this many at once, so a day
+# takes seconds, not the minute 1,440 reads one after another would.
+PARALLEL_READS = 16
 
 
 def account_prefix(account_id: str) -> str:
@@ -53,20 +53,18 @@ class UsageLogs:
         return [(item["Key"], item["Size"]) for page in pages for item in page.get("Contents", [])]
 
     @aws_call
-    def read(self, key: str) -> bytes:
-        return self._clients.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+    def read_all(self, keys: list[str]) -> list[bytes]:
+        """The objects' bodies, read PARALLEL_READS at a time; one that expired since it was listed
+        is left out."""
+        s3 = self._clients.s3
 
-    @aws_call
-    def export(self, account_id: str, file_name: str, archive: bytes) -> str:
-        """Put `archive` where a link can serve it; return a link valid for LINK_SECONDS."""
-        key = f"{EXPORTS}{account_id}/{uuid4().hex}/{file_name}"
-        self._clients.s3.put_object(Bucket=self.bucket, Key=key, Body=archive, ContentType="application/zip")
-        return self._clients.s3.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self.bucket,
-                "Key": key,
-                "ResponseContentDisposition": f'attachment; filename="{file_name}"',
-            },
-            ExpiresIn=LINK_SECONDS,
-        )
+        def read(key: str) -> bytes:
+            try:
+                return s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except ClientError as error:
+                if error_code(error) == "NoSuchKey":
+                    return b""
+                raise
+
+        with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+            return list(pool.map(read, keys))
