@@ -7,6 +7,7 @@
 3. Cold start: importing the handler beside a bare `import boto3`.
 4. Cost per million updates at us-east-1 list prices, and what the memory size changes.
 5. Local API throughput through `make run`'s server, 8 clients at once.
+6. One account under 1 to 256 clients, with DynamoDB's conflict rules on a simulated clock.
 
 A figure that misses its goal is marked MISSED; the exit status stays 0 (this is a measurement).
 """
@@ -159,10 +160,38 @@ def print_throughput(figures: dict) -> None:
     )
 
 
+GOAL_ACCOUNT_REQUESTS_PER_SECOND = 1000  # issue 15: one account, 256 clients, no 503s
+
+
+def print_contention(seconds: float) -> None:
+    from bench import contention, one_account
+
+    heading(
+        f"6. One account, many clients: DynamoDB's conflict rules on a simulated clock ({seconds:g} s of "
+        "virtual time each; see docs/contention.md)"
+    )
+    figures = one_account.report(seconds)
+    own = next(f for f in figures if f.clients == max(one_account.CLIENTS) and f.scenario == "own bins")
+    met = own.per_second >= GOAL_ACCOUNT_REQUESTS_PER_SECOND and own.unavailable_rate == 0
+    print(
+        f"goal: {GOAL_ACCOUNT_REQUESTS_PER_SECOND} ok/s at {own.clients} clients with no 503: {verdict(met)} "
+        f"({own.per_second:.0f} ok/s, {own.unavailable_rate:.0%} 503s)"
+    )
+    transaction_ms = 1000 * contention.SERVICE_SECONDS["dynamodb:TransactWriteItems"]
+    print(
+        f"(One hot bin is serial by nature: every update's transaction holds the bin's item for "
+        f"{transaction_ms:g} ms, so at most {1000 / transaction_ms:.0f} updates a second reach it.)"
+    )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS, help="invocations per figure (default %(default)s)")
     parser.add_argument("--skip-throughput", action="store_true", help="do not start the local stack")
+    parser.add_argument("--skip-contention", action="store_true", help="do not run the conflict model (minutes)")
+    parser.add_argument(
+        "--contention-seconds", type=float, default=0.2, help="virtual seconds per contention scenario (%(default)s)"
+    )
     arguments = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -187,6 +216,8 @@ def main(argv: list[str]) -> None:
     print_cost(updates, memory_mb, architecture)
     if not arguments.skip_throughput:
         print_throughput(throughput.measure())
+    if not arguments.skip_contention:
+        print_contention(arguments.contention_seconds)
     print(f"\n(bench took {time.monotonic() - started:.0f} s)")
 
 
