@@ -134,3 +134,27 @@ def test_the_allowance_stays_exact_under_the_model(store):
         simulation.run([client(bin_id) for bin_id in own])
     assert rules.counts.conflicts > 0  # the clients did meet
     assert outcomes["ok"] == 6 and store.accounts.get(account.account.account_id).requests_remaining == 0
+
+
+def test_a_read_beside_a_write_of_the_same_account_is_charged_not_refused(store, pro):
+    """A read's charge that meets a write's transaction on the account item is sent again until the
+    item is free: the read answers, and spends exactly one request."""
+    from binstore import reads
+    from binstore.storage import charges
+
+    bin_id, other = pro.create_bin({"n": 0}), pro.create_bin({"n": 0})
+    simulation, answered = Simulation(), []
+
+    def writer():
+        updates.update_bin(store, updates.UpdateRequest(other, RequestBody(b'{"n": 1}'), pro.credentials))
+
+    def reader():
+        simulation.sleep(0.025)  # its charge at 29 ms: the write's transaction holds the item 24-32 ms
+        answered.append(reads.read_bin(store, bin_id, pro.credentials).json_text)
+
+    requests = pro.requests_remaining
+    with modelled(store, simulation) as rules:
+        simulation.run([writer, reader])
+    assert rules.counts.conflicts >= 1  # the read's charge met the transaction
+    assert answered == ['{"n":0}'] and pro.requests_remaining == requests - 2
+    assert charges.SPEND_ATTEMPTS > 1

@@ -5,6 +5,7 @@ transaction, conditioned on the account having one left: so an allowance of N yi
 writes, and a write that does not take effect is never charged.
 """
 
+import random
 import time
 from dataclasses import dataclass, field
 from uuid import uuid4
@@ -35,6 +36,11 @@ _REFUSED_CODES = {"ValidationException", "AccessDeniedException", "ResourceNotFo
 # A commit with no answer (after botocore's own retries) is sent again this many times, with its token.
 UNANSWERED_RESENDS = 2
 RESEND_PAUSE_SECONDS = 0.05
+# A read's charge (a single UpdateItem of the account item) that meets a write's transaction on the
+# same item is refused with TransactionConflictException and not applied: tried again this many
+# times, after short jittered pauses, before the read answers 503 (docs/contention.md).
+SPEND_ATTEMPTS = 20
+SPEND_CONFLICT_PAUSE_SECONDS = 0.002
 
 
 @dataclass(frozen=True)
@@ -145,12 +151,23 @@ class Charges:
 
     @aws_call
     def spend(self, account_id: str) -> None:
-        """Spend one of the account's requests, for a request that writes nothing else."""
+        """Spend one of the account's requests, for a request that writes nothing else.
+
+        DynamoDB refuses a single write to an item a transaction holds (TransactionConflictException,
+        which botocore does not retry): a write of the same account was committing. The charge was
+        not applied, so it is sent again, after a pause, up to SPEND_ATTEMPTS times in all.
+        """
         dynamodb = self._clients.dynamodb
-        try:
-            dynamodb.update_item(**self._charge_item(account_id)["Update"])
-        except dynamodb.exceptions.ConditionalCheckFailedException:
-            raise AllowanceSpent() from None
+        for attempt in range(SPEND_ATTEMPTS):
+            try:
+                dynamodb.update_item(**self._charge_item(account_id)["Update"])
+                return
+            except dynamodb.exceptions.ConditionalCheckFailedException:
+                raise AllowanceSpent() from None
+            except dynamodb.exceptions.TransactionConflictException as conflict:
+                if attempt == SPEND_ATTEMPTS - 1:
+                    raise unavailable(conflict) from conflict
+                time.sleep(random.uniform(0, SPEND_CONFLICT_PAUSE_SECONDS * (attempt + 1)))
 
     def refund(self, account_id: str) -> None:
         """Give back a request spent by a read that then failed. Best effort: a failure is logged.
