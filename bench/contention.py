@@ -33,6 +33,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from unittest import mock
@@ -129,15 +130,25 @@ class Participant:
 
 
 class _SimulatedPool:
-    """A thread pool whose tasks are participants of the simulation."""
+    """Stands in for a thread pool: each task is a participant of the simulation, on a thread of its
+    own (a real pool's few workers, each held by a task waiting on the virtual clock, would leave
+    the next tasks queued, and the simulation waiting for them, for ever)."""
 
-    def __init__(self, simulation: Simulation, pool):
+    def __init__(self, simulation: Simulation):
         self._simulation = simulation
-        self._pool = pool
 
     def submit(self, function, *args, **kwargs):
         participant = self._simulation.spawn(lambda: function(*args, **kwargs))
-        return _SimulatedFuture(participant, self._pool.submit(participant))
+        future: Future = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(participant())
+            except BaseException as error:  # handed to whoever waits on the future, as a pool does
+                future.set_exception(error)
+
+        threading.Thread(target=run, daemon=True).start()
+        return _SimulatedFuture(participant, future)
 
 
 class _SimulatedFuture:
@@ -314,7 +325,7 @@ def modelled(store, simulation: Simulation):
             stack.enter_context(mock.patch.object(module, "time", virtual_time))
         stack.enter_context(mock.patch.object(BotocoreStubber, "__call__", _unless_refused(BotocoreStubber.__call__)))
         # A read's charge runs beside its fetch, on a thread pool: there, a participant too.
-        stack.enter_context(mock.patch.object(reads, "_PARALLEL", _SimulatedPool(simulation, reads._PARALLEL)))
+        stack.enter_context(mock.patch.object(reads, "_PARALLEL", _SimulatedPool(simulation)))
         store.dynamodb.meta.events.register_first("before-send.dynamodb", rules.on_send)
         s3_hook = lambda request, event_name, **kwargs: _s3_service(request, event_name, simulation)  # noqa: E731
         store.s3.meta.events.register_first("before-send.s3", s3_hook)

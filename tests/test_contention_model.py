@@ -30,10 +30,8 @@ def test_participants_run_one_at_a_time_in_the_order_of_their_virtual_wake_times
 
 
 def test_a_task_a_participant_hands_to_a_pool_runs_beside_it_in_virtual_time():
-    from concurrent.futures import ThreadPoolExecutor
-
     simulation = Simulation()
-    pool = contention._SimulatedPool(simulation, ThreadPoolExecutor(2))
+    pool = contention._SimulatedPool(simulation)
     ended = []
 
     def client():
