@@ -1,6 +1,7 @@
 """The benchmark's model of DynamoDB under contention (bench/contention.py): its clock, its conflict
 and throughput rules as botocore surfaces them, and the production code's exact allowance under it."""
 
+import random
 import threading
 
 import pytest
@@ -105,22 +106,32 @@ def test_a_single_write_to_a_held_item_and_an_item_over_its_write_units_fail_as_
     assert pro.requests_remaining == requests - 2 and simulation.now >= second + 1  # the holder's, the retried
 
 
-def test_the_allowance_stays_exact_under_the_model(store):
-    """An account with N requests left gets exactly N successful updates from many clients meeting
-    on its account item, whatever the conflicts and retries."""
-    from binstore import bins, provisioning
-    from binstore.access import Credentials
+@pytest.mark.parametrize("before_the_split", [False, True])
+def test_the_allowance_stays_exact_under_the_model(store, before_the_split):
+    """An account with N requests left gets exactly N successful requests (updates and reads) from
+    many clients, whatever the conflicts and retries: its allowance split across shards, most of
+    them empty; or, from before the split, all on its account item."""
+    from binstore import reads
+    from binstore.storage.charges import ALLOWANCE_SHARDS
+    from tests.support.store import Account
 
-    account = provisioning.create_account(store, "pro", 12)
-    credentials = Credentials(master_key=account.master_key)
-    own = [bins.create_bin(store, credentials, b'{"n": 0}').bin.bin_id for _ in range(6)]  # spends 6
+    account = Account(store, "pro")
+    own = [account.create_bin({"n": 0}) for _ in range(8)]
+    if before_the_split:
+        account.as_from_before_the_split(6)
+    else:
+        account.set_requests(6)
     simulation, outcomes = Simulation(), {"ok": 0, "exhausted": 0, "503": 0}
 
     def client(bin_id):
         def run():
-            for _ in range(4):
+            for n in range(4):
                 try:
-                    updates.update_bin(store, updates.UpdateRequest(bin_id, RequestBody(b'{"n": 1}'), credentials))
+                    if n % 2:
+                        reads.read_bin(store, bin_id, account.credentials)
+                    else:
+                        request = updates.UpdateRequest(bin_id, RequestBody(b'{"n": 1}'), account.credentials)
+                        updates.update_bin(store, request)
                     outcomes["ok"] += 1
                 except errors.RequestsExhausted:
                     outcomes["exhausted"] += 1
@@ -130,16 +141,30 @@ def test_the_allowance_stays_exact_under_the_model(store):
 
     with modelled(store, simulation) as rules:
         simulation.run([client(bin_id) for bin_id in own])
-    assert rules.counts.conflicts > 0  # the clients did meet
-    assert outcomes["ok"] == 6 and store.accounts.get(account.account.account_id).requests_remaining == 0
+    if before_the_split:
+        assert rules.counts.conflicts > 0  # the clients did meet, on the one item
+    assert outcomes == {"ok": 6, "exhausted": 8 * 4 - 6, "503": 0}
+    assert account.shards() == [0] * ALLOWANCE_SHARDS
 
 
-def test_a_read_beside_a_write_of_the_same_account_is_charged_not_refused(store, pro):
-    """A read's charge that meets a write's transaction on the account item is sent again until the
-    item is free: the read answers, and spends exactly one request."""
+class _FirstPickShard:
+    """Stands for the random module in storage.charges: every charge first picks shard `shard`."""
+
+    def __init__(self, shard: int):
+        self.shard = shard
+        self.uniform, self.choice = random.uniform, random.choice
+
+    def randrange(self, *bounds: int) -> int:
+        return self.shard
+
+
+def test_a_read_beside_a_write_of_the_same_account_is_charged_not_refused(store, pro, monkeypatch):
+    """A read's charge that meets a write's transaction on the same shard of the allowance is sent
+    again until the shard is free: the read answers, and spends exactly one request."""
     from binstore import reads
     from binstore.storage import charges
 
+    monkeypatch.setattr(charges, "random", _FirstPickShard(5))  # both charge shard 5
     bin_id, other = pro.create_bin({"n": 0}), pro.create_bin({"n": 0})
     simulation, answered = Simulation(), []
 

@@ -49,13 +49,25 @@ class Account:
 
     @property
     def requests_remaining(self) -> int:
-        return self.store.accounts.get(self.account_id).requests_remaining
+        return self.store.accounts.get_whole(self.account_id).requests_remaining
 
     def set_requests(self, remaining: int) -> None:
         """Set the allowance directly, as after the setup a test needed (which spent requests)."""
+        self.store.accounts.set_allowance(self.account_id, remaining)
+
+    def shards(self) -> list[int]:
+        """What each shard of its allowance holds (storage.charges)."""
+        return self.store.charges.balances(self.account_id)
+
+    def as_from_before_the_split(self, remaining: int) -> None:
+        """Store it as an account made before the allowance was split: one item holds it all."""
+        table = self.store.settings.accounts_table
+        for shard in range(1, len(self.shards())):
+            self.store.dynamodb.delete_item(TableName=table, Key={"accountId": {"S": f"{self.account_id}#{shard}"}})
         self.store.dynamodb.update_item(
-            TableName=self.store.settings.accounts_table, Key={"accountId": {"S": self.account_id}},
-            UpdateExpression="SET requestsRemaining = :n", ExpressionAttributeValues={":n": {"N": str(remaining)}})
+            TableName=table, Key={"accountId": {"S": self.account_id}},
+            UpdateExpression="SET requestsRemaining = :n REMOVE allowanceShards",
+            ExpressionAttributeValues={":n": {"N": str(remaining)}})
 
 
 def master(account: Account) -> dict:

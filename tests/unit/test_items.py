@@ -22,12 +22,19 @@ def test_to_item_leaves_out_none_and_types_each_value():
     assert from_item({"b": {"N": "1"}, "c": {"S": "x"}}) == {"b": 1, "c": "x"}
 
 
-@pytest.mark.parametrize("account", [Account(ACCOUNT, "pro", 100_000), Account(ACCOUNT, "free", 0)])
+@pytest.mark.parametrize("account", [Account(ACCOUNT, "pro", 3125, allowance_shards=32), Account(ACCOUNT, "free", 0)])
 def test_an_account_round_trips(account):
-    values = account_values(account, NOW)
+    # The account item holds its own share of the allowance, and how many shards there are.
+    values = account_values(account, NOW, account.requests_remaining, account.allowance_shards)
     assert values["createdAt"] == NOW
     back = account_from(stored(values))
     assert back == account and type(back.requests_remaining) is int
+
+
+def test_an_account_item_from_before_the_split_is_one_shard():
+    values = account_values(Account(ACCOUNT, "pro", 7), NOW, 7, 1)
+    del values["allowanceShards"]
+    assert account_from(stored(values)).allowance_shards == 1
 
 
 @pytest.mark.parametrize("key", [

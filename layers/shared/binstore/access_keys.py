@@ -142,7 +142,8 @@ def describe_key(store: Store, credentials: Credentials) -> KeyDescription:
     if credentials.kind is None:
         raise errors.KeyRequired(EITHER_KEY_REQUIRED)
     account, key = identify(store, credentials)
-    return KeyDescription(account, key, store.accounts.access_key_count(account))
+    # Its exact requests left: every shard of the allowance read.
+    return KeyDescription(store.accounts.whole(account), key, store.accounts.access_key_count(account))
 
 
 def delete_access_key(

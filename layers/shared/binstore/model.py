@@ -22,10 +22,17 @@ MASTER, ACCESS = "master", "access"
 class Account:
     account_id: str
     plan: str
+    # Requests left. Split across shards (storage.charges): read whole (AccountTables.get, and
+    # whenever the account item's own share is empty) it is the exact sum; read with a request's
+    # batched read it is the account item's share alone, so at least that many are left, and it is
+    # 0 only when the account has none.
     requests_remaining: int
     # Access keys it has (at most plans.MAX_ACCESS_KEYS); None for an account stored before keys
     # were counted: storage.accounts counts those from the keys table's index.
     access_key_count: int | None = 0
+    # How many items its allowance is split across (storage.charges); 1 for an account stored
+    # before the allowance was split, until binctl migrate splits it.
+    allowance_shards: int = 1
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ class _Charge:
     def __init__(self, store: Store):
         self._store = store
         self._paid_by: str | None = None
+        self._paid_from = 0  # the shard of the owner's allowance it was spent from
 
     @property
     def paid(self) -> bool:
@@ -89,18 +90,18 @@ class _Charge:
         try:
             body = fetch()
         finally:
-            pending.result()  # AllowanceSpent: nothing was spent, and the read is refused
+            self._paid_from = pending.result()  # AllowanceSpent: nothing was spent, and the read is refused
             self._paid_by = owner_id
         return body
 
     def pay(self, owner_id: str) -> None:
         if not self.paid:
-            self._store.charges.spend(owner_id)
+            self._paid_from = self._store.charges.spend(owner_id)
             self._paid_by = owner_id
 
     def give_back(self) -> None:
         if self._paid_by is not None:
-            self._store.charges.refund(self._paid_by)
+            self._store.charges.refund(self._paid_by, self._paid_from)
             self._paid_by = None
 
 

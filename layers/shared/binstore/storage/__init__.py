@@ -10,6 +10,7 @@ Clients are made once per Store, on first use, and each function makes one Store
 """
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from binstore.model import Context, IdempotentWrite, RecordedCommit
@@ -52,8 +53,12 @@ class Store:
 
     @aws_call
     def read_context(self, bin_id: str | None, key_id: str | None, account_id: str | None) -> Context:
-        """The bin, and the key and account named by the caller's key, in one round trip."""
-        return read_context(self.clients.dynamodb, self.settings, bin_id, key_id, account_id)
+        """The bin, and the key and account named by the caller's key, in one round trip (two if the
+        account item's share of its allowance is empty: see AccountTables.completed)."""
+        context = read_context(self.clients.dynamodb, self.settings, bin_id, key_id, account_id)
+        if context.account is None:
+            return context
+        return replace(context, account=self.accounts.completed(context.account))
 
     @aws_call
     def recorded_commit(self, write: IdempotentWrite) -> RecordedCommit | None:

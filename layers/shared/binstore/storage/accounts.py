@@ -4,10 +4,18 @@ An account counts its access keys (`accessKeyCount`), and a key is made or delet
 transaction with that count, conditioned on the count the caller read: so concurrent requests can
 never take an account past its limit. The keys table's index `byAccount` lists an account's keys
 (ids, kinds, names and permissions; never their hashes).
+
+An account's allowance is split across ALLOWANCE_SHARDS items (storage.charges): the account item
+holds shard 0, and shard items `<accountId>#k` (marked `shardOf`) the others. Made together, in one
+transaction; an account from before the split has the account item only, until binctl migrate
+splits it (split_allowances).
 """
 
+from dataclasses import replace
+from uuid import uuid4
+
 from binstore.model import ACCESS, Account, CommitConflict, IdempotentWrite, StoredKey
-from binstore.storage.charges import AccountChange, Charges
+from binstore.storage.charges import AccountChange, Charges, shard_key, split_allowance
 from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import (
     account_from,
@@ -15,8 +23,13 @@ from binstore.storage.items import (
     key_from,
     key_values,
     put_new_item,
+    shard_values,
     to_item,
 )
+
+# A split of an account's allowance that met a request spending from it reads it again, this many times.
+SPLIT_ATTEMPTS = 10
+
 
 KEYS_BY_ACCOUNT = "byAccount"
 
@@ -40,8 +53,27 @@ class AccountTables:
 
     @aws_call
     def get(self, account_id: str) -> Account | None:
+        """The account, its requests left as Account says: at least the account item's share, and
+        0 only when every shard is empty."""
         values = self._clients.get_item(self.accounts_table, {"accountId": account_id})
-        return account_from(values) if values else None
+        return self.completed(account_from(values)) if values else None
+
+    @aws_call
+    def get_whole(self, account_id: str) -> Account | None:
+        """The account with its exact requests left: every shard read (one more round trip)."""
+        account = self.get(account_id)
+        return account and self.whole(account)
+
+    def whole(self, account: Account) -> Account:
+        """`account` with the exact sum of its shards as its requests left."""
+        if account.allowance_shards == 1:
+            return account  # the account item holds it all
+        return replace(account, requests_remaining=sum(self._charges.balances(account.account_id)))
+
+    def completed(self, account: Account) -> Account:
+        """`account` as read from its item, with its requests left made exact if its own share is
+        empty: the other shards may have some (the only case that costs another read)."""
+        return self.whole(account) if account.requests_remaining <= 0 else account
 
     @aws_call
     def get_key(self, key_id: str) -> StoredKey | None:
@@ -50,9 +82,86 @@ class AccountTables:
 
     @aws_call
     def put(self, account: Account, now: str) -> None:
-        self._clients.dynamodb.put_item(
-            **put_new_item(self.accounts_table, "accountId", account_values(account, now))["Put"]
+        """A new account, its allowance split across its shards, in one transaction."""
+        shares = split_allowance(account.requests_remaining)
+        items = [put_new_item(self.accounts_table, "accountId", account_values(account, now, shares[0], len(shares)))]
+        items += [
+            put_new_item(
+                self.accounts_table,
+                "accountId",
+                shard_values(account.account_id, shard_key(account.account_id, k), share),
+            )
+            for k, share in enumerate(shares)
+            if k > 0
+        ]
+        self._clients.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
+
+    def _allowance_items(self, account_id: str, total: int, condition: str, values: dict) -> list[dict]:
+        """A transaction setting the account's allowance to `total`, split across every shard, if
+        the account item meets `condition` (with `values`)."""
+        shares = split_allowance(total)
+        account_item = {
+            "Update": {
+                "TableName": self.accounts_table,
+                "Key": to_item({"accountId": account_id}),
+                "UpdateExpression": "SET requestsRemaining = :share, allowanceShards = :shards",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": to_item({":share": shares[0], ":shards": len(shares), **values}),
+            }
+        }
+        return [account_item] + [
+            {
+                "Put": {
+                    "TableName": self.accounts_table,
+                    "Item": to_item(shard_values(account_id, shard_key(account_id, k), share)),
+                }
+            }
+            for k, share in enumerate(shares)
+            if k > 0
+        ]
+
+    @aws_call
+    def set_allowance(self, account_id: str, total: int) -> None:
+        """Set the account's requests left to `total` (the operator's), whatever it had."""
+        items = self._allowance_items(account_id, total, "attribute_exists(accountId)", {})
+        self._clients.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
+
+    @aws_call
+    def split_allowances(self) -> int:
+        """Split the allowance of accounts from before the split across their shards (binctl
+        migrate); return how many were split. A Scan, for the operator's migration only.
+
+        Each split is one transaction conditioned on the account item still holding what was read
+        and still being unsplit: a request spending meanwhile makes it read again, so no request is
+        lost or made; an account split already is left as it is, so running it twice splits nothing
+        twice."""
+        split = 0
+        unsplit = self._clients.items(
+            "scan",
+            TableName=self.accounts_table,
+            FilterExpression="attribute_not_exists(allowanceShards) AND attribute_not_exists(shardOf)",
+            ProjectionExpression="accountId",
         )
+        dynamodb = self._clients.dynamodb
+        for account_id in [values["accountId"] for values in unsplit]:
+            for _ in range(SPLIT_ATTEMPTS):
+                values = self._clients.get_item(self.accounts_table, {"accountId": account_id})
+                if values is None or "allowanceShards" in values:
+                    break  # deleted, or split meanwhile
+                seen = int(values["requestsRemaining"])
+                items = self._allowance_items(
+                    account_id,
+                    seen,
+                    "requestsRemaining = :seen AND attribute_not_exists(allowanceShards)",
+                    {":seen": seen},
+                )
+                try:
+                    dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
+                except dynamodb.exceptions.TransactionCanceledException:
+                    continue  # a request spent from it meanwhile: read it again
+                split += 1
+                break
+        return split
 
     @aws_call
     def put_key(self, key: StoredKey) -> None:
@@ -124,7 +233,9 @@ class AccountTables:
         this does), so running it twice changes nothing twice."""
         counted = 0
         uncounted = self._clients.items(
-            "scan", TableName=self.accounts_table, FilterExpression="attribute_not_exists(accessKeyCount)"
+            "scan",
+            TableName=self.accounts_table,
+            FilterExpression="attribute_not_exists(accessKeyCount) AND attribute_not_exists(shardOf)",
         )
         for account in map(account_from, uncounted):
             count = self.access_key_count(account)

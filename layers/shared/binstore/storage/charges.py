@@ -3,6 +3,15 @@
 Every write that changes something also spends one request of the account, in the same DynamoDB
 transaction, conditioned on the account having one left: so an allowance of N yields exactly N
 writes, and a write that does not take effect is never charged.
+
+An account's allowance is split across ALLOWANCE_SHARDS items of the accounts table, so that its
+requests do not all meet on one item (DynamoDB lets one transaction at a time hold an item, and an
+item takes at most 1,000 write units a second: docs/contention.md). Shard 0 is the account item
+itself (an account stored before sharding has only it); shard k is the item `<accountId>#k`. A
+charge spends one request from a shard picked at random, conditioned on that shard having one;
+if it has none, every shard is read (consistently) and the charge goes to one that has some. Only
+when every shard reads empty is the allowance spent. Each success takes exactly one request from
+one shard, and nothing is ever taken from an empty shard, so N requests still yield exactly N.
 """
 
 import random
@@ -23,8 +32,15 @@ from binstore.model import (
     SchemaDoc,
     StoredKey,
 )
-from binstore.storage.clients import AWS_ERRORS, Clients, aws_call, error_code, unavailable
-from binstore.storage.items import recorded_commit_item, to_item
+from binstore.storage.clients import (
+    AWS_ERRORS,
+    UNPROCESSED_PAUSE_SECONDS,
+    Clients,
+    aws_call,
+    error_code,
+    unavailable,
+)
+from binstore.storage.items import from_item, recorded_commit_item, to_item
 
 logger = Logger(child=True)
 
@@ -41,6 +57,27 @@ RESEND_PAUSE_SECONDS = 0.05
 # times, after short jittered pauses, before the read answers 503 (docs/contention.md).
 SPEND_ATTEMPTS = 20
 SPEND_CONFLICT_PAUSE_SECONDS = 0.002
+# How many items an account's allowance is split across (see the module's docstring). 32 shards
+# hold up to 32 transactions at once: one account's writes stop meeting on one item well past
+# 1,000 a second (docs/contention.md). Reading them all (only when a shard is found empty) is one
+# BatchGetItem of 32 keys.
+ALLOWANCE_SHARDS = 32
+# A charge that finds its shard empty picks another with requests left, this many times at most:
+# each miss means other requests spent the shard meanwhile. Past it, the charge was not applied and
+# the allowance is not known to be spent: CommitConflict, so the request reads again (and its check
+# of the allowance may then find every shard empty), within the domain's own bound on retries.
+SHARD_PICKS = 8
+
+
+def shard_key(account_id: str, shard: int) -> dict:
+    """The key of an allowance shard: the account item for shard 0."""
+    return {"accountId": account_id if shard == 0 else f"{account_id}#{shard}"}
+
+
+def split_allowance(total: int, shards: int = ALLOWANCE_SHARDS) -> list[int]:
+    """`total` requests spread as evenly as they go over `shards` shards (the first ones get the rest)."""
+    share, rest = divmod(total, shards)
+    return [share + (1 if shard < rest else 0) for shard in range(shards)]
 
 
 @dataclass(frozen=True)
@@ -59,9 +96,11 @@ class Charges:
         self.idempotency_table = idempotency_table  # where idempotent writes record their commits
         self._clients = clients
 
-    def _charge_item(self, account_id: str, change: AccountChange | None = None, charge: bool = True) -> dict:
-        """A transaction item spending one of the account's requests, if it has one left (unless not
-        `charge`), and making `change` to the account."""
+    def _charge_item(
+        self, account_id: str, shard: int = 0, change: AccountChange | None = None, charge: bool = True
+    ) -> dict:
+        """A transaction item spending one request from the account's shard `shard`, if it has one
+        left (unless not `charge`), and making `change` to the account item (shard 0 only)."""
         sets, conditions, values = [], ["attribute_exists(accountId)"], {}
         if charge:
             sets.append("requestsRemaining = requestsRemaining - :one")
@@ -73,13 +112,52 @@ class Charges:
             values.update(change.values)
         update = {
             "TableName": self.accounts_table,
-            "Key": to_item({"accountId": account_id}),
+            "Key": to_item(shard_key(account_id, shard)),
             "UpdateExpression": "SET " + ", ".join(sets),
             "ConditionExpression": " AND ".join(conditions),
         }
         if values:
             update["ExpressionAttributeValues"] = to_item(values)
         return {"Update": update}
+
+    def _account_items(self, account_id: str, shard: int, change: AccountChange | None, charge: bool) -> list[dict]:
+        """The transaction's items on the accounts table: the charge to `shard`, and the change to
+        the account item (one Update when they are the same item: a transaction holds one
+        operation per item)."""
+        if change is None or not charge:
+            return [self._charge_item(account_id, shard, change, charge)]
+        if shard == 0:
+            return [self._charge_item(account_id, 0, change)]
+        return [self._charge_item(account_id, shard), self._charge_item(account_id, 0, change, charge=False)]
+
+    @aws_call
+    def balances(self, account_id: str) -> list[int]:
+        """What each shard of the account's allowance holds, read consistently in one BatchGetItem
+        (a shard that does not exist holds nothing)."""
+        keys = [to_item(shard_key(account_id, shard)) for shard in range(ALLOWANCE_SHARDS)]
+        request = {self.accounts_table: {"Keys": keys, "ConsistentRead": True}}
+        held = [0] * ALLOWANCE_SHARDS
+        while request:
+            response = self._clients.dynamodb.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self.accounts_table, []):
+                values = from_item(item)
+                _, _, shard = values["accountId"].partition("#")
+                held[int(shard or 0)] = int(values.get("requestsRemaining", 0))
+            request = response.get("UnprocessedKeys") or {}
+            if request:
+                time.sleep(UNPROCESSED_PAUSE_SECONDS)
+        return held
+
+    def _other_shard(self, account_id: str, avoid_account_item: bool = False) -> int:
+        """A shard with requests left, at random (one other than the account item if any other has
+        some and `avoid_account_item`); AllowanceSpent if every shard is empty."""
+        held = self.balances(account_id)
+        with_requests = [shard for shard, left in enumerate(held) if left >= 1]
+        if not with_requests:
+            raise AllowanceSpent()
+        if avoid_account_item and with_requests != [0]:
+            with_requests = [shard for shard in with_requests if shard != 0]
+        return random.choice(with_requests)
 
     @aws_call
     def commit(
@@ -97,13 +175,49 @@ class Charges:
         transaction (see IdempotentWrite); if the same request committed already, its record cancels
         the transaction: AlreadyRecorded.
 
-        `account_change` changes the account item in the charge's own Update; `charge=False` (the
+        `account_change` changes the account item in the same transaction; `charge=False` (the
         operator's binctl) spends nothing and only makes that change.
 
-        Raises AllowanceSpent if the account has no request left, CommitConflict if any other
-        condition failed (the item changed, or vanished, since it was read; with an `account_change`,
-        a failed account condition too: the retry reads the account again, and its check of the
-        allowance names the cause), CommitOutcomeUnknown if DynamoDB never answered.
+        Raises AllowanceSpent if the account has no request left in any shard, CommitConflict if any
+        other condition failed (the item changed, or vanished, since it was read; with an
+        `account_change` charged to the account item itself, a failed account condition too: the
+        retry reads the account again, and its check of the allowance names the cause),
+        CommitOutcomeUnknown if DynamoDB never answered.
+
+        The request is spent from a shard picked at random; a shard found empty cancels the
+        transaction, which is sent again (a new transaction: the first was not applied) charging a
+        shard that has requests left, if any does.
+        """
+        record_index = None
+        if idempotent is not None and committed is not None:
+            record_index = len(items)
+            items = [*items, recorded_commit_item(self.idempotency_table, idempotent, committed)]
+        if not charge:
+            self._commit_once(items, account_id, 0, record_index, account_change, charge=False)
+            return
+        # A change to the account item is made beside a charge to another shard where one has
+        # requests, so that an empty shard is told apart from a failed change.
+        away_from_account_item = account_change is not None
+        shard = random.randrange(1 if away_from_account_item else 0, ALLOWANCE_SHARDS)
+        for pick in range(SHARD_PICKS):
+            try:
+                self._commit_once(items, account_id, shard, record_index, account_change)
+                return
+            except AllowanceSpent:
+                if pick == SHARD_PICKS - 1:
+                    raise CommitConflict() from None
+                shard = self._other_shard(account_id, away_from_account_item)
+
+    def _commit_once(
+        self,
+        items: list[dict],
+        account_id: str,
+        shard: int,
+        record_index: int | None,
+        account_change: AccountChange | None,
+        charge: bool = True,
+    ) -> None:
+        """One transaction charging `shard`.
 
         A commit whose answer is lost is sent again, the same transaction with the same token, up to
         UNANSWERED_RESENDS times. DynamoDB answers a token it already applied (within 10 minutes) with
@@ -111,14 +225,10 @@ class Charges:
         refused by its conditions means never applied. botocore's own retries of one call work the
         same way; these resends carry the guarantee past them.
         """
-        record_index = None
-        if idempotent is not None and committed is not None:
-            record_index = len(items)
-            items = [*items, recorded_commit_item(self.idempotency_table, idempotent, committed)]
-        account_item = self._charge_item(account_id, account_change, charge)
-        transaction = {"TransactItems": [*items, account_item], "ClientRequestToken": uuid4().hex}
-        # Only a failure of the spend alone is told apart: with a change, the condition is shared.
-        charge_index = len(items) if charge and account_change is None else None
+        account_items = self._account_items(account_id, shard, account_change, charge)
+        transaction = {"TransactItems": [*items, *account_items], "ClientRequestToken": uuid4().hex}
+        # Only a failure of the spend alone is told apart: combined with a change, the condition is shared.
+        charge_index = len(items) if charge and (account_change is None or shard != 0) else None
         for sent in range(UNANSWERED_RESENDS + 1):
             try:
                 self._send(transaction, charge_index=charge_index, record_index=record_index)
@@ -150,50 +260,81 @@ class Charges:
             raise unavailable(error, CommitOutcomeUnknown) from error
 
     @aws_call
-    def spend(self, account_id: str) -> None:
-        """Spend one of the account's requests, for a request that writes nothing else.
+    def spend(self, account_id: str) -> int:
+        """Spend one of the account's requests, for a request that writes nothing else; return the
+        shard it was spent from (a refund gives it back there).
 
-        DynamoDB refuses a single write to an item a transaction holds (TransactionConflictException,
-        which botocore does not retry): a write of the same account was committing. The charge was
-        not applied, so it is sent again, after a pause, up to SPEND_ATTEMPTS times in all.
+        From a shard picked at random, or, if that one is empty, from one that has requests left:
+        AllowanceSpent only when every shard is empty.
         """
+        shard = random.randrange(ALLOWANCE_SHARDS)
+        for pick in range(SHARD_PICKS):
+            try:
+                self._spend_from(account_id, shard)
+                return shard
+            except AllowanceSpent:
+                if pick == SHARD_PICKS - 1:
+                    raise CommitConflict() from None
+                shard = self._other_shard(account_id)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _spend_from(self, account_id: str, shard: int) -> None:
+        """DynamoDB refuses a single write to an item a transaction holds (TransactionConflictException,
+        which botocore does not retry): a write charging the same shard was committing. The charge
+        was not applied, so it is sent again, after a pause, up to SPEND_ATTEMPTS times in all."""
         dynamodb = self._clients.dynamodb
         for attempt in range(SPEND_ATTEMPTS):
             try:
-                dynamodb.update_item(**self._charge_item(account_id)["Update"])
+                dynamodb.update_item(**self._charge_item(account_id, shard)["Update"])
                 return
             except dynamodb.exceptions.ConditionalCheckFailedException:
                 raise AllowanceSpent() from None
             except dynamodb.exceptions.TransactionConflictException as conflict:
                 if attempt == SPEND_ATTEMPTS - 1:
                     raise unavailable(conflict) from conflict
-                time.sleep(random.uniform(0, SPEND_CONFLICT_PAUSE_SECONDS * (attempt + 1)))
+                _pause_after_conflict(attempt)
 
-    def refund(self, account_id: str) -> None:
-        """Give back a request spent by a read that then failed. Best effort: a failure is logged.
+    def refund(self, account_id: str, shard: int = 0) -> None:
+        """Give back a request spent by a read that then failed, to the shard it came from. Best
+        effort: a failure is logged.
 
         An atomic ADD, so concurrent charges and refunds never lose one another; conditioned on the
-        account existing, so a refund never makes an account item out of nothing. A transaction of
-        one item for its token: if botocore retries a refund whose answer was lost, DynamoDB
-        applies it once, not twice.
+        shard existing, so a refund never makes an item out of nothing. A transaction of one item
+        for its token: if botocore retries a refund whose answer was lost, DynamoDB applies it
+        once, not twice. One cancelled because a write held the shard was not applied: it is sent
+        again (a new token), as a spend is.
         """
-        try:
-            self._clients.dynamodb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.accounts_table,
-                            "Key": to_item({"accountId": account_id}),
-                            "UpdateExpression": "ADD requestsRemaining :one",
-                            "ConditionExpression": "attribute_exists(accountId)",
-                            "ExpressionAttributeValues": to_item({":one": 1}),
-                        }
-                    }
-                ],
-                ClientRequestToken=uuid4().hex,
-            )
-        except AWS_ERRORS as error:
-            logger.warning(
-                "Could not give back a request spent by a failed read",
-                extra={"account_id": account_id, "error_type": type(error).__name__},
-            )
+        dynamodb = self._clients.dynamodb
+        refund = {
+            "Update": {
+                "TableName": self.accounts_table,
+                "Key": to_item(shard_key(account_id, shard)),
+                "UpdateExpression": "ADD requestsRemaining :one",
+                "ConditionExpression": "attribute_exists(accountId)",
+                "ExpressionAttributeValues": to_item({":one": 1}),
+            }
+        }
+        for attempt in range(SPEND_ATTEMPTS):
+            try:
+                dynamodb.transact_write_items(TransactItems=[refund], ClientRequestToken=uuid4().hex)
+                return
+            except dynamodb.exceptions.TransactionCanceledException as error:
+                codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if codes != ["TransactionConflict"] or attempt == SPEND_ATTEMPTS - 1:
+                    _refund_lost(account_id, error)
+                    return
+                _pause_after_conflict(attempt)
+            except AWS_ERRORS as error:
+                _refund_lost(account_id, error)
+                return
+
+
+def _pause_after_conflict(attempt: int) -> None:
+    time.sleep(random.uniform(0, SPEND_CONFLICT_PAUSE_SECONDS * (attempt + 1)))
+
+
+def _refund_lost(account_id: str, error: Exception) -> None:
+    logger.warning(
+        "Could not give back a request spent by a failed read",
+        extra={"account_id": account_id, "error_type": type(error).__name__},
+    )

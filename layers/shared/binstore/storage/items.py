@@ -46,17 +46,25 @@ def account_from(values: dict) -> Account:
         int(values["requestsRemaining"]),
         # Absent: an account from before access keys were counted.
         int(values["accessKeyCount"]) if "accessKeyCount" in values else None,
+        int(values.get("allowanceShards", 1)),
     )
 
 
-def account_values(account: Account, now: str) -> dict:
+def account_values(account: Account, now: str, requests_remaining: int, shards: int) -> dict:
+    """The account item: `requests_remaining` is its own share of the allowance (shard 0 of `shards`)."""
     return {
         "accountId": account.account_id,
         "plan": account.plan,
-        "requestsRemaining": account.requests_remaining,
+        "requestsRemaining": requests_remaining,
+        "allowanceShards": shards,
         "accessKeyCount": account.access_key_count or 0,
         "createdAt": now,
     }
+
+
+def shard_values(account_id: str, shard_key: dict, requests_remaining: int) -> dict:
+    """An allowance shard other than the account item: its requests, and whose they are."""
+    return {**shard_key, "shardOf": account_id, "requestsRemaining": requests_remaining}
 
 
 def key_from(values: dict) -> StoredKey:
