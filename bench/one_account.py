@@ -1,10 +1,11 @@
 """Per-account throughput under DynamoDB's conflict rules (bench/contention.py), on a simulated clock.
 
 For 1, 8, 64 and 256 concurrent clients of one account: each client alternates an update of its
-own bin and a read of it (both charge the same account item), for SIMULATED_SECONDS of virtual
-time; then the same with every client updating one hot bin. Printed: successful requests per
-second, p50/p99 latency of the successes, the conflict rate (of DynamoDB writes) and the 503 rate
-(of requests).
+own bin and a read of it, for SIMULATED_SECONDS of virtual time; first with the whole allowance
+on one item (the design before the split, which every request charged), then split across
+ALLOWANCE_SHARDS shards (storage.charges, the design now); then every client updating one hot bin.
+Printed: successful requests per second, p50/p99 latency of the successes, the conflict rate (of
+DynamoDB writes) and the 503 rate (of requests).
 """
 
 import os
@@ -20,7 +21,7 @@ from binstore import bins, errors, provisioning, reads, updates
 from binstore.access import Credentials
 from binstore.model import StorageUnavailable
 from binstore.records import RequestBody
-from binstore.storage import Store
+from binstore.storage import Store, charges
 from local.aws import create_resources
 
 CLIENTS = (1, 8, 64, 256)
@@ -51,8 +52,19 @@ def _percentile(values: list[float], fraction: float) -> float:
 _ENVIRONMENT = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
 
 
-def run(clients: int, hot_bin: bool = False, seconds: float = SIMULATED_SECONDS) -> Figures:
-    with mock.patch.dict(os.environ, _ENVIRONMENT), mock_aws():
+ONE_ITEM, SHARDED, HOT_BIN = "one item", f"{charges.ALLOWANCE_SHARDS} shards", "one hot bin"
+SCENARIOS = (ONE_ITEM, SHARDED, HOT_BIN)
+
+
+def run(clients: int, scenario: str = SHARDED, seconds: float = SIMULATED_SECONDS) -> Figures:
+    hot_bin = scenario == HOT_BIN
+    # The design before the split is the same code with one shard: every charge on the account item.
+    shards = 1 if scenario == ONE_ITEM else charges.ALLOWANCE_SHARDS
+    with (
+        mock.patch.dict(os.environ, _ENVIRONMENT),
+        mock.patch.object(charges, "ALLOWANCE_SHARDS", shards),
+        mock_aws(),
+    ):
         os.environ.pop("AWS_ENDPOINT_URL", None)
         create_resources(boto3.client("dynamodb"), boto3.client("s3"))
         store = Store(local_settings())
@@ -91,7 +103,7 @@ def run(clients: int, hot_bin: bool = False, seconds: float = SIMULATED_SECONDS)
         writes = rules.counts.transactions + rules.counts.single_writes
         return Figures(
             clients=clients,
-            scenario="one hot bin" if hot_bin else "own bins",
+            scenario=scenario,
             requests=total,
             per_second=outcomes["ok"] / simulation.now if simulation.now else 0.0,
             p50_ms=1000 * _percentile(latencies, 0.50),
@@ -107,9 +119,9 @@ def report(seconds: float = SIMULATED_SECONDS) -> list[Figures]:
         f"{'clients':>7} {'scenario':<12} {'requests':>8} {'ok/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'conflicts':>9} {'503s':>6}"
     )
-    for hot_bin in (False, True):
+    for scenario in SCENARIOS:
         for clients in CLIENTS:
-            measured = run(clients, hot_bin, seconds)
+            measured = run(clients, scenario, seconds)
             figures.append(measured)
             print(
                 f"{measured.clients:>7} {measured.scenario:<12} {measured.requests:>8} {measured.per_second:>8.0f} "

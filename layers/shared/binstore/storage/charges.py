@@ -60,7 +60,8 @@ SPEND_CONFLICT_PAUSE_SECONDS = 0.002
 # How many items an account's allowance is split across (see the module's docstring). 32 shards
 # hold up to 32 transactions at once: one account's writes stop meeting on one item well past
 # 1,000 a second (docs/contention.md). Reading them all (only when a shard is found empty) is one
-# BatchGetItem of 32 keys.
+# BatchGetItem of 32 keys. It may be raised in a later version, never lowered: the shards past it
+# would no longer be read, and their requests would be lost to the count.
 ALLOWANCE_SHARDS = 32
 # A charge that finds its shard empty picks another with requests left, this many times at most:
 # each miss means other requests spent the shard meanwhile. Past it, the charge was not applied and
@@ -74,8 +75,10 @@ def shard_key(account_id: str, shard: int) -> dict:
     return {"accountId": account_id if shard == 0 else f"{account_id}#{shard}"}
 
 
-def split_allowance(total: int, shards: int = ALLOWANCE_SHARDS) -> list[int]:
-    """`total` requests spread as evenly as they go over `shards` shards (the first ones get the rest)."""
+def split_allowance(total: int, shards: int | None = None) -> list[int]:
+    """`total` requests spread as evenly as they go over `shards` shards (ALLOWANCE_SHARDS if None;
+    the first ones get the rest)."""
+    shards = ALLOWANCE_SHARDS if shards is None else shards
     share, rest = divmod(total, shards)
     return [share + (1 if shard < rest else 0) for shard in range(shards)]
 
@@ -197,7 +200,7 @@ class Charges:
             return
         # A change to the account item is made beside a charge to another shard where one has
         # requests, so that an empty shard is told apart from a failed change.
-        away_from_account_item = account_change is not None
+        away_from_account_item = account_change is not None and ALLOWANCE_SHARDS > 1
         shard = random.randrange(1 if away_from_account_item else 0, ALLOWANCE_SHARDS)
         for pick in range(SHARD_PICKS):
             try:
