@@ -110,10 +110,12 @@ def test_migrate_lists_old_bins_and_counts_old_accounts_keys_once(store, capsys)
     assert listings.list_bins(store, credentials, "uncategorized") == []
     assert store.accounts.get(account_id).access_key_count is None
 
-    assert run(capsys, "migrate")[1] == {"binsListed": 3, "accountsCounted": 1, "allowancesSplit": 0}
+    assert run(capsys, "migrate")[1] == {"binsListed": 3, "accountsCounted": 1,
+                                            "allowancesSplit": 0, "allowancesLeftUnsplit": 0}
     assert [bin.bin_id for bin in listings.list_bins(store, credentials, "uncategorized")] == bins[::-1]
     assert store.accounts.get(account_id).access_key_count == 2
-    assert run(capsys, "migrate")[1] == {"binsListed": 0, "accountsCounted": 0, "allowancesSplit": 0}
+    assert run(capsys, "migrate")[1] == {"binsListed": 0, "accountsCounted": 0,
+                                            "allowancesSplit": 0, "allowancesLeftUnsplit": 0}
 
 
 def _forget_key_count(store, account_id):
@@ -136,7 +138,8 @@ def test_an_account_from_before_keys_were_counted_counts_its_keys_when_it_makes_
     first = run(capsys, "key", "list", "--master-key", master)[1]["accessKeys"][0]["accessKeyId"]
     run(capsys, "key", "revoke", "--master-key", master, "--key", first)
     assert store.accounts.get(account_id).access_key_count == 3
-    assert run(capsys, "migrate")[1] == {"binsListed": 0, "accountsCounted": 0, "allowancesSplit": 0}
+    assert run(capsys, "migrate")[1] == {"binsListed": 0, "accountsCounted": 0,
+                                            "allowancesSplit": 0, "allowancesLeftUnsplit": 0}
     assert store.accounts.get(account_id).access_key_count == 3
 
 

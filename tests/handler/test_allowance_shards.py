@@ -155,7 +155,82 @@ def test_a_charge_that_keeps_missing_shards_answers_503_not_exhausted(invoke, st
 
     update = invoke(update_event(bin_id, b'{"n": 1}', master(pro)))
     read = invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(pro)))
+    listing = invoke(api_event("GET", "/v3/c", headers=master(pro)))  # a lone charge, retried by nobody
 
-    assert [update[0], read[0]] == [503, 503]
+    assert [update[0], read[0], listing[0]] == [503, 503, 503]
     monkeypatch.undo()
     assert pro.shards() == [0] * ALLOWANCE_SHARDS and body_keys(store, bin_id) == before
+
+
+def test_the_account_item_is_spent_last(invoke, store, pro):
+    """Every request reads the account item: while its share lasts, no request reads more."""
+    bin_id = pro.create_bin()
+    pro.set_requests(2 * ALLOWANCE_SHARDS)
+    for _ in range(2 * (ALLOWANCE_SHARDS - 1)):
+        assert invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(pro)))[0] == 200
+    assert pro.shards() == [2] + [0] * (ALLOWANCE_SHARDS - 1)
+
+    statuses = [invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(pro)))[0] for _ in range(3)]
+
+    assert statuses == [200, 200, 403] and pro.shards() == [0] * ALLOWANCE_SHARDS
+
+
+def test_a_forged_key_never_makes_a_request_read_every_shard(invoke, store, pro, aws_calls):
+    """Only an authenticated request with its account item's share spent reads the other shards."""
+    bin_id = pro.create_bin()
+    pro.set_requests(ALLOWANCE_SHARDS)
+    store.dynamodb.update_item(TableName=store.settings.accounts_table, Key={"accountId": {"S": pro.account_id}},
+                               UpdateExpression="SET requestsRemaining = :zero",
+                               ExpressionAttributeValues={":zero": {"N": "0"}})  # the others hold them
+    forged = pro.master_key[:25] + "0" * 16 + pro.master_key[41:]
+    aws_calls.clear()
+
+    status, _, _ = invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers={"x-master-key": forged}))
+
+    assert status == 401 and aws_calls.count("dynamodb:BatchGetItem") == 1
+    aws_calls.clear()
+    assert invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(pro)))[0] == 200
+    assert aws_calls.count("dynamodb:BatchGetItem") == 2  # the owner's own key: every shard read
+
+
+def test_migrate_splits_an_account_spending_while_it_is_split(invoke, store, monkeypatch):
+    """The split moves a fixed number of requests off the account item: a request spent between
+    its read and its transaction does not stop it, and is neither lost nor made."""
+    account = Account(store, "pro")
+    bin_id = account.create_bin()
+    account.as_from_before_the_split(100)
+    real = store.dynamodb.transact_write_items
+    spent = []
+
+    def spend_first(**kwargs):
+        if not spent and any("allowanceShards" in item.get("Update", {}).get("UpdateExpression", "")
+                             for item in kwargs["TransactItems"]):
+            spent.append(invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(account)))[0])
+        return real(**kwargs)
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", spend_first)
+    outcome = migrations.migrate(store)
+    monkeypatch.undo()
+
+    assert spent == [200] and (outcome["allowancesSplit"], outcome["allowancesLeftUnsplit"]) == (1, 0)
+    assert account.requests_remaining == 99 and len(account.shards()) == ALLOWANCE_SHARDS
+    assert all(share >= 1 for share in account.shards())
+
+
+def test_a_read_of_the_shards_that_catches_a_split_half_seen_reads_again(store, pro, monkeypatch):
+    """A BatchGetItem is not a snapshot: one that saw the account item split but no shard item yet
+    would count the moved requests as gone. It is read again."""
+    real = store.dynamodb.batch_get_item
+    torn = []
+
+    def before_the_shards(**kwargs):
+        response = real(**kwargs)
+        if not torn:
+            torn.append(True)
+            table = store.settings.accounts_table
+            response["Responses"][table] = [item for item in response["Responses"][table]
+                                            if "#" not in item["accountId"]["S"]]
+        return response
+
+    monkeypatch.setattr(store.dynamodb, "batch_get_item", before_the_shards)
+    assert sum(store.charges.balances(pro.account_id)) == 100_000 and torn == [True]

@@ -139,6 +139,7 @@ def acting_account(
         authenticate(store, credentials, action, key_required),
         store.settings.buy_requests_at,
         errors.InvalidKey(INVALID_MASTER_KEY),
+        store.accounts.whole,
     )
 
 

@@ -46,7 +46,12 @@ def on_bin[T](
             raise errors.NotFound(route.not_found)
         if authorise_bin(route, context.bin, credentials, parsed, context.key) and allowance_needed():
             # The bin's owner was deleted: nobody can be charged, and the bin is as good as gone.
-            check_allowance(context.account, store.settings.buy_requests_at, errors.NotFound(route.not_found))
+            check_allowance(
+                context.account,
+                store.settings.buy_requests_at,
+                errors.NotFound(route.not_found),
+                store.accounts.whole,
+            )
         return act(context.bin, context)
 
     return retry_on_conflict(store, attempt)

@@ -22,10 +22,10 @@ MASTER, ACCESS = "master", "access"
 class Account:
     account_id: str
     plan: str
-    # Requests left. Split across shards (storage.charges): read whole (AccountTables.get, and
-    # whenever the account item's own share is empty) it is the exact sum; read with a request's
-    # batched read it is the account item's share alone, so at least that many are left, and it is
-    # 0 only when the account has none.
+    # Requests left. The allowance is split across shards (storage.charges): as read from the
+    # account item (a request's batched read, AccountTables.get) this is that item's share alone, a
+    # lower bound: the account item is spent from last, so it is 0 only near the very end, and
+    # allowance.check_allowance then reads every shard (AccountTables.whole) before refusing.
     requests_remaining: int
     # Access keys it has (at most plans.MAX_ACCESS_KEYS); None for an account stored before keys
     # were counted: storage.accounts counts those from the keys table's index.

@@ -89,7 +89,10 @@ def _collection(store: Store, collection_id: str) -> Collection | None:
 
 def _account_allows(store: Store, account: Account | None, bin: BinMeta, request: UpdateRequest) -> bool:
     """Check the owner's allowance and plan; return whether this update keeps a version."""
-    plan = PLANS[check_allowance(account, store.settings.buy_requests_at, errors.NotFound(UPDATE_ROUTE.not_found)).plan]
+    owner = check_allowance(
+        account, store.settings.buy_requests_at, errors.NotFound(UPDATE_ROUTE.not_found), store.accounts.whole
+    )
+    plan = PLANS[owner.plan]
     check_record_size(plan, len(request.body.raw))
     return _keep_version(bin, request.versioning, plan.versioning)
 

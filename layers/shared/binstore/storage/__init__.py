@@ -10,7 +10,6 @@ Clients are made once per Store, on first use, and each function makes one Store
 """
 
 import time
-from dataclasses import replace
 from typing import Any
 
 from binstore.model import Context, IdempotentWrite, RecordedCommit
@@ -53,12 +52,9 @@ class Store:
 
     @aws_call
     def read_context(self, bin_id: str | None, key_id: str | None, account_id: str | None) -> Context:
-        """The bin, and the key and account named by the caller's key, in one round trip (two if the
-        account item's share of its allowance is empty: see AccountTables.completed)."""
-        context = read_context(self.clients.dynamodb, self.settings, bin_id, key_id, account_id)
-        if context.account is None:
-            return context
-        return replace(context, account=self.accounts.completed(context.account))
+        """The bin, and the key and account named by the caller's key, in one round trip (the
+        account with its account item's share of the allowance: see Account)."""
+        return read_context(self.clients.dynamodb, self.settings, bin_id, key_id, account_id)
 
     @aws_call
     def recorded_commit(self, write: IdempotentWrite) -> RecordedCommit | None:

@@ -11,6 +11,8 @@ transaction; an account from before the split has the account item only, until b
 splits it (split_allowances).
 """
 
+import random
+import time
 from dataclasses import replace
 from uuid import uuid4
 
@@ -27,8 +29,10 @@ from binstore.storage.items import (
     to_item,
 )
 
-# A split of an account's allowance that met a request spending from it reads it again, this many times.
+# A split of an account's allowance that met a request spending from it reads it again, this many
+# times, after short jittered pauses.
 SPLIT_ATTEMPTS = 10
+SPLIT_PAUSE_SECONDS = 0.01
 
 
 KEYS_BY_ACCOUNT = "byAccount"
@@ -53,10 +57,9 @@ class AccountTables:
 
     @aws_call
     def get(self, account_id: str) -> Account | None:
-        """The account, its requests left as Account says: at least the account item's share, and
-        0 only when every shard is empty."""
+        """The account, with its account item's share of the allowance (see Account; `whole` for all of it)."""
         values = self._clients.get_item(self.accounts_table, {"accountId": account_id})
-        return self.completed(account_from(values)) if values else None
+        return account_from(values) if values else None
 
     @aws_call
     def get_whole(self, account_id: str) -> Account | None:
@@ -64,16 +67,12 @@ class AccountTables:
         account = self.get(account_id)
         return account and self.whole(account)
 
+    @aws_call
     def whole(self, account: Account) -> Account:
-        """`account` with the exact sum of its shards as its requests left."""
+        """`account` with the exact sum of its shards as its requests left (one more round trip)."""
         if account.allowance_shards == 1:
             return account  # the account item holds it all
         return replace(account, requests_remaining=sum(self._charges.balances(account.account_id)))
-
-    def completed(self, account: Account) -> Account:
-        """`account` as read from its item, with its requests left made exact if its own share is
-        empty: the other shards may have some (the only case that costs another read)."""
-        return self.whole(account) if account.requests_remaining <= 0 else account
 
     @aws_call
     def get_key(self, key_id: str) -> StoredKey | None:
@@ -96,17 +95,14 @@ class AccountTables:
         ]
         self._clients.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
 
-    def _allowance_items(self, account_id: str, total: int, condition: str, values: dict) -> list[dict]:
-        """A transaction setting the account's allowance to `total`, split across every shard, if
-        the account item meets `condition` (with `values`)."""
-        shares = split_allowance(total)
+    def _allowance_items(self, account_id: str, shares: list[int], account_update: dict) -> list[dict]:
+        """A transaction putting each shard item's share (shares[1:]) beside `account_update`, the
+        Update of the account item (its own share, and the number of shards)."""
         account_item = {
             "Update": {
                 "TableName": self.accounts_table,
                 "Key": to_item({"accountId": account_id}),
-                "UpdateExpression": "SET requestsRemaining = :share, allowanceShards = :shards",
-                "ConditionExpression": condition,
-                "ExpressionAttributeValues": to_item({":share": shares[0], ":shards": len(shares), **values}),
+                **account_update,
             }
         }
         return [account_item] + [
@@ -123,45 +119,69 @@ class AccountTables:
     @aws_call
     def set_allowance(self, account_id: str, total: int) -> None:
         """Set the account's requests left to `total` (the operator's), whatever it had."""
-        items = self._allowance_items(account_id, total, "attribute_exists(accountId)", {})
+        shares = split_allowance(total)
+        items = self._allowance_items(
+            account_id,
+            shares,
+            {
+                "UpdateExpression": "SET requestsRemaining = :share, allowanceShards = :shards",
+                "ConditionExpression": "attribute_exists(accountId)",
+                "ExpressionAttributeValues": to_item({":share": shares[0], ":shards": len(shares)}),
+            },
+        )
         self._clients.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
 
     @aws_call
-    def split_allowances(self) -> int:
+    def split_allowances(self) -> tuple[int, int]:
         """Split the allowance of accounts from before the split across their shards (binctl
-        migrate); return how many were split. A Scan, for the operator's migration only.
+        migrate); return how many were split, and how many were left unsplit (run it again). A
+        Scan, for the operator's migration only.
 
-        Each split is one transaction conditioned on the account item still holding what was read
-        and still being unsplit: a request spending meanwhile makes it read again, so no request is
-        lost or made; an account split already is left as it is, so running it twice splits nothing
-        twice."""
-        split = 0
-        unsplit = self._clients.items(
+        Each split is one transaction that moves a fixed number of requests off the account item
+        (`requestsRemaining - moved`, conditioned on at least that many being there and on the
+        account being still unsplit) into the new shard items: requests spent meanwhile stay
+        spent, none is lost or made, and a busy account is split all the same. An account split
+        already is left as it is, so running it twice splits nothing twice.
+        """
+        split = unsplit = 0
+        accounts = self._clients.items(
             "scan",
             TableName=self.accounts_table,
             FilterExpression="attribute_not_exists(allowanceShards) AND attribute_not_exists(shardOf)",
             ProjectionExpression="accountId",
         )
+        for account_id in [values["accountId"] for values in accounts]:
+            outcome = self._split(account_id)
+            split += outcome is True
+            unsplit += outcome is False
+        return split, unsplit
+
+    def _split(self, account_id: str) -> bool | None:
+        """Split one account's allowance: True once split, None if there was nothing to split (it
+        is gone, or split meanwhile), False if every attempt met a transaction on the account."""
         dynamodb = self._clients.dynamodb
-        for account_id in [values["accountId"] for values in unsplit]:
-            for _ in range(SPLIT_ATTEMPTS):
-                values = self._clients.get_item(self.accounts_table, {"accountId": account_id})
-                if values is None or "allowanceShards" in values:
-                    break  # deleted, or split meanwhile
-                seen = int(values["requestsRemaining"])
-                items = self._allowance_items(
-                    account_id,
-                    seen,
-                    "requestsRemaining = :seen AND attribute_not_exists(allowanceShards)",
-                    {":seen": seen},
-                )
-                try:
-                    dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
-                except dynamodb.exceptions.TransactionCanceledException:
-                    continue  # a request spent from it meanwhile: read it again
-                split += 1
-                break
-        return split
+        for attempt in range(SPLIT_ATTEMPTS):
+            values = self._clients.get_item(self.accounts_table, {"accountId": account_id})
+            if values is None or "allowanceShards" in values:
+                return None
+            shares = split_allowance(int(values["requestsRemaining"]))
+            moved = sum(shares[1:])
+            items = self._allowance_items(
+                account_id,
+                shares,
+                {
+                    "UpdateExpression": "SET requestsRemaining = requestsRemaining - :moved, allowanceShards = :shards",
+                    "ConditionExpression": "requestsRemaining >= :moved AND attribute_not_exists(allowanceShards)",
+                    "ExpressionAttributeValues": to_item({":moved": moved, ":shards": len(shares)}),
+                },
+            )
+            try:
+                dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
+                return True
+            except dynamodb.exceptions.TransactionCanceledException:
+                # Fewer requests than read (spent meanwhile), or a transaction held the item: again.
+                time.sleep(random.uniform(0, SPLIT_PAUSE_SECONDS * (attempt + 1)))
+        return False
 
     @aws_call
     def put_key(self, key: StoredKey) -> None:

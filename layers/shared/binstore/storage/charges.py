@@ -8,9 +8,12 @@ An account's allowance is split across ALLOWANCE_SHARDS items of the accounts ta
 requests do not all meet on one item (DynamoDB lets one transaction at a time hold an item, and an
 item takes at most 1,000 write units a second: docs/contention.md). Shard 0 is the account item
 itself (an account stored before sharding has only it); shard k is the item `<accountId>#k`. A
-charge spends one request from a shard picked at random, conditioned on that shard having one;
-if it has none, every shard is read (consistently) and the charge goes to one that has some. Only
-when every shard reads empty is the allowance spent. Each success takes exactly one request from
+charge spends one request from a shard other than the account item, picked at random,
+conditioned on that shard having one; if it has none, every shard is read (consistently) and the
+charge goes to another that has some, the account item only when no other has any. So the account
+item's share, which every request reads anyway, lasts to the end: a request's early check needs
+no other read until then (allowance.check_allowance). Only when every shard reads empty is the
+allowance spent. Each success takes exactly one request from
 one shard, and nothing is ever taken from an empty shard, so N requests still yield exactly N.
 """
 
@@ -30,6 +33,7 @@ from binstore.model import (
     CommitOutcomeUnknown,
     IdempotentWrite,
     SchemaDoc,
+    StorageUnavailable,
     StoredKey,
 )
 from binstore.storage.clients import (
@@ -63,10 +67,13 @@ SPEND_CONFLICT_PAUSE_SECONDS = 0.002
 # BatchGetItem of 32 keys. It may be raised in a later version, never lowered: the shards past it
 # would no longer be read, and their requests would be lost to the count.
 ALLOWANCE_SHARDS = 32
+# A read of every shard that catches binctl migrate's split half seen is read again, this many times in all.
+SHARD_READS = 5
 # A charge that finds its shard empty picks another with requests left, this many times at most:
 # each miss means other requests spent the shard meanwhile. Past it, the charge was not applied and
-# the allowance is not known to be spent: CommitConflict, so the request reads again (and its check
-# of the allowance may then find every shard empty), within the domain's own bound on retries.
+# the allowance is not known to be spent: a write's commit raises CommitConflict, so the request
+# reads again (and its check of the allowance may then find every shard empty), within the domain's
+# own bound on retries; a lone charge (spend) answers 503.
 SHARD_PICKS = 8
 
 
@@ -134,33 +141,52 @@ class Charges:
         return [self._charge_item(account_id, shard), self._charge_item(account_id, 0, change, charge=False)]
 
     @aws_call
+    @aws_call
     def balances(self, account_id: str) -> list[int]:
         """What each shard of the account's allowance holds, read consistently in one BatchGetItem
-        (a shard that does not exist holds nothing)."""
+        (a shard that does not exist holds nothing).
+
+        A BatchGetItem reads each item consistently, not all of them at one instant: beside binctl
+        migrate's split of the account, it may see the account item split and the shard items not
+        yet made, and so miss the requests moved to them. Read again then: the split is one
+        transaction, so the next read sees it whole.
+        """
+        for _ in range(SHARD_READS):
+            held, expected, found = self._read_shards(account_id)
+            if found >= expected:
+                return held
+        raise StorageUnavailable("AllowanceBeingSplit")
+
+    def _read_shards(self, account_id: str) -> tuple[list[int], int, int]:
+        """Each shard's requests; how many shard items the account item says exist (0 without an
+        account item); how many were found."""
         keys = [to_item(shard_key(account_id, shard)) for shard in range(ALLOWANCE_SHARDS)]
         request = {self.accounts_table: {"Keys": keys, "ConsistentRead": True}}
-        held = [0] * ALLOWANCE_SHARDS
+        held, expected, found = [0] * ALLOWANCE_SHARDS, 0, 0
         while request:
             response = self._clients.dynamodb.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self.accounts_table, []):
                 values = from_item(item)
                 _, _, shard = values["accountId"].partition("#")
                 held[int(shard or 0)] = int(values.get("requestsRemaining", 0))
+                found += 1
+                if not shard:
+                    expected = min(int(values.get("allowanceShards", 1)), ALLOWANCE_SHARDS)
             request = response.get("UnprocessedKeys") or {}
             if request:
                 time.sleep(UNPROCESSED_PAUSE_SECONDS)
-        return held
+        return held, expected, found
 
-    def _other_shard(self, account_id: str, avoid_account_item: bool = False) -> int:
-        """A shard with requests left, at random (one other than the account item if any other has
-        some and `avoid_account_item`); AllowanceSpent if every shard is empty."""
+    def _other_shard(self, account_id: str) -> int:
+        """A shard with requests left, at random among those other than the account item (which
+        is spent last); AllowanceSpent if every shard is empty."""
         held = self.balances(account_id)
-        with_requests = [shard for shard, left in enumerate(held) if left >= 1]
-        if not with_requests:
-            raise AllowanceSpent()
-        if avoid_account_item and with_requests != [0]:
-            with_requests = [shard for shard in with_requests if shard != 0]
-        return random.choice(with_requests)
+        others = [shard for shard, left in enumerate(held) if left >= 1 and shard != 0]
+        if others:
+            return random.choice(others)
+        if held[0] >= 1:
+            return 0
+        raise AllowanceSpent()
 
     @aws_call
     def commit(
@@ -198,10 +224,7 @@ class Charges:
         if not charge:
             self._commit_once(items, account_id, 0, record_index, account_change, charge=False)
             return
-        # A change to the account item is made beside a charge to another shard where one has
-        # requests, so that an empty shard is told apart from a failed change.
-        away_from_account_item = account_change is not None and ALLOWANCE_SHARDS > 1
-        shard = random.randrange(1 if away_from_account_item else 0, ALLOWANCE_SHARDS)
+        shard = _first_pick()
         for pick in range(SHARD_PICKS):
             try:
                 self._commit_once(items, account_id, shard, record_index, account_change)
@@ -209,7 +232,7 @@ class Charges:
             except AllowanceSpent:
                 if pick == SHARD_PICKS - 1:
                     raise CommitConflict() from None
-                shard = self._other_shard(account_id, away_from_account_item)
+                shard = self._other_shard(account_id)
 
     def _commit_once(
         self,
@@ -268,16 +291,19 @@ class Charges:
         shard it was spent from (a refund gives it back there).
 
         From a shard picked at random, or, if that one is empty, from one that has requests left:
-        AllowanceSpent only when every shard is empty.
+        AllowanceSpent only when every shard is empty; StorageUnavailable after SHARD_PICKS
+        shards emptied under it.
         """
-        shard = random.randrange(ALLOWANCE_SHARDS)
+        shard = _first_pick()
         for pick in range(SHARD_PICKS):
             try:
                 self._spend_from(account_id, shard)
                 return shard
             except AllowanceSpent:
                 if pick == SHARD_PICKS - 1:
-                    raise CommitConflict() from None
+                    # Not spent, and not known to be spent out: a charge with nothing else to read
+                    # again is refused as storage being busy (503), never as "Requests exhausted".
+                    raise StorageUnavailable("AllowanceShardsBusy") from None
                 shard = self._other_shard(account_id)
         raise AssertionError("unreachable")  # the loop returns or raises
 
@@ -330,6 +356,13 @@ class Charges:
             except AWS_ERRORS as error:
                 _refund_lost(account_id, error)
                 return
+
+
+def _first_pick() -> int:
+    """The shard a charge tries first: any but the account item, which is spent last (an account
+    from before the split has no such shard: its first pick finds nothing, and the charge reads
+    its way back to the account item)."""
+    return random.randrange(1, ALLOWANCE_SHARDS) if ALLOWANCE_SHARDS > 1 else 0
 
 
 def _pause_after_conflict(attempt: int) -> None:
