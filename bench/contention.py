@@ -258,25 +258,23 @@ def _answer(error_type: str, message: str, **extra) -> AWSResponse:
     return AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 400, headers, MockRawResponse(body.encode()))
 
 
-def _reasons(failed: list[bool], code: str) -> list[dict]:
-    return [{"Code": code} if failed_here else {"Code": "None"} for failed_here in failed]
+def _cancelled(failed: list[bool], code: str) -> AWSResponse:
+    """A TransactionCanceledException as DynamoDB words it: `code` for each failed item, "None" for the others."""
+    reasons = [{"Code": code} if failed_here else {"Code": "None"} for failed_here in failed]
+    message = "Transaction cancelled, please refer cancellation reasons for specific reasons "
+    message += "[" + ", ".join(reason["Code"] for reason in reasons) + "]"
+    return _answer("TransactionCanceledException", message, CancellationReasons=reasons)
 
 
 def _conflict(transaction: bool, conflicted: list[bool]) -> AWSResponse:
     if transaction:
-        reasons = _reasons(conflicted, "TransactionConflict")
-        message = "Transaction cancelled, please refer cancellation reasons for specific reasons "
-        message += "[" + ", ".join(reason["Code"] for reason in reasons) + "]"
-        return _answer("TransactionCanceledException", message, CancellationReasons=reasons)
+        return _cancelled(conflicted, "TransactionConflict")
     return _answer("TransactionConflictException", "Transaction is ongoing for the item")
 
 
 def _throttled(transaction: bool, throttled: list[bool]) -> AWSResponse:
     if transaction:
-        reasons = _reasons(throttled, "ThrottlingError")
-        message = "Transaction cancelled, please refer cancellation reasons for specific reasons "
-        message += "[" + ", ".join(reason["Code"] for reason in reasons) + "]"
-        return _answer("TransactionCanceledException", message, CancellationReasons=reasons)
+        return _cancelled(throttled, "ThrottlingError")
     return _answer("ThrottlingException", "Throughput exceeds the current capacity for one or more items")
 
 

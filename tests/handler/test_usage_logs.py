@@ -175,12 +175,14 @@ def test_an_access_key_may_not_read_usage_logs(invoke, pro):
         assert invoke(api_event("GET", path, headers={"X-Access-Key": access}))[::2] == (401, {"message": NO_KEY})
 
 
-def test_a_zip_over_what_a_lambda_answer_carries_is_refused_and_spends_nothing(invoke, pro, deliver, monkeypatch):
+@pytest.mark.parametrize("limit", ["MAX_ZIP_BYTES", "MAX_DAY_BYTES"],
+                         ids=["zip over what a Lambda answer carries", "day over what one request zips"])
+def test_a_log_over_a_limit_is_refused_and_spends_nothing(invoke, pro, deliver, monkeypatch, limit):
     from binstore import usage
 
     invoke(api_event("GET", "/v3/c", headers=master(pro)))
     deliver()
-    monkeypatch.setattr(usage, "MAX_ZIP_BYTES", 10)
+    monkeypatch.setattr(usage, limit, 10)
     before = pro.requests_remaining
     status, _, body = invoke(api_event("GET", f"/v3/l/{today()}", headers=master(pro)))
     assert status == 422 and body["message"].startswith(f"The usage log of {today()} is over")
@@ -235,18 +237,6 @@ def test_strangers_refused_on_a_public_bin_are_in_nobodys_log_but_keyless_succes
     invoke(routed(api_event("GET", f"/v3/b/{bin_id}"), "/v3/b/{binId}"))  # keyless read: spends the owner's request
     (line,) = [json.loads(line)["usage"] for line in usage_lines()]
     assert (line["account"], line["binId"], line["status"]) == (pro.account_id, bin_id, 200)
-
-
-def test_a_day_over_what_one_request_zips_is_refused_and_spends_nothing(invoke, store, pro, deliver, monkeypatch):
-    from binstore import usage
-
-    invoke(api_event("GET", "/v3/c", headers=master(pro)))
-    deliver()
-    monkeypatch.setattr(usage, "MAX_DAY_BYTES", 10)
-    before = pro.requests_remaining
-    status, _, body = invoke(api_event("GET", f"/v3/l/{today()}", headers=master(pro)))
-    assert status == 422 and body["message"].startswith(f"The usage log of {today()} is over")
-    assert pro.requests_remaining == before
 
 
 def test_the_local_pipeline_applies_the_templates_filter_query_and_prefix(store):
