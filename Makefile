@@ -11,8 +11,9 @@ PYTHON313 := $(shell \
 VENV := .venv
 VENV_SAM := .venv-sam
 VENV_CHECKOV := .venv-checkov
-MOTO_PORT ?= 5000
-PORT ?= 3000
+# make run's ports: unset, the defaults (3000, 5000), or free ones in their place if taken.
+MOTO_PORT ?=
+PORT ?=
 
 .PHONY: help run test unit lint scan bench build validate deploy clean
 
@@ -45,7 +46,7 @@ $(VENV_CHECKOV)/.installed: requirements-checkov.txt | python313
 	@touch $@
 
 run: $(VENV)/.installed $(VENV_SAM)/.installed ## serve the API on 127.0.0.1:$PORT (3000), AWS emulated by moto on $MOTO_PORT (5000)
-	MOTO_PORT=$(MOTO_PORT) PORT=$(PORT) $(VENV)/bin/python -m local.run
+	@MOTO_PORT="$(MOTO_PORT)" PORT="$(PORT)" $(VENV)/bin/python -m local.run
 
 # The three environments install side by side (mostly downloads); then the lint; then the tests, on
 # two workers, a test file per worker at a time (each worker starts its own local stack on free ports).

@@ -67,6 +67,14 @@ def honoured_transaction_tokens():
 class AtomicMotoServer(ThreadedMotoServer):
     """moto's threaded server, answering one AWS call at a time."""
 
+    bind_error: OSError | None = None
+
+    def start(self) -> None:
+        """Start serving; OSError if the port cannot be bound (moto's own server would wait forever)."""
+        super().start()
+        if self.bind_error is not None:
+            raise self.bind_error
+
     def _server_entry(self) -> None:
         app = DomainDispatcherApplication(create_backend_app)
 
@@ -75,7 +83,14 @@ class AtomicMotoServer(ThreadedMotoServer):
                 # moto builds the whole response inside the call; materialise it under the lock.
                 return list(app(environ, start_response))
 
-        self._server = make_server(self._ip_address, self._port, atomic_app, True, request_handler=MotoRequestHandler)
+        try:
+            self._server = make_server(
+                self._ip_address, self._port, atomic_app, True, request_handler=MotoRequestHandler
+            )
+        except OSError as error:
+            self.bind_error = error  # taken since make run checked it: start() says so
+            self._server_ready_event.set()
+            return
         self._server_ready_event.set()
         with honoured_transaction_tokens():
             self._server.serve_forever()

@@ -1,8 +1,33 @@
-"""Ports on loopback: finding a free one, and waiting for a child process to listen on one."""
+"""Ports on loopback: choosing make run's two, finding a free one, and waiting for an API to answer.
 
+make run serves the API on PORT (default 3000) and moto on MOTO_PORT (default 5000). A port the
+user chose must be free, or make run says which is taken and stops before starting anything. A
+default that is taken (port 5000 is AirPlay Receiver's on every recent Mac) is replaced by a free
+port, and make run says so.
+"""
+
+import errno
+import json
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+DEFAULT_PORT = 3000
+DEFAULT_MOTO_PORT = 5000
+
+
+class PortUnavailable(Exception):
+    """A port make run cannot use, in words for the user."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    api: int
+    moto: int
+    notes: list[str] = field(default_factory=list)  # what make run chose for the user, to print
 
 
 def free_port() -> int:
@@ -11,14 +36,101 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:`port` now (a port in TIME_WAIT counts as free)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def _chosen(name: str, value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise PortUnavailable(f"{name} must be a port number from 1 to 65535, not {value!r}")
+    return int(text)
+
+
+def choose_ports(
+    port: str | None,
+    moto_port: str | None,
+    defaults: tuple[int, int] = (DEFAULT_PORT, DEFAULT_MOTO_PORT),
+) -> Ports:
+    """make run's ports: PORT's and MOTO_PORT's values (None or blank: not chosen), or the defaults,
+    or free ports in place of defaults that are taken. PortUnavailable for a chosen port that is
+    taken or malformed, or for the same port chosen twice."""
+    chosen = {"PORT": _chosen("PORT", port), "MOTO_PORT": _chosen("MOTO_PORT", moto_port)}
+    if chosen["PORT"] is not None and chosen["PORT"] == chosen["MOTO_PORT"]:
+        raise PortUnavailable(f"PORT and MOTO_PORT are both {chosen['PORT']}: choose two different ports")
+    for name, number in chosen.items():
+        if number is not None and not is_free(number):
+            raise PortUnavailable(
+                f"Port {number} ({name}) is in use by another program: stop it, or choose another port, "
+                f"e.g. make run {name}={free_port()}"
+            )
+    picked, notes = {}, []
+    for (name, number), default in zip(chosen.items(), defaults, strict=True):
+        if number is not None:
+            picked[name] = number
+        elif default not in chosen.values() and is_free(default):
+            picked[name] = default
+        else:
+            picked[name] = free_port()
+            while picked[name] in chosen.values():
+                picked[name] = free_port()
+            notes.append(
+                f"Port {default} ({name}'s default) is in use by another program: using {picked[name]} instead "
+                f"(set {name} to choose)."
+            )
+    return Ports(picked["PORT"], picked["MOTO_PORT"], notes)
+
+
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until something listens on 127.0.0.1:`port`, while `process` runs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the API gateway exited with status {process.returncode}")
+            raise RuntimeError(f"the process serving port {port} exited with status {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"the API gateway did not listen on port {port} within {timeout:.0f}s")
+    raise RuntimeError(f"nothing listened on port {port} within {timeout:.0f}s")
+
+
+def wait_for_api(url: str, probe_path: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until the API started as `process` answers a request of its own at `url`: a JSON error
+    `{"message": ...}` for `probe_path` (asked without a key, so it spends nothing). Something else
+    answering on the port is not the API: if `process` exits meanwhile, this says so."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the API gateway exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + probe_path, timeout=2) as response:
+                answer = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            answer = error.code, error.read()
+        except OSError:
+            time.sleep(0.1)
+            continue
+        if _is_our_refusal(*answer):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the API did not answer at {url} within {timeout:.0f}s")
+
+
+def _is_our_refusal(status: int, body: bytes) -> bool:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return False
+    return status == 401 and isinstance(answer, dict) and isinstance(answer.get("message"), str)

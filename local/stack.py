@@ -80,11 +80,15 @@ class LocalStack:
 
 
 @contextmanager
-def running_stack(log_path: Path, timeout: float = 120) -> Iterator[LocalStack]:
-    """Start `python -m local.run` on free ports, logging to `log_path`; stop it on exit."""
-    port, moto_port = free_port(), free_port()
-    env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port), "PYTHONUNBUFFERED": "1"}
-    env.pop("AWS_ENDPOINT_URL", None)
+def running_stack(log_path: Path, timeout: float = 120, ports: dict[str, str] | None = None) -> Iterator[LocalStack]:
+    """Start `python -m local.run` on free ports (or with `ports`, PORT and MOTO_PORT as a user
+    would set them; absent: not chosen), logging to `log_path`; stop it on exit."""
+    if ports is None:
+        ports = {"PORT": str(free_port()), "MOTO_PORT": str(free_port())}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name in ("AWS_ENDPOINT_URL", "PORT", "MOTO_PORT"):
+        env.pop(name, None)
+    env.update(ports)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "local.run"],
@@ -101,9 +105,10 @@ def running_stack(log_path: Path, timeout: float = 120) -> Iterator[LocalStack]:
                 raise StackDidNotStart("make run's stack did not start:\n" + log_path.read_text(errors="replace"))
             time.sleep(0.2)
         output = log_path.read_text(errors="replace")
+        running = re.search(r"binstore is running at (\S+)  \(AWS emulated by moto at (\S+)\)", output)
         yield LocalStack(
-            url=f"http://127.0.0.1:{port}",
-            moto_url=f"http://127.0.0.1:{moto_port}",
+            url=running[1],
+            moto_url=running[2],
             master_key=re.search(r"demo master key \(pro plan\): (\S+)", output)[1],
             bin_id=re.search(r"demo private bin id: +(\S+)", output)[1],
             curl_line=next(line.strip() for line in output.splitlines() if line.strip().startswith("curl ")),
