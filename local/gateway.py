@@ -160,7 +160,29 @@ class PooledLambdaRunner:
             stdout.write_str(json.dumps({"errorMessage": reply["errorMessage"], "errorType": reply["errorType"]}))
 
 
+def declared_expose_headers(stacks) -> list[str]:
+    """The ExposeHeaders of the template's HTTP APIs' CorsConfiguration (SAM's local CORS reads
+    every other CORS setting, but not this one)."""
+    exposed: list[str] = []
+    for stack in stacks:
+        for resource in stack.resources.values():
+            if resource.get("Type") == "AWS::Serverless::HttpApi":
+                cors = resource.get("Properties", {}).get("CorsConfiguration") or {}
+                exposed += [header for header in cors.get("ExposeHeaders", []) if header not in exposed]
+    return exposed
+
+
 class LocalGateway(LocalApigwService):
+    expose_headers: tuple[str, ...] = ()
+
+    def _request_handler(self, **kwargs):
+        response = super()._request_handler(**kwargs)
+        # As API Gateway does: a CORS answer to an allowed origin names the headers a browser page
+        # may read (ETag for If-Match, Idempotent-Replayed).
+        if self.expose_headers and "Access-Control-Allow-Origin" in response.headers:
+            response.headers["Access-Control-Expose-Headers"] = ",".join(self.expose_headers)
+        return response
+
     def _construct_error_handling(self):
         super()._construct_error_handling()
         # An HTTP API answers a request no route matches with this (SAM mimics a REST API's 403).
@@ -218,6 +240,7 @@ def main() -> None:
         port=args.port,
         host=args.host,
     )
+    service.expose_headers = tuple(declared_expose_headers(stacks))
     service.create()
     try:
         service.run()

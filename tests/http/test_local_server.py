@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from binstore import bins
 from binstore.access import Credentials
+from local.template import load_template
 from tests.support import ROOT
 from tests.support.store import stored_record
 
@@ -65,6 +66,33 @@ def test_browser_preflight_for_the_api_headers_succeeds(local_stack):
     assert "PUT" in headers["Access-Control-Allow-Methods"]
     allowed = headers["Access-Control-Allow-Headers"].lower().split(",")
     assert {"content-type", "x-master-key", "x-bin-versioning"} <= set(allowed)
+
+
+def template_cors() -> tuple[dict, str]:
+    """The HTTP API's CorsConfiguration as template.yaml declares it, and its allowed origin (the
+    parameter's default, which make run deploys)."""
+    template = load_template()
+    cors = next(resource["Properties"]["CorsConfiguration"] for resource in template["Resources"].values()
+                if resource["Type"] == "AWS::Serverless::HttpApi")
+    return cors, template["Parameters"][cors["AllowOrigins"]["Ref"]]["Default"]
+
+
+def test_every_cors_setting_the_template_declares_is_answered(local_stack):
+    cors, origin = template_cors()
+    status, preflight, _ = local_stack.request("OPTIONS", f"/v3/b/{local_stack.bin_id}", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": ",".join(cors["AllowHeaders"])})
+    assert status == 200 and preflight["Access-Control-Allow-Origin"] == origin
+    assert set(preflight["Access-Control-Allow-Methods"].split(",")) == set(cors["AllowMethods"])
+    assert set(preflight["Access-Control-Allow-Headers"].lower().split(",")) == set(cors["AllowHeaders"])
+    assert preflight["Access-Control-Max-Age"] == str(cors["MaxAge"])
+
+    # What a page may read of an answer: ETag (to send If-Match) among them.
+    status, answered, _ = local_stack.request("GET", f"/v3/b/{local_stack.bin_id}/latest", headers={
+        "Origin": "https://app.example", "X-Master-Key": local_stack.master_key})
+    assert status == 200 and answered["Access-Control-Allow-Origin"] == origin
+    assert answered["Access-Control-Expose-Headers"].split(",") == cors["ExposeHeaders"]
+    assert "ETag" in answered
 
 
 def test_unknown_route_is_a_json_404(local_stack):
