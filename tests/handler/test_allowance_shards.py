@@ -8,6 +8,7 @@ import pytest
 
 from binstore import migrations
 from binstore.model import StorageUnavailable
+from binstore.storage.accounts import SPLIT_ATTEMPTS
 from binstore.storage.charges import ALLOWANCE_SHARDS, split_allowance
 from tests.support.events import api_event, update_event
 from tests.support.store import Account, body_keys, master
@@ -193,9 +194,11 @@ def test_a_forged_key_never_makes_a_request_read_every_shard(invoke, store, pro,
     assert aws_calls.count("dynamodb:BatchGetItem") == 2  # the owner's own key: every shard read
 
 
-def test_migrate_splits_an_account_spending_while_it_is_split(invoke, store, monkeypatch):
-    """The split moves a fixed number of requests off the account item: a request spent between
-    its read and its transaction does not stop it, and is neither lost nor made."""
+@pytest.mark.parametrize("spent_meanwhile", [1, 4])
+def test_migrate_splits_an_account_spending_while_it_is_split(invoke, store, monkeypatch, spent_meanwhile):
+    """The split moves a fixed number of requests off the account item: requests spent between its
+    read and its transaction do not stop it, and are neither lost nor made. The account item keeps
+    at least one (100 split 32 ways leaves it 4: spending all 4 meanwhile makes the split read again)."""
     account = Account(store, "pro")
     bin_id = account.create_bin()
     account.as_from_before_the_split(100)
@@ -205,32 +208,67 @@ def test_migrate_splits_an_account_spending_while_it_is_split(invoke, store, mon
     def spend_first(**kwargs):
         if not spent and any("allowanceShards" in item.get("Update", {}).get("UpdateExpression", "")
                              for item in kwargs["TransactItems"]):
-            spent.append(invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(account)))[0])
+            for _ in range(spent_meanwhile):
+                spent.append(invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(account)))[0])
         return real(**kwargs)
 
     monkeypatch.setattr(store.dynamodb, "transact_write_items", spend_first)
     outcome = migrations.migrate(store)
     monkeypatch.undo()
 
-    assert spent == [200] and (outcome["allowancesSplit"], outcome["allowancesLeftUnsplit"]) == (1, 0)
-    assert account.requests_remaining == 99 and len(account.shards()) == ALLOWANCE_SHARDS
+    assert spent == [200] * spent_meanwhile
+    assert (outcome["allowancesSplit"], outcome["allowancesLeftUnsplit"]) == (1, 0)
+    assert account.requests_remaining == 100 - spent_meanwhile and len(account.shards()) == ALLOWANCE_SHARDS
     assert all(share >= 1 for share in account.shards())
 
 
-def test_a_read_of_the_shards_that_catches_a_split_half_seen_reads_again(store, pro, monkeypatch):
-    """A BatchGetItem is not a snapshot: one that saw the account item split but no shard item yet
-    would count the moved requests as gone. It is read again."""
+def test_migrate_counts_an_account_it_could_not_split(invoke, store, monkeypatch):
+    account = Account(store, "pro")
+    bin_id = account.create_bin()
+    account.as_from_before_the_split(100)
+    real = store.dynamodb.transact_write_items
+    monkeypatch.setattr("binstore.storage.accounts.SPLIT_PAUSE_SECONDS", 0)
+
+    def spend_every_time(**kwargs):
+        if any("allowanceShards" in item.get("Update", {}).get("UpdateExpression", "")
+               for item in kwargs["TransactItems"]):
+            for _ in range(4):  # whatever the account item holds, it ends below what the split needs
+                invoke(api_event("GET", f"/v3/b/{bin_id}/latest", headers=master(account)))
+        return real(**kwargs)
+
+    monkeypatch.setattr(store.dynamodb, "transact_write_items", spend_every_time)
+    outcome = migrations.migrate(store)
+    monkeypatch.undo()
+
+    assert (outcome["allowancesSplit"], outcome["allowancesLeftUnsplit"]) == (0, 1)
+    assert store.accounts.get(account.account_id).allowance_shards == 1
+    assert account.requests_remaining == 100 - 4 * SPLIT_ATTEMPTS  # each attempt's four: spent, and no more
+
+
+def _account_item_before_the_split(items: list[dict]) -> list[dict]:
+    """The account item as it was before the split (holding it all), beside the shard items."""
+    return [{**{k: v for k, v in item.items() if k != "allowanceShards"}, "requestsRemaining": {"N": "100000"}}
+            if "#" not in item["accountId"]["S"] else item for item in items]
+
+
+@pytest.mark.parametrize("half_seen", [
+    lambda items: [item for item in items if "#" not in item["accountId"]["S"]],  # split, shards not yet made
+    _account_item_before_the_split,  # not split, shards already made
+], ids=["shards missed", "shards counted twice"])
+def test_a_read_of_the_shards_that_catches_a_split_half_seen_reads_again(store, pro, monkeypatch, half_seen):
+    """A BatchGetItem is not a snapshot: beside binctl migrate's split it may see the account item
+    and the shard items on either side of it, and miss the moved requests or count them twice.
+    It is read again."""
     real = store.dynamodb.batch_get_item
     torn = []
 
-    def before_the_shards(**kwargs):
+    def seen_half_split(**kwargs):
         response = real(**kwargs)
         if not torn:
             torn.append(True)
             table = store.settings.accounts_table
-            response["Responses"][table] = [item for item in response["Responses"][table]
-                                            if "#" not in item["accountId"]["S"]]
+            response["Responses"][table] = half_seen(response["Responses"][table])
         return response
 
-    monkeypatch.setattr(store.dynamodb, "batch_get_item", before_the_shards)
+    monkeypatch.setattr(store.dynamodb, "batch_get_item", seen_half_split)
     assert sum(store.charges.balances(pro.account_id)) == 100_000 and torn == [True]

@@ -166,13 +166,16 @@ class AccountTables:
                 return None
             shares = split_allowance(int(values["requestsRemaining"]))
             moved = sum(shares[1:])
+            # The account item keeps at least one of its share (if it had any): it is spent last,
+            # and while it holds one, requests' early checks read nothing more.
+            least = moved + min(shares[0], 1)
             items = self._allowance_items(
                 account_id,
                 shares,
                 {
                     "UpdateExpression": "SET requestsRemaining = requestsRemaining - :moved, allowanceShards = :shards",
-                    "ConditionExpression": "requestsRemaining >= :moved AND attribute_not_exists(allowanceShards)",
-                    "ExpressionAttributeValues": to_item({":moved": moved, ":shards": len(shares)}),
+                    "ConditionExpression": "requestsRemaining >= :least AND attribute_not_exists(allowanceShards)",
+                    "ExpressionAttributeValues": to_item({":moved": moved, ":least": least, ":shards": len(shares)}),
                 },
             )
             try:

@@ -141,28 +141,32 @@ class Charges:
         return [self._charge_item(account_id, shard), self._charge_item(account_id, 0, change, charge=False)]
 
     @aws_call
-    @aws_call
     def balances(self, account_id: str) -> list[int]:
         """What each shard of the account's allowance holds, read consistently in one BatchGetItem
         (a shard that does not exist holds nothing).
 
         A BatchGetItem reads each item consistently, not all of them at one instant: beside binctl
         migrate's split of the account, it may see the account item split and the shard items not
-        yet made, and so miss the requests moved to them. Read again then: the split is one
-        transaction, so the next read sees it whole.
+        yet made (missing the requests moved to them), or the account item unsplit and the shard
+        items made (counting those requests twice). Read again then, after a pause: the split is
+        one transaction, so a later read sees it whole.
         """
-        for _ in range(SHARD_READS):
+        for read in range(SHARD_READS):
             held, expected, found = self._read_shards(account_id)
-            if found >= expected:
+            if expected is None or found == expected:
                 return held
+            if read < SHARD_READS - 1:
+                time.sleep(UNPROCESSED_PAUSE_SECONDS)
         raise StorageUnavailable("AllowanceBeingSplit")
 
-    def _read_shards(self, account_id: str) -> tuple[list[int], int, int]:
-        """Each shard's requests; how many shard items the account item says exist (0 without an
-        account item); how many were found."""
+    def _read_shards(self, account_id: str) -> tuple[list[int], int | None, int]:
+        """Each shard's requests; how many shard items (the account item included) the account item
+        says exist (None without an account item: nothing to check them against); how many were found."""
         keys = [to_item(shard_key(account_id, shard)) for shard in range(ALLOWANCE_SHARDS)]
         request = {self.accounts_table: {"Keys": keys, "ConsistentRead": True}}
-        held, expected, found = [0] * ALLOWANCE_SHARDS, 0, 0
+        held: list[int] = [0] * ALLOWANCE_SHARDS
+        expected: int | None = None
+        found = 0
         while request:
             response = self._clients.dynamodb.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self.accounts_table, []):
