@@ -15,7 +15,7 @@ VENV_CHECKOV := .venv-checkov
 MOTO_PORT ?=
 PORT ?=
 
-.PHONY: help run test unit lint scan bench build validate deploy clean
+.PHONY: help run binctl test unit lint scan bench build validate deploy clean
 
 # Code that ships (the layer, the functions) and the tools beside it: linted and formatted by ruff.
 LINTED := layers/shared functions cli local bench
@@ -47,6 +47,9 @@ $(VENV_CHECKOV)/.installed: requirements-checkov.txt | python313
 
 run: $(VENV)/.installed $(VENV_SAM)/.installed ## serve the API on 127.0.0.1:$PORT (3000), AWS emulated by moto on $MOTO_PORT (5000)
 	@MOTO_PORT="$(MOTO_PORT)" PORT="$(PORT)" $(VENV)/bin/python -m local.run
+
+binctl: $(VENV)/.installed ## install binctl, the operator's CLI, into .venv (then: .venv/bin/binctl --help)
+	@echo "binctl is ready: .venv/bin/binctl --help"
 
 # The three environments install side by side (mostly downloads); then the lint; then the tests, on
 # two workers, a test file per worker at a time (each worker starts its own local stack on free ports).

@@ -1,13 +1,39 @@
-"""binctl in-process, against moto: output format, errors, and finding a deployed stack."""
+"""binctl in-process, against moto's server on loopback as make run serves it: output format,
+errors, which stack it acts on, and finding a deployed stack."""
 
 import json
+import urllib.request
 
 import boto3
 import pytest
 from binctl.cli import main
-from binctl.resources import logical_id, output_key
+from binctl.resources import local_settings, logical_id, output_key
 from binstore.settings import RESOURCE_VARIABLES
+from binstore.storage import Store
+from local.aws import create_resources
+from local.emulation import AtomicMotoServer
+from local.ports import free_port
 from local.template import load_template
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    server = AtomicMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    yield "http://127.0.0.1:{}".format(server.get_host_and_port()[1])
+    server.stop()
+
+
+@pytest.fixture
+def store(moto_url, monkeypatch):
+    """Fresh tables and bucket in moto's server, and the environment make run's banner prints:
+    binctl reaches a local stack only through a loopback AWS_ENDPOINT_URL."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=10).close()
+    for name, value in {"AWS_ENDPOINT_URL": moto_url, "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    create_resources(boto3.client("dynamodb"), boto3.client("s3"))
+    return Store(local_settings())
 
 
 def run(capsys, *args) -> tuple[int, dict | None, str]:
@@ -187,3 +213,52 @@ def test_bodies_sweep_tags_bodies_no_record_points_at(store, capsys):
     assert code == 0 and output == {"bins_checked": 1, "orphans_marked": 1, "bins_skipped": 0}
     tags = store.s3.get_object_tagging(Bucket=store.settings.records_bucket, Key=stray)["TagSet"]
     assert tags == [{"Key": "binstore-orphan", "Value": "true"}]
+
+
+def test_binctl_declares_what_it_imports_at_run_time():
+    """An operator's `pip install .` gives a binctl that runs: pyproject.toml's dependencies name
+    boto3 and every package the layer ships, in versions the pinned ones satisfy."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    from tests.support import ROOT
+
+    declared = {Requirement(text).name: Requirement(text)
+                for text in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    pinned = {}
+    for path in ("layers/shared/requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / path).read_text().splitlines():
+            if line.strip() and not line.startswith(("#", "-")):
+                requirement = Requirement(line)
+                pinned[requirement.name] = next(iter(requirement.specifier)).version
+    layer = [Requirement(line).name for line in (ROOT / "layers/shared/requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert set(declared) == {"boto3", *layer}
+    assert all(declared[name].specifier.contains(pinned[name]) for name in declared)
+
+
+def test_without_a_stack_or_a_local_endpoint_binctl_refuses_to_guess(store, capsys, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    code, output, error = run(capsys, "account", "create", "--plan", "free")
+    assert (code, output) == (2, None) and "which stack?" in error and "--stack NAME" in error
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://dynamodb.us-east-1.amazonaws.com")
+    code, output, error = run(capsys, "account", "create", "--plan", "free")
+    assert (code, output) == (2, None) and "is not on this machine" in error
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_loopback_endpoint_needs_no_region_nor_credentials(store, capsys, monkeypatch, moto_url, host):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url.replace("127.0.0.1", host))
+    code, output, error = run(capsys, "account", "create", "--plan", "free")
+    assert code == 0, error
+    assert output["requestsRemaining"] == 10_000
+
+
+def test_help_says_how_binctl_chooses_its_stack(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "AWS_ENDPOINT_URL=http://127.0.0.1:<MOTO_PORT>" in capsys.readouterr().out

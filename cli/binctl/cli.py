@@ -128,7 +128,14 @@ def _non_negative(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="binctl", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="binctl",
+        description=__doc__.split("\n\n")[0],
+        epilog="Which stack: --stack NAME acts on a deployed stack, with the AWS credentials and region of the "
+        "environment (AWS_PROFILE, AWS_REGION). Without --stack, binctl acts on make run's local stack, through "
+        "AWS_ENDPOINT_URL=http://127.0.0.1:<MOTO_PORT> (make run prints the line to export; region and "
+        "credentials may be left unset); it refuses no AWS_ENDPOINT_URL, or one not on this machine.",
+    )
     parser.add_argument("--stack", help="a deployed binstore stack: read table and bucket names from its Outputs")
     resources = parser.add_subparsers(dest="resource", required=True)
 
@@ -213,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = resources.settings(args.stack)
     except (BotoCoreError, ClientError) as error:  # binctl's own CloudFormation lookup
         print(f"binctl: AWS error: {error}", file=sys.stderr)
+        return 2
+    except resources.NoStackChosen as error:
+        print(f"binctl: {error}", file=sys.stderr)
         return 2
     except ValueError as error:
         print(f"binctl: {error}", file=sys.stderr)

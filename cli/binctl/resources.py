@@ -1,14 +1,23 @@
-"""Where binctl finds the stack's tables and bucket.
+"""Which stack binctl acts on, and where it finds the stack's tables and bucket.
 
-In order: a deployed stack's CloudFormation Outputs (`--stack NAME`); the variables the functions
+Which stack: with `--stack NAME`, the deployed stack of that name, in the account and region the
+AWS environment names (AWS_PROFILE, AWS_REGION, ...). Without it, `make run`'s local stack, which
+binctl reaches only through an AWS_ENDPOINT_URL on this machine (a loopback address, as make run
+prints it): with no AWS_ENDPOINT_URL, or one elsewhere, binctl refuses rather than act on a real
+account by accident. A loopback endpoint needs nothing more: binctl fills in a region and dummy
+credentials if the environment has none (moto accepts any).
+
+Where: a deployed stack's CloudFormation Outputs (`--stack NAME`); the variables the functions
 themselves read (ACCOUNTS_TABLE, ...); and, for any not set, the names `make run` gives its local
 stack. template.yaml follows one naming rule for all three, from binstore.settings' list of
 resources: the variable ACCOUNTS_TABLE names the resource AccountsTable, published as the output
 AccountsTableName, and created locally as AccountsTable (a bucket in lower case, as S3 requires).
 """
 
+import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -51,5 +60,47 @@ def stack_settings(stack_name: str) -> Settings:
     return settings_from_outputs({output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])})
 
 
-def settings(stack_name: str | None) -> Settings:
-    return stack_settings(stack_name) if stack_name else local_settings(os.environ)
+LOCAL_REGION = "us-east-1"  # make run's
+
+
+class NoStackChosen(ValueError):
+    """binctl was not told which stack to act on, in words for the operator."""
+
+
+def is_on_this_machine(url: str) -> bool:
+    """Whether `url` names a loopback host (127.0.0.0/8, ::1, localhost)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings(stack_name: str | None, environ: MutableMapping[str, str] = os.environ) -> Settings:
+    """The stack binctl acts on (see the module's docstring); NoStackChosen if none is clear."""
+    if stack_name:
+        return stack_settings(stack_name)
+    endpoint = environ.get("AWS_ENDPOINT_URL", "").strip()
+    if not endpoint:
+        raise NoStackChosen(
+            "which stack? For make run's local stack, export the line make run prints "
+            "(AWS_ENDPOINT_URL=http://127.0.0.1:<MOTO_PORT> ...); for a deployed stack, pass --stack NAME"
+        )
+    if not is_on_this_machine(endpoint):
+        raise NoStackChosen(
+            f"AWS_ENDPOINT_URL ({endpoint}) is not on this machine: binctl acts on a deployed stack only "
+            "with --stack NAME, and on make run's local stack through a 127.0.0.1 endpoint"
+        )
+    # moto on this machine takes any region and any credentials: none need to be set.
+    if not environ.get("AWS_REGION") and not environ.get("AWS_DEFAULT_REGION"):
+        environ["AWS_DEFAULT_REGION"] = LOCAL_REGION
+    if not environ.get("AWS_ACCESS_KEY_ID") and not environ.get("AWS_PROFILE"):
+        environ["AWS_ACCESS_KEY_ID"] = environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+    return local_settings(environ)
