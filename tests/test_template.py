@@ -273,3 +273,26 @@ def test_every_resource_variable_names_the_resource_its_name_says():
                 assert value == {"Ref": logical_id(variable)}, variable
                 seen.add(variable)
     assert seen == set(RESOURCE_VARIABLES)
+
+
+# What `sam deploy --guided` asks of a route without authentication (once per route; its default,
+# N, aborts with "Security Constraints Not Satisfied!"): SAM CLI's own check, run on the template.
+_UNSETTLED_ROUTES = """
+from samcli.commands.deploy.auth_utils import auth_per_resource
+from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+stacks, _ = SamLocalStackProvider.get_stacks("template.yaml")
+print(sum(1 for _, settled in auth_per_resource(stacks) if not settled), len(auth_per_resource(stacks)))
+"""
+
+
+def test_sam_deploy_guided_asks_nothing_of_the_routes_and_the_gateway_has_no_authorizer():
+    result = subprocess.run([str(ROOT / ".venv-sam" / "bin" / "python"), "-c", _UNSETTLED_ROUTES],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    unsettled, routes = map(int, result.stdout.split())
+    assert (unsettled, routes) == (0, len(load_template()["Resources"]["BinsFunction"]["Properties"]["Events"]))
+    # The keys are checked by the function: the gateway lets every route through to it.
+    gateway = [resource for resource in transformed()["Resources"].values()
+               if resource["Type"].startswith("AWS::ApiGatewayV2::")]
+    assert not [resource for resource in gateway if resource["Type"] == "AWS::ApiGatewayV2::Authorizer"]
+    assert "security" not in json.dumps(gateway)
