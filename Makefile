@@ -92,8 +92,15 @@ scan: $(VENV_CHECKOV)/.installed ## checkov security scan of template.yaml (also
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(VENV_CHECKOV)/bin/checkov -f template.yaml --framework cloudformation \
 	  --skip-download --quiet --compact
 
-deploy: build ## sam deploy --guided, into your AWS account
-	$(VENV_SAM)/bin/sam deploy --guided
+# The first deploy is guided: it asks the region and the parameters once and saves them in
+# $(SAMCONFIG); once a region is saved there, every deploy is a plain `sam deploy` with them.
+SAMCONFIG ?= samconfig.toml
+deploy: build ## deploy into your AWS account: guided the first time (saves the answers), plain after
+	@if grep -qE '^[[:space:]]*region[[:space:]]*=' $(SAMCONFIG); then \
+	  $(VENV_SAM)/bin/sam deploy --config-file $(SAMCONFIG); \
+	else \
+	  $(VENV_SAM)/bin/sam deploy --guided --config-file $(SAMCONFIG); \
+	fi
 
 clean: ## remove the virtual environments and the build
 	rm -rf $(VENV) $(VENV_SAM) $(VENV_CHECKOV) .aws-sam

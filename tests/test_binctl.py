@@ -193,6 +193,12 @@ def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys
 
     assert code == 0, error
     assert store.accounts.get(output["accountId"]).plan == "pro"
+    # The stack's outputs, for the operator's next steps (its API's URL): no other tool needed.
+    code, output, error = run(capsys, "--stack", "binstore", "stack")
+    assert code == 0, error
+    assert output == {o["OutputKey"]: o["Value"] for o in outputs}
+    code, output, error = run(capsys, "stack")
+    assert (code, output) == (1, None) and "pass --stack NAME" in error
 
 
 def test_every_output_binctl_reads_is_in_the_template():

@@ -296,3 +296,23 @@ def test_sam_deploy_guided_asks_nothing_of_the_routes_and_the_gateway_has_no_aut
                if resource["Type"].startswith("AWS::ApiGatewayV2::")]
     assert not [resource for resource in gateway if resource["Type"] == "AWS::ApiGatewayV2::Authorizer"]
     assert "security" not in json.dumps(gateway)
+
+
+@pytest.mark.parametrize(("saved", "command"), [
+    ("", "deploy --guided --config-file"),  # a fresh clone: the region and parameters are asked
+    ('region = "eu-west-1"\n', "deploy --config-file"),  # then: what the first deploy saved
+])
+def test_make_deploy_is_guided_until_a_region_is_saved(tmp_path, saved, command):
+    sam_venv = tmp_path / "venv-sam"
+    (sam_venv / "bin").mkdir(parents=True)
+    (sam_venv / ".installed").touch()
+    fake_sam = sam_venv / "bin" / "sam"
+    fake_sam.write_text('#!/bin/sh\necho "sam $*"\n')
+    fake_sam.chmod(0o755)
+    config = tmp_path / "samconfig.toml"
+    config.write_text((ROOT / "samconfig.toml").read_text().replace(
+        "[default.deploy.parameters]\n", "[default.deploy.parameters]\n" + saved))
+    result = subprocess.run(["make", "--no-print-directory", "-o", "build", "deploy", f"VENV_SAM={sam_venv}",
+                             f"SAMCONFIG={config}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"sam {command} {config}"

@@ -120,6 +120,12 @@ def bodies_sweep(store: Store, args) -> dict:
     return vars(report)
 
 
+def stack_show(store: Store, args) -> dict:
+    if not args.stack:
+        raise UsageError("binctl stack shows a deployed stack: pass --stack NAME")
+    return resources.stack_outputs(args.stack)
+
+
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -193,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     get.add_argument("--version", type=_non_negative, help="a version, as JSONBin numbers them: 0 is the base record")
     get.set_defaults(run=bin_get)
 
+    stack = resources.add_parser(
+        "stack", help="the deployed stack's outputs (ApiUrl, its tables and buckets); with --stack NAME"
+    )
+    stack.set_defaults(run=stack_show)
+
     upgrade = resources.add_parser(
         "migrate", help="after deploying a new version: bring stored data up to it (idempotent; see the README)"
     )
@@ -235,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     except StorageUnavailable as error:
         # Why AWS failed, from the error the storage layer wrapped (binctl is the operator's own tool).
         print(f"binctl: AWS error: {error.__cause__ or error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:  # binctl's own CloudFormation calls
+        print(f"binctl: AWS error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result, ensure_ascii=False))
     return 0

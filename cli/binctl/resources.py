@@ -54,10 +54,15 @@ def settings_from_outputs(outputs: Mapping[str, str]) -> Settings:
     return Settings.from_environment({variable: outputs[output_key(variable)] for variable in RESOURCE_VARIABLES})
 
 
+def stack_outputs(stack_name: str) -> dict[str, str]:
+    """The deployed stack's CloudFormation Outputs (OutputKey -> OutputValue): ApiUrl, the names."""
+    (stack,) = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
 def stack_settings(stack_name: str) -> Settings:
     """Settings for the deployed binstore stack `stack_name`, found through its Outputs."""
-    (stack,) = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
-    return settings_from_outputs({output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])})
+    return settings_from_outputs(stack_outputs(stack_name))
 
 
 LOCAL_REGION = "us-east-1"  # make run's
