@@ -15,7 +15,7 @@ VENV_CHECKOV := .venv-checkov
 MOTO_PORT ?=
 PORT ?=
 
-.PHONY: help run binctl test unit lint scan bench build validate deploy clean
+.PHONY: help run binctl test unit lint scan bench build validate deploy destroy clean
 
 # Code that ships (the layer, the functions) and the tools beside it: linted and formatted by ruff.
 LINTED := layers/shared functions cli local bench
@@ -101,6 +101,11 @@ deploy: build ## deploy into your AWS account: guided the first time (saves the 
 	else \
 	  $(VENV_SAM)/bin/sam deploy --guided --config-file $(SAMCONFIG); \
 	fi
+
+# sam delete reads the stack's name and region from $(SAMCONFIG) and asks before deleting. The
+# data tables and buckets have DeletionPolicy: Retain: they stay (README, "Tearing down").
+destroy: $(VENV_SAM)/.installed ## delete the deployed stack (your data tables and buckets stay: see the README)
+	$(VENV_SAM)/bin/sam delete --config-file $(SAMCONFIG)
 
 clean: ## remove the virtual environments and the build
 	rm -rf $(VENV) $(VENV_SAM) $(VENV_CHECKOV) .aws-sam

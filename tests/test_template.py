@@ -316,3 +316,16 @@ def test_make_deploy_is_guided_until_a_region_is_saved(tmp_path, saved, command)
                              f"SAMCONFIG={config}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"sam {command} {config}"
+
+
+def test_make_destroy_deletes_the_stack_samconfig_names(tmp_path):
+    sam_venv = tmp_path / "venv-sam"
+    (sam_venv / "bin").mkdir(parents=True)
+    (sam_venv / ".installed").touch()
+    fake_sam = sam_venv / "bin" / "sam"
+    fake_sam.write_text('#!/bin/sh\necho "sam $*"\n')
+    fake_sam.chmod(0o755)
+    result = subprocess.run(["make", "--no-print-directory", "destroy", f"VENV_SAM={sam_venv}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "sam delete --config-file samconfig.toml"
