@@ -11,9 +11,11 @@ PYTHON313 := $(shell \
 VENV := .venv
 VENV_SAM := .venv-sam
 VENV_CHECKOV := .venv-checkov
-# make run's ports: unset, the defaults (3000, 5000), or free ones in their place if taken.
+# make run's ports: unset, the defaults (3000, 5000), or free ones in their place if taken. Passed
+# in the environment, never pasted into a recipe's shell line (where a value could run commands).
 MOTO_PORT ?=
 PORT ?=
+export PORT MOTO_PORT
 
 .PHONY: help run binctl test unit lint scan bench build validate deploy destroy clean
 
@@ -46,7 +48,7 @@ $(VENV_CHECKOV)/.installed: requirements-checkov.txt | python313
 	@touch $@
 
 run: $(VENV)/.installed $(VENV_SAM)/.installed ## serve the API on 127.0.0.1:$PORT (3000), AWS emulated by moto on $MOTO_PORT (5000)
-	@MOTO_PORT="$(MOTO_PORT)" PORT="$(PORT)" $(VENV)/bin/python -m local.run
+	@$(VENV)/bin/python -m local.run
 
 binctl: $(VENV)/.installed ## install binctl, the operator's CLI, into .venv (then: .venv/bin/binctl --help)
 	@echo "binctl is ready: .venv/bin/binctl --help"

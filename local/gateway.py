@@ -26,6 +26,7 @@ from samcli.local.apigw.event_constructor import construct_v2_event_http
 from samcli.local.apigw.local_apigw_service import LocalApigwService
 from samcli.local.apigw.path_converter import PathConverter
 from samcli.local.apigw.route import Route
+from samcli.local.docker.exceptions import ProcessSigTermException
 
 
 class WorkerDied(Exception):
@@ -244,8 +245,8 @@ def main() -> None:
     service.create()
     try:
         service.run()
-    except KeyboardInterrupt:
-        pass
+    except (KeyboardInterrupt, ProcessSigTermException):
+        pass  # Ctrl-C, or SIGTERM (which SAM's service turns into its own exception): stop quietly
     finally:
         # Shutting down: a second Ctrl-C or a SIGTERM must not interrupt stopping the workers.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

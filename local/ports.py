@@ -36,17 +36,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def is_free(port: int) -> bool:
-    """Whether a server could listen on 127.0.0.1:`port` now (a port in TIME_WAIT counts as free)."""
+def why_not_free(port: int) -> str | None:
+    """Why a server could not listen on 127.0.0.1:`port` now, in words; None if it could (a port
+    in TIME_WAIT counts as free)."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as error:
-            if error.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
+            if error.errno == errno.EADDRINUSE:
+                return "is in use by another program"
+            if error.errno == errno.EACCES:
+                return "needs privileges this user lacks (ports below 1024 do)"
             raise
-    return True
+    return None
+
+
+def is_free(port: int) -> bool:
+    return why_not_free(port) is None
 
 
 def _chosen(name: str, value: str | None) -> int | None:
@@ -70,9 +77,10 @@ def choose_ports(
     if chosen["PORT"] is not None and chosen["PORT"] == chosen["MOTO_PORT"]:
         raise PortUnavailable(f"PORT and MOTO_PORT are both {chosen['PORT']}: choose two different ports")
     for name, number in chosen.items():
-        if number is not None and not is_free(number):
+        problem = None if number is None else why_not_free(number)
+        if problem is not None:
             raise PortUnavailable(
-                f"Port {number} ({name}) is in use by another program: stop it, or choose another port, "
+                f"Port {number} ({name}) {problem}: stop what holds it, or choose another port, "
                 f"e.g. make run {name}={free_port()}"
             )
     picked, notes = {}, []
@@ -85,9 +93,10 @@ def choose_ports(
             picked[name] = free_port()
             while picked[name] in chosen.values():
                 picked[name] = free_port()
+            holder = next((other for other, number in chosen.items() if number == default), None)
+            why = f"is {holder}'s" if holder else "is in use by another program"
             notes.append(
-                f"Port {default} ({name}'s default) is in use by another program: using {picked[name]} instead "
-                f"(set {name} to choose)."
+                f"Port {default} ({name}'s default) {why}: using {picked[name]} instead (set {name} to choose)."
             )
     return Ports(picked["PORT"], picked["MOTO_PORT"], notes)
 

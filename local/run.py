@@ -11,13 +11,18 @@
    bucket as template.yaml's pipeline does in AWS (local/usage_delivery.py).
 """
 
+import signal
+import sys
+
+if __name__ == "__main__":
+    # Ctrl-C while the imports below load (about a second): stop quietly, as after them.
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
 import json
 import logging
 import os
 import shlex
-import signal
 import subprocess
-import sys
 import threading
 
 import boto3
@@ -189,6 +194,7 @@ def serve(ports: Ports) -> None:
 
 
 def main() -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: KeyboardInterrupt, handled below
     try:
         ports = choose_ports(os.environ.get("PORT"), os.environ.get("MOTO_PORT"))
         for note in ports.notes:

@@ -176,7 +176,7 @@ def test_key_create_refuses_unknown_permissions(store, capsys, permissions):
     assert code == 1 and output is None and "permissions must be some of create, read, update, delete" in error
 
 
-def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys):
+def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys, monkeypatch):
     outputs = [{"OutputKey": output, "Value": getattr(store.settings, field)}
                for output, field in [("AccountsTableName", "accounts_table"), ("KeysTableName", "keys_table"),
                                      ("BinsTableName", "bins_table"), ("BinVersionsTableName", "bin_versions_table"),
@@ -199,6 +199,8 @@ def test_stack_option_reads_resource_names_from_the_stacks_outputs(store, capsys
     assert output == {o["OutputKey"]: o["Value"] for o in outputs}
     code, output, error = run(capsys, "stack")
     assert (code, output) == (1, None) and "pass --stack NAME" in error
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # the same answer, whatever the environment
+    assert run(capsys, "stack")[::2] == (1, "binctl: binctl stack shows a deployed stack: pass --stack NAME\n")
 
 
 def test_every_output_binctl_reads_is_in_the_template():
@@ -251,7 +253,35 @@ def test_without_a_stack_or_a_local_endpoint_binctl_refuses_to_guess(store, caps
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://dynamodb.us-east-1.amazonaws.com")
     code, output, error = run(capsys, "account", "create", "--plan", "free")
-    assert (code, output) == (2, None) and "is not on this machine" in error
+    assert (code, output) == (2, None) and "is not an endpoint on this machine" in error
+
+
+@pytest.mark.parametrize("endpoint", [
+    "http://127.0.0.1.evil.example:5000", "http://192.0.2.2:5001\\@127.0.0.1:5000", "http://user@127.0.0.1:5000",
+    "http://127.0.0.1:5000 ", "http://127.0.0.1:99999", "http://127.0.0.256:5000", "ftp://127.0.0.1:5000",
+    "http://127.0.0.1:5000/path", "http://0x7f000001:5000",
+])
+def test_an_endpoint_that_is_not_plainly_on_this_machine_is_refused_naming_it(store, capsys, monkeypatch, endpoint):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    code, output, error = run(capsys, "account", "create", "--plan", "free")
+    assert (code, output) == (2, None)
+    assert f"AWS_ENDPOINT_URL ({endpoint!r}) is not an endpoint on this machine" in error
+
+
+def test_nothing_else_in_the_environment_sends_the_local_stacks_calls_elsewhere(store, capsys, monkeypatch):
+    """boto3 honours per-service endpoints and a profile's settings; binctl's clients for the local
+    stack are made for its endpoint, region and dummy keys alone."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://192.0.2.2:1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://192.0.2.2:1")
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKINGKEY00")
+    code, output, error = run(capsys, "account", "create", "--plan", "free")
+    assert code == 0, error
+    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
+        monkeypatch.delenv(name)  # the test's own reads, as make run's stack is reached
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert store.accounts.get(output["accountId"]).plan == "free"  # in make run's region's tables
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
@@ -268,3 +298,20 @@ def test_help_says_how_binctl_chooses_its_stack(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "AWS_ENDPOINT_URL=http://127.0.0.1:<MOTO_PORT>" in capsys.readouterr().out
+
+
+def test_pip_install_ships_every_package_binctl_imports():
+    """`pip install .` installs the packages pyproject.toml lists, and only those: each directory
+    with an __init__.py under binstore and binctl must be listed (an editable install hides a
+    missing one)."""
+    import tomllib
+
+    from tests.support import ROOT
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = set()
+    for package, directory in setuptools["package-dir"].items():
+        for init in (ROOT / directory).rglob("__init__.py"):
+            relative = init.parent.relative_to(ROOT / directory)
+            found.add(".".join([package, *relative.parts]))
+    assert set(setuptools["packages"]) == found

@@ -1,6 +1,6 @@
 """binctl: the operator's provisioning CLI.
 
-Talks to AWS through boto3 and the standard environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL,
+Talks to AWS through boto3 and the standard environment (AWS_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL,
 ...). Table and bucket names come from a deployed stack's Outputs with --stack NAME; otherwise from
 the variables the function uses (ACCOUNTS_TABLE, ...), which default to the names of `make run`'s
 local stack (binctl.resources). Every command prints one JSON object on stdout;
@@ -22,6 +22,7 @@ from binstore.errors import BinStoreError
 from binstore.model import StorageUnavailable
 from binstore.plans import PLANS
 from binstore.storage import Store
+from binstore.storage.clients import CLIENT_CONFIG
 
 
 class UsageError(Exception):
@@ -138,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="binctl",
         description=__doc__.split("\n\n")[0],
         epilog="Which stack: --stack NAME acts on a deployed stack, with the AWS credentials and region of the "
-        "environment (AWS_PROFILE, AWS_REGION). Without --stack, binctl acts on make run's local stack, through "
+        "environment (AWS_PROFILE, AWS_DEFAULT_REGION or AWS_REGION). Without --stack, binctl acts on "
+        "make run's local stack, through "
         "AWS_ENDPOINT_URL=http://127.0.0.1:<MOTO_PORT> (make run prints the line to export; region and "
         "credentials may be left unset); it refuses no AWS_ENDPOINT_URL, or one not on this machine.",
     )
@@ -227,8 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.resource == "stack" and not args.stack:
+        print("binctl: binctl stack shows a deployed stack: pass --stack NAME", file=sys.stderr)
+        return 1
     try:
-        settings = resources.settings(args.stack)
+        target = resources.target(args.stack)
     except (BotoCoreError, ClientError) as error:  # binctl's own CloudFormation lookup
         print(f"binctl: AWS error: {error}", file=sys.stderr)
         return 2
@@ -239,7 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"binctl: {error}", file=sys.stderr)
         return 1
     try:
-        result = args.run(Store(settings), args)
+        if target.local_endpoint is None:
+            store = Store(target.settings)
+        else:
+            store = Store(target.settings, *resources.local_clients(target.local_endpoint, CLIENT_CONFIG))
+        result = args.run(store, args)
     except (BinStoreError, UsageError, ValueError) as error:
         print(f"binctl: {error}", file=sys.stderr)
         return 1

@@ -1,11 +1,12 @@
 """Which stack binctl acts on, and where it finds the stack's tables and bucket.
 
 Which stack: with `--stack NAME`, the deployed stack of that name, in the account and region the
-AWS environment names (AWS_PROFILE, AWS_REGION, ...). Without it, `make run`'s local stack, which
-binctl reaches only through an AWS_ENDPOINT_URL on this machine (a loopback address, as make run
-prints it): with no AWS_ENDPOINT_URL, or one elsewhere, binctl refuses rather than act on a real
-account by accident. A loopback endpoint needs nothing more: binctl fills in a region and dummy
-credentials if the environment has none (moto accepts any).
+AWS environment names (AWS_PROFILE, AWS_DEFAULT_REGION or AWS_REGION, ...). Without it, `make
+run`'s local stack, which binctl reaches only through an AWS_ENDPOINT_URL on this machine (a
+loopback address, as make run prints it): with no AWS_ENDPOINT_URL, or one elsewhere, binctl
+refuses rather than act on a real account by accident. Its clients for the local stack are made
+for that endpoint alone, with moto's region and dummy credentials: no other setting of the
+environment (a profile, AWS_ENDPOINT_URL_DYNAMODB) can send them elsewhere.
 
 Where: a deployed stack's CloudFormation Outputs (`--stack NAME`); the variables the functions
 themselves read (ACCOUNTS_TABLE, ...); and, for any not set, the names `make run` gives its local
@@ -14,10 +15,10 @@ resources: the variable ACCOUNTS_TABLE names the resource AccountsTable, publish
 AccountsTableName, and created locally as AccountsTable (a bucket in lower case, as S3 requires).
 """
 
-import ipaddress
 import os
+import re
 from collections.abc import Mapping, MutableMapping
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 import boto3
 
@@ -65,47 +66,72 @@ def stack_settings(stack_name: str) -> Settings:
     return settings_from_outputs(stack_outputs(stack_name))
 
 
-LOCAL_REGION = "us-east-1"  # make run's
+LOCAL_REGION = "us-east-1"  # make run's: moto keeps each region's tables apart
+
+# make run's moto, as its banner prints it: a loopback host, an optional port, nothing else (no user
+# info, no path: what urllib3 would connect to must be what this check read).
+_LOCAL_ENDPOINT = re.compile(
+    r"(?P<scheme>https?)://(?P<host>127(?:\.[0-9]{1,3}){3}|localhost|\[::1\])(?::(?P<port>[0-9]{1,5}))?/?",
+    re.IGNORECASE,
+)
 
 
 class NoStackChosen(ValueError):
     """binctl was not told which stack to act on, in words for the operator."""
 
 
-def is_on_this_machine(url: str) -> bool:
-    """Whether `url` names a loopback host (127.0.0.0/8, ::1, localhost)."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+@dataclass(frozen=True)
+class Target:
+    settings: Settings
+    local_endpoint: str | None = None  # make run's moto: binctl's clients are made for it alone
 
 
-def settings(stack_name: str | None, environ: MutableMapping[str, str] = os.environ) -> Settings:
+def local_endpoint(value: str) -> str:
+    """`value` if it is an endpoint on this machine (see _LOCAL_ENDPOINT); NoStackChosen otherwise."""
+    match = _LOCAL_ENDPOINT.fullmatch(value)
+    valid = False
+    if match is not None:
+        port_ok = match["port"] is None or 1 <= int(match["port"]) <= 65535
+        host = match["host"]
+        valid = port_ok and (not host[0].isdigit() or all(int(octet) <= 255 for octet in host.split(".")))
+    if not valid:
+        raise NoStackChosen(
+            f"AWS_ENDPOINT_URL ({value!r}) is not an endpoint on this machine: binctl acts on make run's local "
+            "stack through http://127.0.0.1:<MOTO_PORT> (the line make run prints), and on a deployed stack "
+            "only with --stack NAME"
+        )
+    return value
+
+
+def target(stack_name: str | None, environ: MutableMapping[str, str] = os.environ) -> Target:
     """The stack binctl acts on (see the module's docstring); NoStackChosen if none is clear."""
     if stack_name:
-        return stack_settings(stack_name)
-    endpoint = environ.get("AWS_ENDPOINT_URL", "").strip()
+        # boto3 reads AWS_DEFAULT_REGION; AWS_REGION is what Lambda and many tools set.
+        if not environ.get("AWS_DEFAULT_REGION") and environ.get("AWS_REGION"):
+            environ["AWS_DEFAULT_REGION"] = environ["AWS_REGION"]
+        return Target(stack_settings(stack_name))
+    endpoint = environ.get("AWS_ENDPOINT_URL") or ""
     if not endpoint:
         raise NoStackChosen(
             "which stack? For make run's local stack, export the line make run prints "
             "(AWS_ENDPOINT_URL=http://127.0.0.1:<MOTO_PORT> ...); for a deployed stack, pass --stack NAME"
         )
-    if not is_on_this_machine(endpoint):
-        raise NoStackChosen(
-            f"AWS_ENDPOINT_URL ({endpoint}) is not on this machine: binctl acts on a deployed stack only "
-            "with --stack NAME, and on make run's local stack through a 127.0.0.1 endpoint"
+    return Target(local_settings(environ), local_endpoint(endpoint))
+
+
+def local_clients(endpoint: str, config) -> tuple:
+    """DynamoDB and S3 clients for make run's moto alone: an explicit endpoint wins over every
+    AWS_ENDPOINT_URL_* variable and config file, and the region and credentials are moto's, so
+    nothing of a real account (a profile's keys, its endpoints) is ever used."""
+
+    def client(service: str):
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name=LOCAL_REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
         )
-    # moto on this machine takes any region and any credentials: none need to be set.
-    if not environ.get("AWS_REGION") and not environ.get("AWS_DEFAULT_REGION"):
-        environ["AWS_DEFAULT_REGION"] = LOCAL_REGION
-    if not environ.get("AWS_ACCESS_KEY_ID") and not environ.get("AWS_PROFILE"):
-        environ["AWS_ACCESS_KEY_ID"] = environ["AWS_SECRET_ACCESS_KEY"] = "testing"
-    return local_settings(environ)
+
+    return client("dynamodb"), client("s3")

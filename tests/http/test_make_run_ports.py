@@ -66,3 +66,10 @@ def test_defaults_that_are_taken_are_replaced_and_the_banner_points_at_the_api(t
     assert log.index("using") < log.index("binstore is running")
     assert f"export AWS_ENDPOINT_URL={local.moto_url} " in log  # binctl's environment, exactly
     assert "Traceback" not in local.logs()  # stopped with Ctrl-C, quietly
+
+
+def test_a_port_value_is_never_run_as_a_command(tmp_path):
+    marker = tmp_path / "ran"
+    finished = run(["make", "--no-print-directory", "run", f'PORT=x"; touch {marker}; echo "'])
+    assert finished.returncode != 0 and "PORT must be a port number from 1 to 65535" in finished.stderr
+    assert not marker.exists()

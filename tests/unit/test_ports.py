@@ -59,7 +59,9 @@ def test_defaults_that_are_taken_are_replaced_by_free_ports_and_said():
 def test_a_default_is_never_the_port_chosen_for_the_other():
     default = free_port()
     ports = choose_ports(None, str(default), (default, free_port()))
-    assert ports.moto == default and ports.api != default and len(ports.notes) == 1
+    assert ports.moto == default and ports.api != default
+    assert ports.notes == [f"Port {default} (PORT's default) is MOTO_PORT's: using {ports.api} instead "
+                           "(set PORT to choose)."]
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "65536", "-1", "3e3", "٣٠٠٠", "9" * 400])
