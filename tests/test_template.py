@@ -298,17 +298,23 @@ def test_sam_deploy_guided_asks_nothing_of_the_routes_and_the_gateway_has_no_aut
     assert "security" not in json.dumps(gateway)
 
 
+@pytest.fixture
+def sam_venv(tmp_path):
+    """A stand-in for .venv-sam whose `sam` prints the command it was given."""
+    venv = tmp_path / "venv-sam"
+    (venv / "bin").mkdir(parents=True)
+    (venv / ".installed").touch()
+    fake_sam = venv / "bin" / "sam"
+    fake_sam.write_text('#!/bin/sh\necho "sam $*"\n')
+    fake_sam.chmod(0o755)
+    return venv
+
+
 @pytest.mark.parametrize(("saved", "command"), [
     ("", "deploy --guided --config-file"),  # a fresh clone: the region and parameters are asked
     ('region = "eu-west-1"\n', "deploy --config-file"),  # then: what the first deploy saved
 ])
-def test_make_deploy_is_guided_until_a_region_is_saved(tmp_path, saved, command):
-    sam_venv = tmp_path / "venv-sam"
-    (sam_venv / "bin").mkdir(parents=True)
-    (sam_venv / ".installed").touch()
-    fake_sam = sam_venv / "bin" / "sam"
-    fake_sam.write_text('#!/bin/sh\necho "sam $*"\n')
-    fake_sam.chmod(0o755)
+def test_make_deploy_is_guided_until_a_region_is_saved(tmp_path, sam_venv, saved, command):
     config = tmp_path / "samconfig.toml"
     config.write_text((ROOT / "samconfig.toml").read_text().replace(
         "[default.deploy.parameters]\n", "[default.deploy.parameters]\n" + saved))
@@ -318,13 +324,7 @@ def test_make_deploy_is_guided_until_a_region_is_saved(tmp_path, saved, command)
     assert result.stdout.strip() == f"sam {command} {config}"
 
 
-def test_make_destroy_deletes_the_stack_samconfig_names(tmp_path):
-    sam_venv = tmp_path / "venv-sam"
-    (sam_venv / "bin").mkdir(parents=True)
-    (sam_venv / ".installed").touch()
-    fake_sam = sam_venv / "bin" / "sam"
-    fake_sam.write_text('#!/bin/sh\necho "sam $*"\n')
-    fake_sam.chmod(0o755)
+def test_make_destroy_deletes_the_stack_samconfig_names(sam_venv):
     result = subprocess.run(["make", "--no-print-directory", "destroy", f"VENV_SAM={sam_venv}"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
