@@ -12,10 +12,12 @@ VENV := .venv
 VENV_SAM := .venv-sam
 VENV_CHECKOV := .venv-checkov
 # make run's ports: unset, the defaults (3000, 5000), or free ones in their place if taken. Passed
-# in the environment, never pasted into a recipe's shell line (where a value could run commands).
+# to make run alone, in its environment, never pasted into a recipe's shell line (where a value
+# could run commands); other targets' tools (moto's server reads MOTO_PORT) never see them.
 MOTO_PORT ?=
 PORT ?=
-export PORT MOTO_PORT
+run: export PORT := $(PORT)
+run: export MOTO_PORT := $(MOTO_PORT)
 
 .PHONY: help run binctl test unit lint scan bench build validate deploy destroy clean
 

@@ -31,9 +31,19 @@ class Ports:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different ports free now (each probe held open until all are chosen)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def why_not_free(port: int) -> str | None:
@@ -83,21 +93,22 @@ def choose_ports(
                 f"Port {number} ({name}) {problem}: stop what holds it, or choose another port, "
                 f"e.g. make run {name}={free_port()}"
             )
-    picked, notes = {}, []
+    picked: dict[str, int] = {}
+    notes: list[str] = []
     for (name, number), default in zip(chosen.items(), defaults, strict=True):
         if number is not None:
             picked[name] = number
-        elif default not in chosen.values() and is_free(default):
+            continue
+        in_use_here = {other for other in chosen.values() if other is not None} | set(picked.values())
+        if default not in in_use_here and is_free(default):
             picked[name] = default
-        else:
+            continue
+        picked[name] = free_port()
+        while picked[name] in in_use_here:
             picked[name] = free_port()
-            while picked[name] in chosen.values():
-                picked[name] = free_port()
-            holder = next((other for other, number in chosen.items() if number == default), None)
-            why = f"is {holder}'s" if holder else "is in use by another program"
-            notes.append(
-                f"Port {default} ({name}'s default) {why}: using {picked[name]} instead (set {name} to choose)."
-            )
+        holder = next((other for other, value in chosen.items() if value == default), None)
+        why = f"is {holder}'s" if holder else "is in use by another program"
+        notes.append(f"Port {default} ({name}'s default) {why}: using {picked[name]} instead (set {name} to choose).")
     return Ports(picked["PORT"], picked["MOTO_PORT"], notes)
 
 

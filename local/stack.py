@@ -21,7 +21,7 @@ import boto3
 
 from binctl.resources import local_settings
 from binstore.storage import Store
-from local.ports import free_port
+from local.ports import free_ports
 from local.run import aws_environment
 from local.template import ROOT
 
@@ -84,7 +84,8 @@ def running_stack(log_path: Path, timeout: float = 120, ports: dict[str, str] | 
     """Start `python -m local.run` on free ports (or with `ports`, PORT and MOTO_PORT as a user
     would set them; absent: not chosen), logging to `log_path`; stop it on exit."""
     if ports is None:
-        ports = {"PORT": str(free_port()), "MOTO_PORT": str(free_port())}
+        api, moto = free_ports(2)
+        ports = {"PORT": str(api), "MOTO_PORT": str(moto)}
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for name in ("AWS_ENDPOINT_URL", "PORT", "MOTO_PORT"):
         env.pop(name, None)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from contextlib import ExitStack
 
-from local.ports import DEFAULT_MOTO_PORT, DEFAULT_PORT, free_port, is_free
+from local.ports import DEFAULT_MOTO_PORT, DEFAULT_PORT, free_ports, is_free
 from local.stack import running_stack
 from local.template import ROOT
 
@@ -30,9 +30,9 @@ def run(command: list[str], **ports: str) -> subprocess.CompletedProcess:
 
 
 def test_make_run_on_a_chosen_port_that_is_taken_says_which_and_starts_nothing():
-    moto_port = free_port()
+    moto_port, taken = free_ports(2)
     with ExitStack() as stack:
-        port = listening(stack, free_port())
+        port = listening(stack, taken)
         finished = run(["make", "--no-print-directory", "run", f"PORT={port}", f"MOTO_PORT={moto_port}"])
     assert finished.returncode != 0
     assert f"make run: Port {port} (PORT) is in use by another program" in finished.stderr
@@ -41,9 +41,9 @@ def test_make_run_on_a_chosen_port_that_is_taken_says_which_and_starts_nothing()
 
 
 def test_a_chosen_moto_port_that_is_taken_says_which_and_exits_2():
-    port = free_port()
+    port, taken = free_ports(2)
     with ExitStack() as stack:
-        moto_port = listening(stack, free_port())
+        moto_port = listening(stack, taken)
         finished = run([sys.executable, "-m", "local.run"], PORT=str(port), MOTO_PORT=str(moto_port))
     assert finished.returncode == 2
     assert finished.stderr.startswith(f"make run: Port {moto_port} (MOTO_PORT) is in use by another program")

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from local.ports import PortUnavailable, choose_ports, free_port, is_free, wait_for_api
+from local.ports import PortUnavailable, choose_ports, free_port, free_ports, is_free, wait_for_api
 
 
 @contextmanager
@@ -23,14 +23,14 @@ def taken():
 
 
 def test_nothing_chosen_and_the_defaults_free_is_the_defaults():
-    defaults = (free_port(), free_port())
+    defaults = tuple(free_ports(2))
     ports = choose_ports(None, "", defaults)
     assert (ports.api, ports.moto, ports.notes) == (*defaults, [])
 
 
 def test_chosen_free_ports_are_used_as_chosen():
-    api, moto = free_port(), free_port()
-    ports = choose_ports(f" {api} ", str(moto), (free_port(), free_port()))
+    api, moto, *defaults = free_ports(4)
+    ports = choose_ports(f" {api} ", str(moto), tuple(defaults))
     assert (ports.api, ports.moto, ports.notes) == (api, moto, [])
 
 
@@ -57,8 +57,8 @@ def test_defaults_that_are_taken_are_replaced_by_free_ports_and_said():
 
 
 def test_a_default_is_never_the_port_chosen_for_the_other():
-    default = free_port()
-    ports = choose_ports(None, str(default), (default, free_port()))
+    default, other = free_ports(2)
+    ports = choose_ports(None, str(default), (default, other))
     assert ports.moto == default and ports.api != default
     assert ports.notes == [f"Port {default} (PORT's default) is MOTO_PORT's: using {ports.api} instead "
                            "(set PORT to choose)."]
@@ -96,3 +96,7 @@ def test_another_program_answering_on_the_port_is_not_taken_for_the_api():
     finally:
         server.shutdown()
         gateway.wait()
+
+
+def test_free_ports_are_different():
+    assert len(set(free_ports(8))) == 8
