@@ -83,17 +83,19 @@ class AccountTables:
     def put(self, account: Account, now: str) -> None:
         """A new account, its allowance split across its shards, in one transaction."""
         shares = split_allowance(account.requests_remaining)
-        items = [put_new_item(self.accounts_table, "accountId", account_values(account, now, shares[0], len(shares)))]
-        items += [
-            put_new_item(
-                self.accounts_table,
-                "accountId",
-                shard_values(account.account_id, shard_key(account.account_id, k), share),
-            )
-            for k, share in enumerate(shares)
-            if k > 0
-        ]
+        account_item = put_new_item(
+            self.accounts_table, "accountId", account_values(account, now, shares[0], len(shares))
+        )
+        items = [account_item, *self._shard_items(account.account_id, shares, new=True)]
         self._clients.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
+
+    def _shard_items(self, account_id: str, shares: list[int], new: bool = False) -> list[dict]:
+        """Puts of the shard items other than the account item, each with its share (shares[1:]);
+        `new`: each only if it does not exist yet."""
+        puts = [shard_values(account_id, shard_key(account_id, k), share) for k, share in enumerate(shares) if k > 0]
+        if new:
+            return [put_new_item(self.accounts_table, "accountId", values) for values in puts]
+        return [{"Put": {"TableName": self.accounts_table, "Item": to_item(values)}} for values in puts]
 
     def _allowance_items(self, account_id: str, shares: list[int], account_update: dict) -> list[dict]:
         """A transaction putting each shard item's share (shares[1:]) beside `account_update`, the
@@ -105,16 +107,7 @@ class AccountTables:
                 **account_update,
             }
         }
-        return [account_item] + [
-            {
-                "Put": {
-                    "TableName": self.accounts_table,
-                    "Item": to_item(shard_values(account_id, shard_key(account_id, k), share)),
-                }
-            }
-            for k, share in enumerate(shares)
-            if k > 0
-        ]
+        return [account_item, *self._shard_items(account_id, shares)]
 
     @aws_call
     def set_allowance(self, account_id: str, total: int) -> None:

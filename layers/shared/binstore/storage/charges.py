@@ -19,6 +19,7 @@ one shard, and nothing is ever taken from an empty shard, so N requests still yi
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import uuid4
 
@@ -41,10 +42,11 @@ from binstore.storage.clients import (
     UNPROCESSED_PAUSE_SECONDS,
     Clients,
     aws_call,
+    batch_get_items,
     error_code,
     unavailable,
 )
-from binstore.storage.items import from_item, recorded_commit_item, to_item
+from binstore.storage.items import recorded_commit_item, to_item
 
 logger = Logger(child=True)
 
@@ -167,18 +169,12 @@ class Charges:
         held: list[int] = [0] * ALLOWANCE_SHARDS
         expected: int | None = None
         found = 0
-        while request:
-            response = self._clients.dynamodb.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self.accounts_table, []):
-                values = from_item(item)
-                _, _, shard = values["accountId"].partition("#")
-                held[int(shard or 0)] = int(values.get("requestsRemaining", 0))
-                found += 1
-                if not shard:
-                    expected = min(int(values.get("allowanceShards", 1)), ALLOWANCE_SHARDS)
-            request = response.get("UnprocessedKeys") or {}
-            if request:
-                time.sleep(UNPROCESSED_PAUSE_SECONDS)
+        for _, values in batch_get_items(self._clients.dynamodb, request):
+            _, _, shard = values["accountId"].partition("#")
+            held[int(shard or 0)] = int(values.get("requestsRemaining", 0))
+            found += 1
+            if not shard:
+                expected = min(int(values.get("allowanceShards", 1)), ALLOWANCE_SHARDS)
         return held, expected, found
 
     def _other_shard(self, account_id: str) -> int:
@@ -228,15 +224,12 @@ class Charges:
         if not charge:
             self._commit_once(items, account_id, 0, record_index, account_change, charge=False)
             return
-        shard = _first_pick()
-        for pick in range(SHARD_PICKS):
-            try:
-                self._commit_once(items, account_id, shard, record_index, account_change)
-                return
-            except AllowanceSpent:
-                if pick == SHARD_PICKS - 1:
-                    raise CommitConflict() from None
-                shard = self._other_shard(account_id)
+        self._charging_a_shard(
+            account_id,
+            lambda shard: self._commit_once(items, account_id, shard, record_index, account_change),
+            # Not applied, and the allowance not known to be spent: read again, as after a conflict.
+            missed_every_pick=CommitConflict(),
+        )
 
     def _commit_once(
         self,
@@ -298,16 +291,27 @@ class Charges:
         AllowanceSpent only when every shard is empty; StorageUnavailable after SHARD_PICKS
         shards emptied under it.
         """
+        return self._charging_a_shard(
+            account_id,
+            lambda shard: self._spend_from(account_id, shard),
+            # Not spent, and not known to be spent out: a charge with nothing else to read again is
+            # refused as storage being busy (503), never as "Requests exhausted".
+            missed_every_pick=StorageUnavailable("AllowanceShardsBusy"),
+        )
+
+    def _charging_a_shard(self, account_id: str, charge: Callable[[int], None], missed_every_pick: Exception) -> int:
+        """Run `charge` on a shard picked at random, then, each time it finds its shard empty
+        (AllowanceSpent), on another that has requests left, up to SHARD_PICKS times; return the
+        shard charged. AllowanceSpent when every shard reads empty; `missed_every_pick` past the
+        last pick."""
         shard = _first_pick()
         for pick in range(SHARD_PICKS):
             try:
-                self._spend_from(account_id, shard)
+                charge(shard)
                 return shard
             except AllowanceSpent:
                 if pick == SHARD_PICKS - 1:
-                    # Not spent, and not known to be spent out: a charge with nothing else to read
-                    # again is refused as storage being busy (503), never as "Requests exhausted".
-                    raise StorageUnavailable("AllowanceShardsBusy") from None
+                    raise missed_every_pick from None
                 shard = self._other_shard(account_id)
         raise AssertionError("unreachable")  # the loop returns or raises
 

@@ -5,6 +5,7 @@ boto3 honours AWS_ENDPOINT_URL, so the same code runs against AWS and against mo
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import boto3
@@ -48,6 +49,19 @@ def aws_call[**P, T](method: Callable[P, T]) -> Callable[P, T]:
             raise unavailable(error) from error
 
     return call
+
+
+def batch_get_items(dynamodb, request: dict) -> Iterator[tuple[str, dict]]:
+    """Every item a BatchGetItem `request` (its RequestItems) finds, as (table, plain values).
+    DynamoDB may leave keys unprocessed under load: they are asked for again, after a pause."""
+    while request:
+        response = dynamodb.batch_get_item(RequestItems=request)
+        for table, items in response.get("Responses", {}).items():
+            for item in items:
+                yield table, from_item(item)
+        request = response.get("UnprocessedKeys") or {}
+        if request:
+            time.sleep(UNPROCESSED_PAUSE_SECONDS)
 
 
 class Clients:

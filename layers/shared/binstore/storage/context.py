@@ -1,11 +1,9 @@
 """One batched read of what a request on a bin needs: the bin, the caller's key, its account."""
 
-import time
-
 from binstore.model import Context
 from binstore.settings import Settings
-from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS
-from binstore.storage.items import account_from, bin_from, from_item, key_from, to_item
+from binstore.storage.clients import batch_get_items
+from binstore.storage.items import account_from, bin_from, key_from, to_item
 
 
 def read_context(
@@ -19,16 +17,7 @@ def read_context(
     if account_id is not None:
         wanted[settings.accounts_table] = {"accountId": account_id}
     request = {table: {"Keys": [to_item(key)], "ConsistentRead": True} for table, key in wanted.items()}
-    found: dict[str, dict] = {}
-    while request:
-        response = dynamodb.batch_get_item(RequestItems=request)
-        for table, items in response.get("Responses", {}).items():
-            for item in items:
-                found[table] = from_item(item)
-        # DynamoDB may leave keys unprocessed under load; ask again for just those, after a pause.
-        request = response.get("UnprocessedKeys") or {}
-        if request:
-            time.sleep(UNPROCESSED_PAUSE_SECONDS)
+    found = dict(batch_get_items(dynamodb, request))
     return Context(
         bin=bin_from(found[settings.bins_table]) if settings.bins_table in found else None,
         key=key_from(found[settings.keys_table]) if settings.keys_table in found else None,
