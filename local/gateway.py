@@ -13,6 +13,7 @@ Usage: python -m local.gateway --template T --host H --port P --functions JSON
 
 import argparse
 import json
+import logging
 import os
 import queue
 import signal
@@ -214,7 +215,17 @@ class LocalGateway(LocalApigwService):
             )
 
 
+class _WithoutStartupNotice(logging.Filter):
+    """Drops werkzeug's startup lines ("This is a development server...", "Press CTRL+C to quit"):
+    make run prints its own banner, and in red they read as an error. Request lines stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "This is a development server" not in message and "Press CTRL+C to quit" not in message
+
+
 def main() -> None:
+    logging.getLogger("werkzeug").addFilter(_WithoutStartupNotice())
     parser = argparse.ArgumentParser()
     parser.add_argument("--template", required=True)
     parser.add_argument("--host", default="127.0.0.1")
