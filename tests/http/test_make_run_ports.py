@@ -65,6 +65,7 @@ def test_defaults_that_are_taken_are_replaced_and_the_banner_points_at_the_api(t
     assert f"Port {DEFAULT_MOTO_PORT} (MOTO_PORT's default) is in use by another program: using {moto_port}" in log
     assert log.index("using") < log.index("binstore is running")
     assert f"export AWS_ENDPOINT_URL={local.moto_url} " in log  # binctl's environment, exactly
+    assert "development server" not in log and "CTRL+C" not in log  # werkzeug's notices, in red: not ours
     assert "Traceback" not in local.logs()  # stopped with Ctrl-C, quietly
 
 
