@@ -2,6 +2,7 @@
 errors, which stack it acts on, and finding a deployed stack."""
 
 import json
+import re
 import urllib.request
 
 import boto3
@@ -37,7 +38,10 @@ def store(moto_url, monkeypatch):
 
 
 def run(capsys, *args) -> tuple[int, dict | None, str]:
-    code = main(list(args))
+    try:
+        code = main(list(args))
+    except SystemExit as refused:  # argparse's refusal of the command line
+        code = refused.code
     captured = capsys.readouterr()
     return code, json.loads(captured.out) if captured.out else None, captured.err
 
@@ -315,3 +319,147 @@ def test_pip_install_ships_every_package_binctl_imports():
             relative = init.parent.relative_to(ROOT / directory)
             found.add(".".join([package, *relative.parts]))
     assert set(setuptools["packages"]) == found
+
+
+# The operator's account commands
+
+
+def new_account(capsys, plan="pro", *more) -> tuple[str, str]:
+    """A new account's id and master key, made by binctl."""
+    created = run(capsys, "account", "create", "--plan", plan, *more)[1]
+    return created["accountId"], created["masterKey"]
+
+
+def test_account_show_prints_the_exact_requests_left_and_what_the_account_has(store, capsys):
+    account_id, master = new_account(capsys)
+    collection = run(capsys, "collection", "create", "--master-key", master)[1]["id"]
+    for more in ([], ["--collection", collection]):
+        assert run(capsys, "bin", "create", "--master-key", master, "--data", '{"a": 1}', *more)[0] == 0
+    run(capsys, "key", "create", "--master-key", master, "--permissions", "read")
+    for _ in range(4):  # from shards other than the account item: its share alone says nothing of them
+        store.charges.spend(account_id)
+
+    code, output, _ = run(capsys, "account", "show", account_id)
+
+    assert code == 0
+    created_at = store.accounts.get(account_id).created_at
+    assert output == {"accountId": account_id, "plan": "pro", "requestsRemaining": 100_000 - 3 - 4,
+                      "bins": 2, "accessKeys": 1, "createdAt": created_at}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created_at)
+
+
+ACCOUNT_COMMANDS = [
+    ["account", "show", "{}"], ["account", "set-requests", "{}", "5"], ["account", "add-requests", "{}", "5"],
+    ["account", "set-plan", "{}", "free"],
+]
+
+
+def test_account_commands_refuse_an_unknown_or_malformed_account_id(store, capsys):
+    account_id, _ = new_account(capsys)
+    for command in ACCOUNT_COMMANDS:
+        for wrong, message in [("0123456789abcdef01234567", "No account 0123456789abcdef01234567"),
+                               (account_id + "#1", "Invalid account id"), ("nope", "Invalid account id")]:
+            code, output, error = run(capsys, *[part.format(wrong) for part in command])
+            assert (code, output) == (1, None), command
+            assert f"binctl: {message}" in error, command
+    assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 100_000  # nothing else touched
+
+
+def test_account_list_pages_through_the_table_and_lists_accounts_never_their_shards(store, capsys, monkeypatch):
+    from binstore.storage import accounts
+
+    monkeypatch.setattr(accounts, "LIST_PAGE_ITEMS", 7)  # 3 accounts of 32 items each: 14 pages
+    made = {new_account(capsys, plan, *more)[0]: (plan, requests) for plan, more, requests in [
+        ("free", (), 10_000), ("pro", (), 100_000), ("pro", ("--requests", "7"), 7)]}
+    busy = next(iter(made))
+    for _ in range(3):
+        store.charges.spend(busy)
+
+    code, output, _ = run(capsys, "account", "list")
+
+    assert code == 0
+    listed = output["accounts"]
+    assert {account["accountId"]: (account["plan"], account["requestsRemaining"]) for account in listed} == {
+        **made, busy: ("free", 10_000 - 3)}
+    assert len(listed) == 3  # each once, and no shard item (<id>#k) among them
+    assert [account["createdAt"] for account in listed] == sorted(account["createdAt"] for account in listed)
+
+
+def test_set_requests_sets_the_total_over_every_shard(store, capsys):
+    account_id, _ = new_account(capsys)
+    store.charges.spend(account_id)
+    assert run(capsys, "account", "set-requests", account_id, "42")[1] == {
+        "accountId": account_id, "plan": "pro", "requestsRemaining": 42}
+    assert sum(store.charges.balances(account_id)) == 42
+    code, _, error = run(capsys, "account", "set-requests", account_id, "-1")
+    assert code == 2 and "must not be negative" in error  # argparse's refusal
+    assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 42
+
+
+def test_add_requests_tops_up_an_empty_account_across_its_shards(store, capsys):
+    from binstore import errors, listings
+    from binstore.access import Credentials
+
+    account_id, master = new_account(capsys, "free", "--requests", "0")
+    with pytest.raises(errors.RequestsExhausted):
+        listings.list_bins(store, Credentials(master_key=master), "uncategorized")
+
+    code, output, _ = run(capsys, "account", "add-requests", account_id, "64")
+
+    assert (code, output) == (0, {"accountId": account_id, "plan": "free", "requestsRemaining": 64, "added": 64})
+    assert store.charges.balances(account_id) == [2] * 32  # every shard spends again, not the account item alone
+    assert listings.list_bins(store, Credentials(master_key=master), "uncategorized") == []
+    code, _, error = run(capsys, "account", "add-requests", account_id, "-5")
+    assert code == 2 and "must not be negative" in error
+    assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 63
+
+
+def test_add_requests_loses_none_spent_while_it_runs(store, capsys):
+    """Requests spent by the API's charge code while add-requests runs stay spent: the total is exact."""
+    import threading
+
+    account_id, _ = new_account(capsys, "pro", "--requests", "3000")
+    stop, spent, lock = threading.Event(), [0], threading.Lock()
+
+    def spend() -> None:
+        for _ in range(400):
+            if stop.is_set():
+                return
+            store.charges.spend(account_id)
+            with lock:
+                spent[0] += 1
+
+    spenders = [threading.Thread(target=spend) for _ in range(3)]
+    for thread in spenders:
+        thread.start()
+    try:
+        for _ in range(5):
+            assert run(capsys, "account", "add-requests", account_id, "100")[0] == 0
+    finally:
+        stop.set()
+        for thread in spenders:
+            thread.join()
+    assert spent[0] > 0
+    assert store.accounts.get_whole(account_id).requests_remaining == 3000 + 5 * 100 - spent[0]
+
+
+def test_add_requests_to_an_account_from_before_the_split_adds_to_its_one_item(store, capsys):
+    from tests.support.store import Account
+
+    old = Account(store, "free")
+    old.as_from_before_the_split(10)
+    assert run(capsys, "account", "add-requests", old.account_id, "5")[1]["requestsRemaining"] == 15
+    assert store.accounts.get(old.account_id).requests_remaining == 15  # no shard item made out of nothing
+    assert store.charges.balances(old.account_id)[1:] == [0] * 31
+
+
+def test_set_plan_changes_the_plan_and_leaves_the_requests(store, capsys):
+    account_id, _ = new_account(capsys, "free")
+    for _ in range(5):
+        store.charges.spend(account_id)
+    assert run(capsys, "account", "set-plan", account_id, "pro")[1] == {
+        "accountId": account_id, "plan": "pro", "requestsRemaining": 10_000 - 5}
+    assert store.accounts.get(account_id).plan == "pro"
+    code, _, error = run(capsys, "account", "set-plan", account_id, "gold")
+    assert code == 2 and "invalid choice" in error
+    assert run(capsys, "account", "show", account_id)[1]["plan"] == "pro"

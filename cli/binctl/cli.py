@@ -19,7 +19,7 @@ from binctl import resources
 from binstore import access_keys, bins, collections, migrations, provisioning, schema_docs, sweeping
 from binstore.access import PERMISSIONS, Credentials
 from binstore.errors import BinStoreError
-from binstore.model import StorageUnavailable
+from binstore.model import Account, StorageUnavailable
 from binstore.plans import PLANS
 from binstore.storage import Store
 from binstore.storage.clients import CLIENT_CONFIG
@@ -37,6 +37,40 @@ def account_create(store: Store, args) -> dict:
         "plan": created.account.plan,
         "requestsRemaining": created.account.requests_remaining,
     }
+
+
+def _requests(account: Account) -> dict:
+    return {"accountId": account.account_id, "plan": account.plan, "requestsRemaining": account.requests_remaining}
+
+
+def account_show(store: Store, args) -> dict:
+    summary = provisioning.describe_account(store, args.account_id)
+    return {
+        **_requests(summary.account),
+        "bins": summary.bins,
+        "accessKeys": summary.access_keys,
+        "createdAt": summary.account.created_at,
+    }
+
+
+def account_list(store: Store, args) -> dict:
+    return {
+        "accounts": [
+            {**_requests(account), "createdAt": account.created_at} for account in provisioning.list_accounts(store)
+        ]
+    }
+
+
+def account_set_requests(store: Store, args) -> dict:
+    return _requests(provisioning.set_requests(store, args.account_id, args.requests))
+
+
+def account_add_requests(store: Store, args) -> dict:
+    return {**_requests(provisioning.add_requests(store, args.account_id, args.requests)), "added": args.requests}
+
+
+def account_set_plan(store: Store, args) -> dict:
+    return _requests(provisioning.set_plan(store, args.account_id, args.plan))
 
 
 def _master(args) -> Credentials:
@@ -151,6 +185,29 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--plan", choices=sorted(PLANS), required=True)
     create.add_argument("--requests", type=_non_negative, help="request allowance (default: free 10000, pro 100000)")
     create.set_defaults(run=account_create)
+    show = account_commands.add_parser(
+        "show", help="an account: plan, exact requests left, bins, access keys, when it was made"
+    )
+    show.add_argument("account_id")
+    show.set_defaults(run=account_show)
+    listing = account_commands.add_parser("list", help="every account: plan, requests left, when it was made")
+    listing.set_defaults(run=account_list)
+    set_requests = account_commands.add_parser(
+        "set-requests", help="set the account's requests left (forgets what requests spend meanwhile)"
+    )
+    set_requests.add_argument("account_id")
+    set_requests.add_argument("requests", type=_non_negative)
+    set_requests.set_defaults(run=account_set_requests)
+    add_requests = account_commands.add_parser(
+        "add-requests", help="add requests to the account's allowance, exactly, beside live traffic"
+    )
+    add_requests.add_argument("account_id")
+    add_requests.add_argument("requests", type=_non_negative, help="how many to add (set-requests lowers)")
+    add_requests.set_defaults(run=account_add_requests)
+    set_plan = account_commands.add_parser("set-plan", help="put the account on another plan; its requests stay")
+    set_plan.add_argument("account_id")
+    set_plan.add_argument("plan", choices=sorted(PLANS))
+    set_plan.set_defaults(run=account_set_plan)
 
     key = resources.add_parser("key", help="access keys (X-Access-Key); same code as /v3/a, spending no requests")
     key_commands = key.add_subparsers(dest="command", required=True)

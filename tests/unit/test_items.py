@@ -24,7 +24,8 @@ def test_to_item_leaves_out_none_and_types_each_value():
     assert from_item({"b": {"N": "1"}, "c": {"S": "x"}}) == {"b": 1, "c": "x"}
 
 
-@pytest.mark.parametrize("account", [Account(ACCOUNT, "pro", 3125, allowance_shards=32), Account(ACCOUNT, "free", 0)])
+@pytest.mark.parametrize("account", [Account(ACCOUNT, "pro", 3125, allowance_shards=32, created_at=NOW),
+                                     Account(ACCOUNT, "free", 0, created_at=NOW)])
 def test_an_account_round_trips(account):
     # The account item holds its own share of the allowance, and how many shards there are.
     values = account_values(account, NOW, account.requests_remaining, account.allowance_shards)

@@ -44,6 +44,7 @@ class Account:
     # How many items its allowance is split across (storage.charges); 1 for an account stored
     # before the allowance was split, until binctl migrate splits it.
     allowance_shards: int = 1
+    created_at: str = ""
 
 
 @dataclass(frozen=True)

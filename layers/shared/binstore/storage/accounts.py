@@ -9,15 +9,27 @@ An account's allowance is split across ALLOWANCE_SHARDS items (storage.charges):
 holds shard 0, and shard items `<accountId>#k` (marked `shardOf`) the others. Made together, in one
 transaction; an account from before the split has the account item only, until binctl migrate
 splits it (split_allowances).
+
+The operator's binctl reads and changes accounts here too: a Scan lists them all, an ADD tops up an
+allowance beside live traffic.
 """
 
 import random
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from uuid import uuid4
 
 from binstore.model import ACCESS, Account, CommitConflict, IdempotentWrite, StoredKey
-from binstore.storage.charges import AccountChange, Charges, shard_key, split_allowance
+from binstore.storage.charges import (
+    SPEND_ATTEMPTS,
+    AccountChange,
+    Charges,
+    pause_after_conflict,
+    shard_key,
+    split_allowance,
+)
 from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import (
     account_from,
@@ -36,6 +48,9 @@ SPLIT_PAUSE_SECONDS = 0.01
 
 
 KEYS_BY_ACCOUNT = "byAccount"
+# binctl account list reads the accounts table this many items a page (DynamoDB ends a page at
+# 1 MB first): a table of any size is read page after page, never at once.
+LIST_PAGE_ITEMS = 1000
 
 
 def _count_change(account: Account, count: int) -> AccountChange:
@@ -123,6 +138,112 @@ class AccountTables:
             },
         )
         self._clients.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
+
+    @aws_call
+    def add_allowance(self, account: Account, added: int) -> None:
+        """Add `added` requests to the account's allowance (binctl account add-requests), exactly,
+        beside requests spending from it.
+
+        Each shard gets its share (as set_allowance spreads a total), so an account topped up from
+        empty spends from all its shards again, not from the account item alone. Each share is an
+        ADD, applied by DynamoDB to the item as it stands: a request spending meanwhile takes one
+        from some shard, and neither write loses the other (never a read, then a write of a sum).
+        The shares go in one transaction: all of them or none. Conditioned on each item existing
+        (nothing made out of nothing), and on the account item having the shards `account` was read
+        with (binctl migrate may split it meanwhile): CommitConflict then, to read it again.
+        """
+        if added < 0:
+            raise ValueError("only a number of requests to add, never to take away")
+        shares = split_allowance(added, account.allowance_shards)
+        if account.allowance_shards > 1:
+            same_shards, shards_value = "allowanceShards = :shards", {":shards": account.allowance_shards}
+        else:
+            same_shards, shards_value = "attribute_not_exists(allowanceShards)", {}
+
+        def add(shard: int, condition: str, values: dict) -> dict:
+            return {
+                "Update": {
+                    "TableName": self.accounts_table,
+                    "Key": to_item(shard_key(account.account_id, shard)),
+                    "UpdateExpression": "ADD requestsRemaining :share",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": to_item({":share": shares[shard], **values}),
+                }
+            }
+
+        items = [add(0, f"attribute_exists(accountId) AND {same_shards}", shards_value)]
+        items += [add(shard, "attribute_exists(accountId)", {}) for shard in range(1, len(shares)) if shares[shard]]
+        self._transact_beside_charges(items)
+
+    def _transact_beside_charges(self, items: list[dict]) -> None:
+        """Write `items` in one transaction. One cancelled because a request's charge held one of
+        its items was not applied: it is sent again (a new token), as a refund is. botocore's own
+        retries of one send keep its token, so DynamoDB applies it once however often it is sent."""
+        dynamodb = self._clients.dynamodb
+        for attempt in range(SPEND_ATTEMPTS):
+            try:
+                dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
+                return
+            except dynamodb.exceptions.TransactionCanceledException as error:
+                codes = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+                if "ConditionalCheckFailed" in codes:
+                    raise CommitConflict() from None
+                if "TransactionConflict" not in codes or attempt == SPEND_ATTEMPTS - 1:
+                    raise
+                pause_after_conflict(attempt)
+
+    def _write_beside_charges(self, write: Callable[..., dict], **params) -> dict:
+        """Call `write` (a DynamoDB write of the accounts table's items) with `params`. DynamoDB
+        refuses a write while a request's charge (a transaction) holds its item
+        (TransactionConflictException, which botocore does not retry), without applying it: it is
+        sent again, after a pause."""
+        dynamodb = self._clients.dynamodb
+        for attempt in range(SPEND_ATTEMPTS):
+            try:
+                return write(**params)
+            except dynamodb.exceptions.TransactionConflictException:
+                if attempt == SPEND_ATTEMPTS - 1:
+                    raise
+                pause_after_conflict(attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    @aws_call
+    def set_plan(self, account_id: str, plan: str) -> bool:
+        """Put the account on `plan`, its requests left as they are; False if there is no such account."""
+        dynamodb = self._clients.dynamodb
+        try:
+            self._write_beside_charges(
+                dynamodb.update_item,
+                TableName=self.accounts_table,
+                Key=to_item({"accountId": account_id}),
+                UpdateExpression="SET #plan = :plan",
+                ConditionExpression="attribute_exists(accountId) AND attribute_not_exists(shardOf)",
+                ExpressionAttributeNames={"#plan": "plan"},
+                ExpressionAttributeValues=to_item({":plan": plan}),
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    @aws_call
+    def all_accounts(self) -> list[Account]:
+        """Every account (never a shard item), oldest first, each with the sum of its shards as its
+        requests left: one Scan of the table, page after page (binctl account list).
+
+        Every item is read consistently, but not all at one instant: a busy account's sum mixes
+        moments (AccountTables.get_whole reads one account's shards in one round trip)."""
+        accounts: list[Account] = []
+        held: dict[str, int] = defaultdict(int)
+        items = self._clients.items("scan", TableName=self.accounts_table, ConsistentRead=True, Limit=LIST_PAGE_ITEMS)
+        for values in items:
+            if "shardOf" in values:
+                held[values["shardOf"]] += int(values.get("requestsRemaining", 0))
+            else:
+                account = account_from(values)
+                accounts.append(account)
+                held[account.account_id] += account.requests_remaining
+        whole = [replace(account, requests_remaining=held[account.account_id]) for account in accounts]
+        return sorted(whole, key=lambda account: (account.created_at, account.account_id))
 
     @aws_call
     def split_allowances(self) -> tuple[int, int]:

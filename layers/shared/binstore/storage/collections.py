@@ -57,6 +57,19 @@ class CollectionTables:
         return collections
 
     @aws_call
+    def ids_listed(self, owner_id: str) -> list[str]:
+        """The ids of every collection of the account, from the index byOwner (eventually consistent)."""
+        found = self._clients.items(
+            "query",
+            TableName=self.collections_table,
+            IndexName=COLLECTIONS_BY_OWNER,
+            KeyConditionExpression="ownerId = :owner",
+            ExpressionAttributeValues=to_item({":owner": owner_id}),
+            ProjectionExpression="collectionId",
+        )
+        return [values["collectionId"] for values in found]
+
+    @aws_call
     def get_schema_doc(self, schema_doc_id: str) -> SchemaDoc | None:
         values = self._clients.get_item(self.schema_docs_table, {"schemaDocId": schema_doc_id})
         return schema_doc_from(values) if values else None

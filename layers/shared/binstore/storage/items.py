@@ -57,6 +57,7 @@ def account_from(values: dict) -> Account:
         # Absent: an account from before access keys were counted.
         int(values["accessKeyCount"]) if "accessKeyCount" in values else None,
         int(values.get("allowanceShards", 1)),
+        values.get("createdAt", ""),
     )
 
 
