@@ -350,7 +350,7 @@ def test_account_show_prints_the_exact_requests_left_and_what_the_account_has(st
 
 ACCOUNT_COMMANDS = [
     ["account", "show", "{}"], ["account", "set-requests", "{}", "5"], ["account", "add-requests", "{}", "5"],
-    ["account", "set-plan", "{}", "free"],
+    ["account", "set-plan", "{}", "free"], ["key", "list", "--account", "{}"],
 ]
 
 
@@ -363,6 +363,7 @@ def test_account_commands_refuse_an_unknown_or_malformed_account_id(store, capsy
             assert (code, output) == (1, None), command
             assert f"binctl: {message}" in error, command
     assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 100_000  # nothing else touched
+    assert len(run(capsys, "key", "list", "--account", account_id)[1]["keys"]) == 1
 
 
 def test_account_list_pages_through_the_table_and_lists_accounts_never_their_shards(store, capsys, monkeypatch):
@@ -463,3 +464,30 @@ def test_set_plan_changes_the_plan_and_leaves_the_requests(store, capsys):
     code, _, error = run(capsys, "account", "set-plan", account_id, "gold")
     assert code == 2 and "invalid choice" in error
     assert run(capsys, "account", "show", account_id)[1]["plan"] == "pro"
+
+
+def test_key_list_by_account_shows_every_key_master_included_never_a_key_or_hash(store, capsys):
+    account_id, master = new_account(capsys)
+    made = [run(capsys, "key", "create", "--master-key", master, "--name", name, "--permissions", permissions)[1]
+            for name, permissions in [("reader", "read"), ("writer", "create,update")]]
+    other_id, _ = new_account(capsys)
+
+    code, output, _ = run(capsys, "key", "list", "--account", account_id)
+
+    assert code == 0 and output["accountId"] == account_id
+    master_id = master.split(".")[1]
+    assert output["keys"] == [
+        {"keyId": master_id, "kind": "master", "name": None, "permissions": [],
+         "createdAt": store.accounts.get_key(master_id).created_at},
+        *({"keyId": key["accessKeyId"], "kind": "access", "name": key["name"], "permissions": key["permissions"],
+           "createdAt": key["createdAt"]} for key in made)]
+    printed = json.dumps(output)
+    secrets = [master.split(".")[2], *(key["accessKey"].split(".")[2] for key in made)]
+    hashes = [store.accounts.get_key(key["keyId"]).secret_hash for key in output["keys"]]
+    assert not [text for text in secrets + hashes if text in printed]
+    assert other_id not in printed
+    # The account's own view is as it was: its access keys alone.
+    assert [key["accessKeyId"] for key in run(capsys, "key", "list", "--master-key", master)[1]["accessKeys"]] == [
+        key["accessKeyId"] for key in made]
+    code, _, error = run(capsys, "key", "list")
+    assert code == 2 and "one of the arguments --master-key --account is required" in error

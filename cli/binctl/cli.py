@@ -19,7 +19,7 @@ from binctl import resources
 from binstore import access_keys, bins, collections, migrations, provisioning, schema_docs, sweeping
 from binstore.access import PERMISSIONS, Credentials
 from binstore.errors import BinStoreError
-from binstore.model import Account, StorageUnavailable
+from binstore.model import Account, StorageUnavailable, StoredKey, jsonbin_time
 from binstore.plans import PLANS
 from binstore.storage import Store
 from binstore.storage.clients import CLIENT_CONFIG
@@ -92,7 +92,24 @@ def key_create(store: Store, args) -> dict:
     return {"accessKey": created.plaintext, **_key_summary(created.key)}
 
 
+def _any_key_summary(key: StoredKey) -> dict:
+    """A key of either kind, as the operator sees it: never its hash, which binctl never prints."""
+    summary = {
+        "keyId": key.key_id,
+        "kind": key.kind,
+        "name": key.name,
+        "permissions": [name for name in PERMISSIONS if name in key.permissions],
+        "createdAt": key.created_at,
+    }
+    if key.expires_at is not None:
+        summary["expiresAt"] = jsonbin_time(key.expires_at)
+    return summary
+
+
 def key_list(store: Store, args) -> dict:
+    if args.account is not None:
+        keys = provisioning.account_keys(store, args.account)
+        return {"accountId": args.account, "keys": [_any_key_summary(key) for key in keys]}
     return {"accessKeys": [_key_summary(key) for key in access_keys.list_access_keys(store, _master(args), False)]}
 
 
@@ -218,8 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--permissions", required=True, help="what it may do to the account's bins: some of create,read,update,delete"
     )
     create.set_defaults(run=key_create)
-    listing = key_commands.add_parser("list", help="the account's access keys: ids, names, permissions")
-    listing.add_argument("--master-key", required=True)
+    listing = key_commands.add_parser(
+        "list",
+        help="with --master-key, the account's access keys (as GET /v3/a); with --account, the operator's "
+        "view: every key of the account, master keys included (never a key or its hash)",
+    )
+    whose = listing.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--master-key")
+    whose.add_argument("--account", help="an account id: no key needed")
     listing.set_defaults(run=key_list)
     revoke = key_commands.add_parser("revoke", help="revoke an access key, at once")
     revoke.add_argument("--master-key", required=True)

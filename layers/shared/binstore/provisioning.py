@@ -6,7 +6,7 @@ collections and schema docs are made through the API's own code (binstore.access
 .collections, .schema_docs), whether over HTTP or from binctl.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from binstore import errors
 from binstore.access import MASTER, PERMISSIONS
@@ -143,3 +143,17 @@ def set_plan(store: Store, account_id: str, plan_name: str) -> Account:
     if not store.accounts.set_plan(checked_account_id(account_id), plan_name):
         raise errors.AccountNotFound(account_id)
     return existing_account(store, account_id)
+
+
+def account_keys(store: Store, account_id: str) -> list[StoredKey]:
+    """Every key of the account, master keys first, then oldest first; never with its hash.
+
+    The keys table's index lists them (without expiries); a master key's expiry is read from the
+    table itself (an account has one master key, two for a while after a rotation)."""
+    account_item(store, account_id)
+    keys = []
+    for listed in store.accounts.keys_of(account_id):
+        key = store.accounts.get_key(listed.key_id) if listed.kind == MASTER else listed
+        if key is not None:  # deleted since the index listed it
+            keys.append(replace(key, secret_hash=""))
+    return sorted(keys, key=lambda key: (key.kind != MASTER, key.created_at, key.key_id))
