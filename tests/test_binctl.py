@@ -350,7 +350,7 @@ def test_account_show_prints_the_exact_requests_left_and_what_the_account_has(st
 
 ACCOUNT_COMMANDS = [
     ["account", "show", "{}"], ["account", "set-requests", "{}", "5"], ["account", "add-requests", "{}", "5"],
-    ["account", "set-plan", "{}", "free"], ["key", "list", "--account", "{}"],
+    ["account", "set-plan", "{}", "free"], ["account", "rotate-key", "{}"], ["key", "list", "--account", "{}"],
 ]
 
 
@@ -491,3 +491,59 @@ def test_key_list_by_account_shows_every_key_master_included_never_a_key_or_hash
         key["accessKeyId"] for key in made]
     code, _, error = run(capsys, "key", "list")
     assert code == 2 and "one of the arguments --master-key --account is required" in error
+
+
+def test_rotate_key_prints_a_new_master_key_stored_as_a_hash_and_revokes_the_old_at_once(store, capsys):
+    from binstore import access_keys, errors
+    from binstore.access import Credentials
+
+    account_id, old = new_account(capsys)
+
+    code, output, _ = run(capsys, "account", "rotate-key", account_id)
+
+    assert code == 0
+    new = output["masterKey"]
+    assert output == {"accountId": account_id, "masterKey": new, "masterKeyId": new.split(".")[1],
+                      "revoked": [old.split(".")[1]], "expiring": []}
+    assert new.split(".")[0] == account_id and new != old
+    stored = store.dynamodb.get_item(TableName=store.settings.keys_table, Key={"keyId": {"S": new.split(".")[1]}})
+    assert new.split(".")[2] not in str(stored["Item"]) and stored["Item"]["kind"] == {"S": "master"}
+    assert store.accounts.get_key(old.split(".")[1]) is None  # deleted: refused as an unknown key is
+    with pytest.raises(errors.InvalidKey):
+        access_keys.list_access_keys(store, Credentials(master_key=old), charged=False)
+    assert access_keys.list_access_keys(store, Credentials(master_key=new), charged=False) == []
+    assert [key["kind"] for key in run(capsys, "key", "list", "--account", account_id)[1]["keys"]] == ["master"]
+
+
+def test_rotate_key_with_a_grace_period_gives_the_old_key_an_expiry_and_a_later_rotation_removes_it(
+        store, capsys, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from binstore import model
+
+    account_id, first = new_account(capsys)
+    now = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(model, "now", lambda: now)
+
+    second = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", "30")[1]
+
+    first_id = first.split(".")[1]
+    assert second["revoked"] == []
+    assert second["expiring"] == [{"keyId": first_id, "expiresAt": "2030-05-01T12:30:00.000Z"}]
+    item = store.dynamodb.get_item(TableName=store.settings.keys_table, Key={"keyId": {"S": first_id}})["Item"]
+    assert item["expiresAt"] == {"S": "2030-05-01T12:30:00.000Z"}  # text: no TTL ever deletes a key for it
+    listed = run(capsys, "key", "list", "--account", account_id)[1]["keys"]
+    assert {key["keyId"]: key.get("expiresAt") for key in listed} == {
+        first_id: "2030-05-01T12:30:00.000Z", second["masterKeyId"]: None}
+
+    now += timedelta(minutes=31)  # the first key has expired: the next rotation deletes it
+    third = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", "60")[1]
+    assert third["revoked"] == [first_id]
+    assert third["expiring"] == [{"keyId": second["masterKeyId"], "expiresAt": "2030-05-01T13:31:00.000Z"}]
+    assert store.accounts.get_key(first_id) is None
+    # A rotation never moves an expiry later: the second key keeps the end this one gave it.
+    fourth = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", "600")[1]
+    assert {key["keyId"]: key["expiresAt"] for key in fourth["expiring"]}[second["masterKeyId"]] == (
+        "2030-05-01T13:31:00.000Z")
+    code, _, error = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", str(31 * 24 * 60))
+    assert code == 1 and "the grace period must be 0 to 30 days" in error

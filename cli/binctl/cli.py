@@ -73,6 +73,17 @@ def account_set_plan(store: Store, args) -> dict:
     return _requests(provisioning.set_plan(store, args.account_id, args.plan))
 
 
+def account_rotate_key(store: Store, args) -> dict:
+    rotation = provisioning.rotate_master_key(store, args.account_id, timedelta(minutes=args.grace_minutes))
+    return {
+        "accountId": rotation.account_id,
+        "masterKey": rotation.master_key,
+        "masterKeyId": rotation.master_key_id,
+        "revoked": rotation.revoked,
+        "expiring": [{"keyId": key_id, "expiresAt": jsonbin_time(at)} for key_id, at in rotation.expiring.items()],
+    }
+
+
 def _master(args) -> Credentials:
     return Credentials(master_key=args.master_key)
 
@@ -225,6 +236,18 @@ def build_parser() -> argparse.ArgumentParser:
     set_plan.add_argument("account_id")
     set_plan.add_argument("plan", choices=sorted(PLANS))
     set_plan.set_defaults(run=account_set_plan)
+    rotate = account_commands.add_parser(
+        "rotate-key", help="a new master key, printed once; the old one refused at once, or after a grace period"
+    )
+    rotate.add_argument("account_id")
+    rotate.add_argument(
+        "--grace-minutes",
+        type=_non_negative,
+        default=0,
+        help="keep accepting the old master key this long, for clients to switch "
+        f"(default 0: refused at once; at most {provisioning.MAX_ROTATION_GRACE.days} days)",
+    )
+    rotate.set_defaults(run=account_rotate_key)
 
     key = resources.add_parser("key", help="access keys (X-Access-Key); same code as /v3/a, spending no requests")
     key_commands = key.add_subparsers(dest="command", required=True)

@@ -7,15 +7,20 @@ collections and schema docs are made through the API's own code (binstore.access
 """
 
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from binstore import errors
+from binstore import errors, model
 from binstore.access import MASTER, PERMISSIONS
 from binstore.ids import is_object_id, new_id
 from binstore.keys import generate_key
-from binstore.model import Account, BinMeta, StoredKey, utc_now
+from binstore.model import Account, BinMeta, StoredKey, jsonbin_time, utc_now
 from binstore.plans import PLANS
 from binstore.retries import retry_on_conflict
 from binstore.storage import Store
+
+# How long a rotation may leave the old master key working: for clients to switch keys, not for
+# an account to keep two keys.
+MAX_ROTATION_GRACE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -157,3 +162,47 @@ def account_keys(store: Store, account_id: str) -> list[StoredKey]:
         if key is not None:  # deleted since the index listed it
             keys.append(replace(key, secret_hash=""))
     return sorted(keys, key=lambda key: (key.kind != MASTER, key.created_at, key.key_id))
+
+
+@dataclass(frozen=True)
+class Rotation:
+    account_id: str
+    master_key: str  # the new one: shown once, never stored
+    master_key_id: str
+    revoked: list[str]  # old master keys, deleted: refused from now on
+    expiring: dict[str, datetime]  # old master keys, accepted until then
+
+
+def rotate_master_key(
+    store: Store, account_id: str, grace: timedelta = timedelta(0), now: datetime | None = None
+) -> Rotation:
+    """Give the account a new master key, and end every other master key it has: at once (no
+    `grace`), or at `now + grace`, for clients to switch; until then either key works. An old key
+    that would expire sooner keeps its expiry; one past it is deleted (so rotations remove what
+    earlier ones left).
+
+    The new key is stored before any old one is touched: a crash in between leaves both working,
+    never none, and a rotation again ends both. An old key that expires stays stored but is
+    refused as an unknown key is (access.valid_key), until the next rotation, or the account's
+    deletion, deletes it.
+    """
+    if not timedelta(0) <= grace <= MAX_ROTATION_GRACE:
+        raise ValueError(f"the grace period must be 0 to {MAX_ROTATION_GRACE.days} days")
+    now = model.now() if now is None else now
+    account_item(store, account_id)
+    old = [key.key_id for key in store.accounts.keys_of(account_id) if key.kind == MASTER]
+    new = generate_key(account_id)
+    store.accounts.put_key(StoredKey(new.key_id, account_id, new.secret_hash, MASTER, created_at=jsonbin_time(now)))
+    revoked, expiring = [], {}
+    for key_id in old:
+        stored = store.accounts.get_key(key_id)
+        if stored is None:
+            continue  # deleted since the index listed it
+        ends = now + grace if stored.expires_at is None else min(stored.expires_at, now + grace)
+        if ends <= now:
+            store.accounts.delete_key(key_id)
+            revoked.append(key_id)
+        else:
+            store.accounts.expire_key(key_id, ends)
+            expiring[key_id] = ends
+    return Rotation(account_id, new.plaintext, new.key_id, revoked, expiring)

@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from uuid import uuid4
 
 from binstore.model import ACCESS, Account, CommitConflict, IdempotentWrite, StoredKey
@@ -34,6 +35,7 @@ from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import (
     account_from,
     account_values,
+    key_expiry_value,
     key_from,
     key_values,
     put_new_item,
@@ -304,6 +306,29 @@ class AccountTables:
     def put_key(self, key: StoredKey) -> None:
         """An account's master key, made with the account."""
         self._clients.dynamodb.put_item(**put_new_item(self.keys_table, "keyId", key_values(key))["Put"])
+
+    @aws_call
+    def expire_key(self, key_id: str, expires_at: datetime) -> None:
+        """Give a key an expiry (a master key a rotation replaced), unless it is gone or has an
+        earlier one already: an expiry never moves later."""
+        dynamodb = self._clients.dynamodb
+        try:
+            dynamodb.update_item(
+                TableName=self.keys_table,
+                Key=to_item({"keyId": key_id}),
+                UpdateExpression="SET expiresAt = :at",
+                ConditionExpression="attribute_exists(keyId) AND (attribute_not_exists(expiresAt) OR expiresAt > :at)",
+                ExpressionAttributeValues=to_item({":at": key_expiry_value(expires_at)}),
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            pass  # gone, or expiring sooner: it stays as it is
+
+    @aws_call
+    def delete_key(self, key_id: str) -> None:
+        """Delete a key at once, whatever its kind, leaving the account's access key count as it is:
+        a master key a rotation replaced, or a key of an account being deleted. (An access key the
+        account's owner revokes goes through remove_access_key, which counts it off.)"""
+        self._clients.dynamodb.delete_item(TableName=self.keys_table, Key=to_item({"keyId": key_id}))
 
     @aws_call
     def keys_of(self, account_id: str) -> list[StoredKey]:
