@@ -350,7 +350,8 @@ def test_account_show_prints_the_exact_requests_left_and_what_the_account_has(st
 
 ACCOUNT_COMMANDS = [
     ["account", "show", "{}"], ["account", "set-requests", "{}", "5"], ["account", "add-requests", "{}", "5"],
-    ["account", "set-plan", "{}", "free"], ["account", "rotate-key", "{}"], ["key", "list", "--account", "{}"],
+    ["account", "set-plan", "{}", "free"], ["account", "rotate-key", "{}"], ["account", "delete", "{}", "--yes"],
+    ["account", "delete", "{}"], ["key", "list", "--account", "{}"],
 ]
 
 
@@ -547,3 +548,125 @@ def test_rotate_key_with_a_grace_period_gives_the_old_key_an_expiry_and_a_later_
         "2030-05-01T13:31:00.000Z")
     code, _, error = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", str(31 * 24 * 60))
     assert code == 1 and "the grace period must be 0 to 30 days" in error
+
+
+# binctl account delete
+
+
+def everything_stored(store) -> set[tuple[str, str]]:
+    """Every item of every table and every object of every bucket, each as (where, what)."""
+    found = set()
+    for table in store.dynamodb.list_tables()["TableNames"]:
+        for page in store.dynamodb.get_paginator("scan").paginate(TableName=table):
+            found |= {(table, json.dumps(item, sort_keys=True)) for item in page["Items"]}
+    for bucket in (store.settings.records_bucket, store.settings.usage_logs_bucket):
+        for page in store.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            found |= {(bucket, f"{listed['Key']} {listed['ETag']}") for listed in page.get("Contents", [])}
+    return found
+
+
+def an_account_with_one_of_everything(store):
+    """A pro account with a versioned bin, a public bin, a collection with a schema doc and a bin in
+    it, an access key and two usage log objects; its id and every id a stored thing of it may carry,
+    and (third) the account itself with its public bin's id. Made through the domain's code on the
+    test's Store (binctl's own make new clients each run)."""
+    from binstore.records import RequestBody
+    from binstore.updates import UpdateRequest, update_bin
+    from tests.support.store import Account
+
+    account = Account(store, "pro")
+    schema_doc = account.create_schema_doc({"type": "object"})
+    collection = account.create_collection(schema_doc)
+    versioned, public = account.create_bin({"n": 0}), account.create_bin({"n": 0}, private=False)
+    collected = account.create_bin({"n": 0}, collection_id=collection)
+    for n in (1, 2):
+        update_bin(store, UpdateRequest(versioned, RequestBody(f'{{"n": {n}}}'.encode()), account.credentials,
+                                        versioning=True))
+    access_key = account.create_access_key("read")
+    for name in ("2026-01-01/a.json", "2026-01-02/b.json"):
+        store.s3.put_object(Bucket=store.settings.usage_logs_bucket, Key=f"usage/{account.account_id}/{name}",
+                            Body=b"{}")
+    ids = {account.account_id, versioned, public, collected, collection, schema_doc, access_key.split(".")[1]}
+    return account.account_id, ids, (account, public)
+
+
+def of(ids: set[str], stored: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {thing for thing in stored if any(id_ in thing[1] for id_ in ids)}
+
+
+def test_account_delete_deletes_everything_of_the_account_and_nothing_else(store, capsys):
+    account_id, ids, _ = an_account_with_one_of_everything(store)
+    other_id, _, _ = an_account_with_one_of_everything(store)
+    before = everything_stored(store)
+    assert len(of(ids, before)) > 40 and len(of({other_id}, before)) > 40
+
+    code, output, _ = run(capsys, "account", "delete", account_id, "--yes")
+
+    assert code == 0
+    assert output == {"accountId": account_id, "deleted": {
+        "keys": 2, "bins": 3, "versionRows": 2, "bodies": 5, "collections": 1, "schemaDocs": 1,
+        "usageLogObjects": 2, "accounts": 1}}
+    after = everything_stored(store)
+    assert of(ids, after) == set()  # in no table and no bucket
+    assert after == before - of(ids, before)  # everything else exactly as it was
+    code, _, error = run(capsys, "account", "delete", account_id, "--yes")
+    assert code == 1 and f"No account {account_id}" in error
+
+
+def test_account_delete_without_yes_says_what_it_would_delete_and_deletes_nothing(store, capsys):
+    account_id, _, _ = an_account_with_one_of_everything(store)
+    before = everything_stored(store)
+
+    code, output, error = run(capsys, "account", "delete", account_id)
+
+    assert (code, output) == (1, None)
+    for what in ("2 keys", "3 bins with every version and record body", "1 collections", "1 schema docs",
+                 "usage logs", "Add --yes"):
+        assert what in error
+    assert everything_stored(store) == before
+
+
+@pytest.mark.parametrize("crashing, calls_before", [
+    ("binstore.storage.bins.BinTables.delete_version_rows", 0),  # a bin's bodies gone, its rows and item left
+    ("binstore.storage.collections.CollectionTables.remove_schema_doc", 0),
+    ("binstore.storage.usage.UsageLogs.delete_account_logs", 0),
+    ("binstore.storage.accounts.AccountTables.delete_account_item", 0),  # its allowance's shards gone
+], ids=["bin", "schema doc", "usage logs", "account item"])
+def test_account_delete_run_again_after_a_crash_finishes_the_job(store, capsys, monkeypatch,
+                                                                 crashing, calls_before):
+    import importlib
+
+    from binstore import errors, reads
+    from binstore.access import Credentials, authenticate
+    from binstore.model import StorageUnavailable
+
+    account_id, ids, (account, public_bin) = an_account_with_one_of_everything(store)
+    before = everything_stored(store)
+    module, cls, method = crashing.rsplit(".", 2)
+    owner = getattr(importlib.import_module(module), cls)
+    original, calls = getattr(owner, method), []
+
+    def crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > calls_before:
+            raise StorageUnavailable("the process died here")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, method, crash)
+    code, _, error = run(capsys, "account", "delete", account_id, "--yes")
+    assert code == 2 and "the process died here" in error
+    # Its keys went first, then its allowance (which requests on public bins spend): nothing acts
+    # for the account while its deletion is unfinished.
+    with pytest.raises(errors.InvalidKey):
+        authenticate(store, account.credentials)
+    if crashing.endswith("delete_version_rows"):  # its bins are still there
+        with pytest.raises(errors.RequestsExhausted):
+            reads.read_bin(store, public_bin, Credentials())
+    monkeypatch.setattr(owner, method, original)
+
+    code, output, _ = run(capsys, "account", "delete", account_id, "--yes")
+
+    assert code == 0 and output["deleted"]["accounts"] == 1
+    after = everything_stored(store)
+    assert of(ids, after) == set()
+    assert after == before - of(ids, before)

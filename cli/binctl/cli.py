@@ -16,7 +16,16 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from binctl import resources
-from binstore import access_keys, bins, collections, migrations, provisioning, schema_docs, sweeping
+from binstore import (
+    access_keys,
+    account_deletion,
+    bins,
+    collections,
+    migrations,
+    provisioning,
+    schema_docs,
+    sweeping,
+)
 from binstore.access import PERMISSIONS, Credentials
 from binstore.errors import BinStoreError
 from binstore.model import Account, StorageUnavailable, StoredKey, jsonbin_time
@@ -81,6 +90,30 @@ def account_rotate_key(store: Store, args) -> dict:
         "masterKeyId": rotation.master_key_id,
         "revoked": rotation.revoked,
         "expiring": [{"keyId": key_id, "expiresAt": jsonbin_time(at)} for key_id, at in rotation.expiring.items()],
+    }
+
+
+def account_delete(store: Store, args) -> dict:
+    if not args.yes:
+        found = account_deletion.owned(store, args.account_id)
+        raise UsageError(
+            f"account delete deletes account {args.account_id} for good: its {found.keys} keys (master and access), "
+            f"its {found.bins} bins with every version and record body, its {found.collections} collections, "
+            f"its {found.schema_docs} schema docs, its usage logs and its allowance. Add --yes to delete it"
+        )
+    deleted = account_deletion.delete_account(store, args.account_id)
+    return {
+        "accountId": args.account_id,
+        "deleted": {
+            "keys": deleted.keys,
+            "bins": deleted.bins,
+            "versionRows": deleted.version_rows,
+            "bodies": deleted.bodies,
+            "collections": deleted.collections,
+            "schemaDocs": deleted.schema_docs,
+            "usageLogObjects": deleted.usage_log_objects,
+            "accounts": deleted.accounts,
+        },
     }
 
 
@@ -248,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default 0: refused at once; at most {provisioning.MAX_ROTATION_GRACE.days} days)",
     )
     rotate.set_defaults(run=account_rotate_key)
+    delete = account_commands.add_parser(
+        "delete", help="delete the account and everything it owns, for good (needs --yes); safe to run again"
+    )
+    delete.add_argument("account_id")
+    delete.add_argument("--yes", action="store_true", help="yes, delete it and everything it owns")
+    delete.set_defaults(run=account_delete)
 
     key = resources.add_parser("key", help="access keys (X-Access-Key); same code as /v3/a, spending no requests")
     key_commands = key.add_subparsers(dest="command", required=True)

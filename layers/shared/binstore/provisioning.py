@@ -3,7 +3,8 @@
 Accounts exist only through binctl (there is no sign-up route, nor any route on accounts). Making
 an account spends none of its requests, and nothing here spends any. Access keys, bins,
 collections and schema docs are made through the API's own code (binstore.access_keys, .bins,
-.collections, .schema_docs), whether over HTTP or from binctl.
+.collections, .schema_docs), whether over HTTP or from binctl. An account's deletion is
+binstore.account_deletion's.
 """
 
 from dataclasses import dataclass, replace

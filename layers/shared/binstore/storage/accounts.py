@@ -11,7 +11,7 @@ transaction; an account from before the split has the account item only, until b
 splits it (split_allowances).
 
 The operator's binctl reads and changes accounts here too: a Scan lists them all, an ADD tops up an
-allowance beside live traffic.
+allowance beside live traffic, and an account's deletion ends with its allowance and its item.
 """
 
 import random
@@ -24,6 +24,7 @@ from uuid import uuid4
 
 from binstore.model import ACCESS, Account, CommitConflict, IdempotentWrite, StoredKey
 from binstore.storage.charges import (
+    ALLOWANCE_SHARDS,
     SPEND_ATTEMPTS,
     AccountChange,
     Charges,
@@ -31,7 +32,7 @@ from binstore.storage.charges import (
     shard_key,
     split_allowance,
 )
-from binstore.storage.clients import Clients, aws_call
+from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS, Clients, aws_call
 from binstore.storage.items import (
     account_from,
     account_values,
@@ -53,6 +54,8 @@ KEYS_BY_ACCOUNT = "byAccount"
 # binctl account list reads the accounts table this many items a page (DynamoDB ends a page at
 # 1 MB first): a table of any size is read page after page, never at once.
 LIST_PAGE_ITEMS = 1000
+# DynamoDB writes at most this many items per BatchWriteItem call.
+_WRITE_BATCH = 25
 
 
 def _count_change(account: Account, count: int) -> AccountChange:
@@ -248,6 +251,28 @@ class AccountTables:
         return sorted(whole, key=lambda account: (account.created_at, account.account_id))
 
     @aws_call
+    def delete_allowance_shards(self, account_id: str) -> None:
+        """Delete the shard items of the account's allowance (its account item's share stays); the
+        account's deletion, before its account item. A shard gone already stays gone."""
+        deletes = [
+            {"DeleteRequest": {"Key": to_item(shard_key(account_id, shard))}} for shard in range(1, ALLOWANCE_SHARDS)
+        ]
+        for start in range(0, len(deletes), _WRITE_BATCH):
+            request = {self.accounts_table: deletes[start : start + _WRITE_BATCH]}
+            while request:
+                answer = self._write_beside_charges(self._clients.dynamodb.batch_write_item, RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}
+                if request:
+                    time.sleep(UNPROCESSED_PAUSE_SECONDS)  # DynamoDB left some undone under load: ask again
+
+    @aws_call
+    def delete_account_item(self, account_id: str) -> None:
+        """Delete the account item: the last of an account's deletion, which finds the account by it."""
+        self._write_beside_charges(
+            self._clients.dynamodb.delete_item, TableName=self.accounts_table, Key=to_item({"accountId": account_id})
+        )
+
+    @aws_call
     def split_allowances(self) -> tuple[int, int]:
         """Split the allowance of accounts from before the split across their shards (binctl
         migrate); return how many were split, and how many were left unsplit (run it again). A
@@ -329,6 +354,20 @@ class AccountTables:
         a master key a rotation replaced, or a key of an account being deleted. (An access key the
         account's owner revokes goes through remove_access_key, which counts it off.)"""
         self._clients.dynamodb.delete_item(TableName=self.keys_table, Key=to_item({"keyId": key_id}))
+
+    @aws_call
+    def key_ids_owned_by(self, account_id: str) -> list[str]:
+        """The ids of every key of the account, from a consistent Scan of the keys table: complete
+        where the index byAccount may lag a key made a moment ago (an account's deletion)."""
+        found = self._clients.items(
+            "scan",
+            TableName=self.keys_table,
+            ConsistentRead=True,
+            FilterExpression="accountId = :account",
+            ProjectionExpression="keyId",
+            ExpressionAttributeValues=to_item({":account": account_id}),
+        )
+        return [values["keyId"] for values in found]
 
     @aws_call
     def keys_of(self, account_id: str) -> list[StoredKey]:

@@ -125,6 +125,26 @@ class BinTables:
         return counted
 
     @aws_call
+    def ids_owned_by(self, owner_id: str) -> list[str]:
+        """The ids of every bin of the account, from a consistent Scan of the bins table: complete
+        where the index may lag, and bins from before listings included (an account's deletion)."""
+        found = self._clients.items(
+            "scan",
+            TableName=self.bins_table,
+            ConsistentRead=True,
+            FilterExpression="ownerId = :owner",
+            ProjectionExpression="binId",
+            ExpressionAttributeValues=to_item({":owner": owner_id}),
+        )
+        return [values["binId"] for values in found]
+
+    @aws_call
+    def remove(self, bin_id: str) -> None:
+        """Delete a bin's item, spending nothing: the operator's, for an account being deleted (whose
+        allowance is gone), after the bin's bodies and version rows. Gone already: nothing changes."""
+        self._clients.dynamodb.delete_item(TableName=self.bins_table, Key=to_item({"binId": bin_id}))
+
+    @aws_call
     def listed(
         self, owner_id: str, collection_id: str | None, after: BinMeta | None, ascending: bool, limit: int
     ) -> list[ListedBin]:
