@@ -143,6 +143,15 @@ def test_only_the_idempotency_table_has_a_ttl_so_none_can_delete_a_key_or_an_acc
         "IdempotencyTable"}
 
 
+def test_where_to_buy_requests_defaults_alike_deployed_and_local():
+    """The deployed stack's default (the parameter's) is the one make run and binctl fall back to."""
+    from binstore.settings import DEFAULT_BUY_REQUESTS_AT
+
+    assert TEMPLATE["Parameters"]["BuyRequestsAt"]["Default"] == DEFAULT_BUY_REQUESTS_AT
+    assert RESOURCES["BinsFunction"]["Properties"]["Environment"]["Variables"]["BUY_REQUESTS_AT"] == {
+        "Ref": "BuyRequestsAt"}
+
+
 def test_browsers_may_send_and_read_the_extension_headers():
     cors = RESOURCES["HttpApi"]["Properties"]["CorsConfiguration"]
     assert {"if-match", "idempotency-key"} <= set(cors["AllowHeaders"])
