@@ -2,6 +2,7 @@
 errors, which stack it acts on, and finding a deployed stack."""
 
 import json
+import re
 import urllib.request
 
 import boto3
@@ -37,7 +38,10 @@ def store(moto_url, monkeypatch):
 
 
 def run(capsys, *args) -> tuple[int, dict | None, str]:
-    code = main(list(args))
+    try:
+        code = main(list(args))
+    except SystemExit as refused:  # argparse's refusal of the command line
+        code = refused.code
     captured = capsys.readouterr()
     return code, json.loads(captured.out) if captured.out else None, captured.err
 
@@ -315,3 +319,354 @@ def test_pip_install_ships_every_package_binctl_imports():
             relative = init.parent.relative_to(ROOT / directory)
             found.add(".".join([package, *relative.parts]))
     assert set(setuptools["packages"]) == found
+
+
+# The operator's account commands
+
+
+def new_account(capsys, plan="pro", *more) -> tuple[str, str]:
+    """A new account's id and master key, made by binctl."""
+    created = run(capsys, "account", "create", "--plan", plan, *more)[1]
+    return created["accountId"], created["masterKey"]
+
+
+def test_account_show_prints_the_exact_requests_left_and_what_the_account_has(store, capsys):
+    account_id, master = new_account(capsys)
+    collection = run(capsys, "collection", "create", "--master-key", master)[1]["id"]
+    for more in ([], ["--collection", collection]):
+        assert run(capsys, "bin", "create", "--master-key", master, "--data", '{"a": 1}', *more)[0] == 0
+    run(capsys, "key", "create", "--master-key", master, "--permissions", "read")
+    for _ in range(4):  # from shards other than the account item: its share alone says nothing of them
+        store.charges.spend(account_id)
+
+    code, output, _ = run(capsys, "account", "show", account_id)
+
+    assert code == 0
+    created_at = store.accounts.get(account_id).created_at
+    assert output == {"accountId": account_id, "plan": "pro", "requestsRemaining": 100_000 - 3 - 4,
+                      "bins": 2, "accessKeys": 1, "createdAt": created_at}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created_at)
+
+
+ACCOUNT_COMMANDS = [
+    ["account", "show", "{}"], ["account", "set-requests", "{}", "5"], ["account", "add-requests", "{}", "5"],
+    ["account", "set-plan", "{}", "free"], ["account", "rotate-key", "{}"], ["account", "delete", "{}", "--yes"],
+    ["account", "delete", "{}"], ["key", "list", "--account", "{}"],
+]
+
+
+def test_account_commands_refuse_an_unknown_or_malformed_account_id(store, capsys):
+    account_id, _ = new_account(capsys)
+    for command in ACCOUNT_COMMANDS:
+        for wrong, message in [("0123456789abcdef01234567", "No account 0123456789abcdef01234567"),
+                               (account_id + "#1", "Invalid account id"), ("nope", "Invalid account id")]:
+            code, output, error = run(capsys, *[part.format(wrong) for part in command])
+            assert (code, output) == (1, None), command
+            assert f"binctl: {message}" in error, command
+    assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 100_000  # nothing else touched
+    assert len(run(capsys, "key", "list", "--account", account_id)[1]["keys"]) == 1
+
+
+def test_account_list_pages_through_the_table_and_lists_accounts_never_their_shards(store, capsys, monkeypatch):
+    from binstore.storage import accounts
+
+    monkeypatch.setattr(accounts, "LIST_PAGE_ITEMS", 7)  # 3 accounts of 32 items each: 14 pages
+    made = {new_account(capsys, plan, *more)[0]: (plan, requests) for plan, more, requests in [
+        ("free", (), 10_000), ("pro", (), 100_000), ("pro", ("--requests", "7"), 7)]}
+    busy = next(iter(made))
+    for _ in range(3):
+        store.charges.spend(busy)
+
+    code, output, _ = run(capsys, "account", "list")
+
+    assert code == 0
+    listed = output["accounts"]
+    assert {account["accountId"]: (account["plan"], account["requestsRemaining"]) for account in listed} == {
+        **made, busy: ("free", 10_000 - 3)}
+    assert len(listed) == 3  # each once, and no shard item (<id>#k) among them
+    assert [account["createdAt"] for account in listed] == sorted(account["createdAt"] for account in listed)
+
+
+def test_set_requests_sets_the_total_over_every_shard(store, capsys):
+    account_id, _ = new_account(capsys)
+    store.charges.spend(account_id)
+    assert run(capsys, "account", "set-requests", account_id, "42")[1] == {
+        "accountId": account_id, "plan": "pro", "requestsRemaining": 42}
+    assert sum(store.charges.balances(account_id)) == 42
+    code, _, error = run(capsys, "account", "set-requests", account_id, "-1")
+    assert code == 2 and "must not be negative" in error  # argparse's refusal
+    assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 42
+
+
+def test_add_requests_tops_up_an_empty_account_across_its_shards(store, capsys):
+    from binstore import errors, listings
+    from binstore.access import Credentials
+
+    account_id, master = new_account(capsys, "free", "--requests", "0")
+    with pytest.raises(errors.RequestsExhausted):
+        listings.list_bins(store, Credentials(master_key=master), "uncategorized")
+
+    code, output, _ = run(capsys, "account", "add-requests", account_id, "64")
+
+    assert (code, output) == (0, {"accountId": account_id, "plan": "free", "requestsRemaining": 64, "added": 64})
+    assert store.charges.balances(account_id) == [2] * 32  # every shard spends again, not the account item alone
+    assert listings.list_bins(store, Credentials(master_key=master), "uncategorized") == []
+    code, _, error = run(capsys, "account", "add-requests", account_id, "-5")
+    assert code == 2 and "must not be negative" in error
+    assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 63
+
+
+def test_add_requests_loses_none_spent_while_it_runs(store, capsys):
+    """Requests spent by the API's charge code while add-requests runs stay spent: the total is exact."""
+    import threading
+
+    account_id, _ = new_account(capsys, "pro", "--requests", "3000")
+    stop, spent, lock = threading.Event(), [0], threading.Lock()
+
+    def spend() -> None:
+        for _ in range(400):
+            if stop.is_set():
+                return
+            store.charges.spend(account_id)
+            with lock:
+                spent[0] += 1
+
+    spenders = [threading.Thread(target=spend) for _ in range(3)]
+    for thread in spenders:
+        thread.start()
+    try:
+        for _ in range(5):
+            assert run(capsys, "account", "add-requests", account_id, "100")[0] == 0
+    finally:
+        stop.set()
+        for thread in spenders:
+            thread.join()
+    assert spent[0] > 0
+    assert store.accounts.get_whole(account_id).requests_remaining == 3000 + 5 * 100 - spent[0]
+
+
+def test_add_requests_to_an_account_from_before_the_split_adds_to_its_one_item(store, capsys):
+    from tests.support.store import Account
+
+    old = Account(store, "free")
+    old.as_from_before_the_split(10)
+    assert run(capsys, "account", "add-requests", old.account_id, "5")[1]["requestsRemaining"] == 15
+    assert store.accounts.get(old.account_id).requests_remaining == 15  # no shard item made out of nothing
+    assert store.charges.balances(old.account_id)[1:] == [0] * 31
+
+
+def test_set_plan_changes_the_plan_and_leaves_the_requests(store, capsys):
+    account_id, _ = new_account(capsys, "free")
+    for _ in range(5):
+        store.charges.spend(account_id)
+    assert run(capsys, "account", "set-plan", account_id, "pro")[1] == {
+        "accountId": account_id, "plan": "pro", "requestsRemaining": 10_000 - 5}
+    assert store.accounts.get(account_id).plan == "pro"
+    code, _, error = run(capsys, "account", "set-plan", account_id, "gold")
+    assert code == 2 and "invalid choice" in error
+    assert run(capsys, "account", "show", account_id)[1]["plan"] == "pro"
+
+
+def test_key_list_by_account_shows_every_key_master_included_never_a_key_or_hash(store, capsys):
+    account_id, master = new_account(capsys)
+    made = [run(capsys, "key", "create", "--master-key", master, "--name", name, "--permissions", permissions)[1]
+            for name, permissions in [("reader", "read"), ("writer", "create,update")]]
+    other_id, _ = new_account(capsys)
+
+    code, output, _ = run(capsys, "key", "list", "--account", account_id)
+
+    assert code == 0 and output["accountId"] == account_id
+    master_id = master.split(".")[1]
+    assert output["keys"] == [
+        {"keyId": master_id, "kind": "master", "name": None, "permissions": [],
+         "createdAt": store.accounts.get_key(master_id).created_at},
+        *({"keyId": key["accessKeyId"], "kind": "access", "name": key["name"], "permissions": key["permissions"],
+           "createdAt": key["createdAt"]} for key in made)]
+    printed = json.dumps(output)
+    secrets = [master.split(".")[2], *(key["accessKey"].split(".")[2] for key in made)]
+    hashes = [store.accounts.get_key(key["keyId"]).secret_hash for key in output["keys"]]
+    assert not [text for text in secrets + hashes if text in printed]
+    assert other_id not in printed
+    # The account's own view is as it was: its access keys alone.
+    assert [key["accessKeyId"] for key in run(capsys, "key", "list", "--master-key", master)[1]["accessKeys"]] == [
+        key["accessKeyId"] for key in made]
+    code, _, error = run(capsys, "key", "list")
+    assert code == 2 and "one of the arguments --master-key --account is required" in error
+
+
+def test_rotate_key_prints_a_new_master_key_stored_as_a_hash_and_revokes_the_old_at_once(store, capsys):
+    from binstore import access_keys, errors
+    from binstore.access import Credentials
+
+    account_id, old = new_account(capsys)
+
+    code, output, _ = run(capsys, "account", "rotate-key", account_id)
+
+    assert code == 0
+    new = output["masterKey"]
+    assert output == {"accountId": account_id, "masterKey": new, "masterKeyId": new.split(".")[1],
+                      "revoked": [old.split(".")[1]], "expiring": []}
+    assert new.split(".")[0] == account_id and new != old
+    stored = store.dynamodb.get_item(TableName=store.settings.keys_table, Key={"keyId": {"S": new.split(".")[1]}})
+    assert new.split(".")[2] not in str(stored["Item"]) and stored["Item"]["kind"] == {"S": "master"}
+    assert store.accounts.get_key(old.split(".")[1]) is None  # deleted: refused as an unknown key is
+    with pytest.raises(errors.InvalidKey):
+        access_keys.list_access_keys(store, Credentials(master_key=old), charged=False)
+    assert access_keys.list_access_keys(store, Credentials(master_key=new), charged=False) == []
+    assert [key["kind"] for key in run(capsys, "key", "list", "--account", account_id)[1]["keys"]] == ["master"]
+
+
+def test_rotate_key_with_a_grace_period_gives_the_old_key_an_expiry_and_a_later_rotation_removes_it(
+        store, capsys, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from binstore import model
+
+    account_id, first = new_account(capsys)
+    now = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(model, "now", lambda: now)
+
+    second = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", "30")[1]
+
+    first_id = first.split(".")[1]
+    assert second["revoked"] == []
+    assert second["expiring"] == [{"keyId": first_id, "expiresAt": "2030-05-01T12:30:00.000Z"}]
+    item = store.dynamodb.get_item(TableName=store.settings.keys_table, Key={"keyId": {"S": first_id}})["Item"]
+    assert item["expiresAt"] == {"S": "2030-05-01T12:30:00.000Z"}  # text: no TTL ever deletes a key for it
+    listed = run(capsys, "key", "list", "--account", account_id)[1]["keys"]
+    assert {key["keyId"]: key.get("expiresAt") for key in listed} == {
+        first_id: "2030-05-01T12:30:00.000Z", second["masterKeyId"]: None}
+
+    now += timedelta(minutes=31)  # the first key has expired: the next rotation deletes it
+    third = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", "60")[1]
+    assert third["revoked"] == [first_id]
+    assert third["expiring"] == [{"keyId": second["masterKeyId"], "expiresAt": "2030-05-01T13:31:00.000Z"}]
+    assert store.accounts.get_key(first_id) is None
+    # A rotation never moves an expiry later: the second key keeps the end this one gave it.
+    fourth = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", "600")[1]
+    assert {key["keyId"]: key["expiresAt"] for key in fourth["expiring"]}[second["masterKeyId"]] == (
+        "2030-05-01T13:31:00.000Z")
+    code, _, error = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", str(31 * 24 * 60))
+    assert code == 1 and "the grace period must be 0 to 30 days" in error
+
+
+# binctl account delete
+
+
+def everything_stored(store) -> set[tuple[str, str]]:
+    """Every item of every table and every object of every bucket, each as (where, what)."""
+    found = set()
+    for table in store.dynamodb.list_tables()["TableNames"]:
+        for page in store.dynamodb.get_paginator("scan").paginate(TableName=table):
+            found |= {(table, json.dumps(item, sort_keys=True)) for item in page["Items"]}
+    for bucket in (store.settings.records_bucket, store.settings.usage_logs_bucket):
+        for page in store.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            found |= {(bucket, f"{listed['Key']} {listed['ETag']}") for listed in page.get("Contents", [])}
+    return found
+
+
+def an_account_with_one_of_everything(store):
+    """A pro account with a versioned bin, a public bin, a collection with a schema doc and a bin in
+    it, an access key and two usage log objects; its id and every id a stored thing of it may carry,
+    and (third) the account itself with its public bin's id. Made through the domain's code on the
+    test's Store (binctl's own make new clients each run)."""
+    from binstore.records import RequestBody
+    from binstore.updates import UpdateRequest, update_bin
+    from tests.support.store import Account
+
+    account = Account(store, "pro")
+    schema_doc = account.create_schema_doc({"type": "object"})
+    collection = account.create_collection(schema_doc)
+    versioned, public = account.create_bin({"n": 0}), account.create_bin({"n": 0}, private=False)
+    collected = account.create_bin({"n": 0}, collection_id=collection)
+    for n in (1, 2):
+        update_bin(store, UpdateRequest(versioned, RequestBody(f'{{"n": {n}}}'.encode()), account.credentials,
+                                        versioning=True))
+    access_key = account.create_access_key("read")
+    for name in ("2026-01-01/a.json", "2026-01-02/b.json"):
+        store.s3.put_object(Bucket=store.settings.usage_logs_bucket, Key=f"usage/{account.account_id}/{name}",
+                            Body=b"{}")
+    ids = {account.account_id, versioned, public, collected, collection, schema_doc, access_key.split(".")[1]}
+    return account.account_id, ids, (account, public)
+
+
+def of(ids: set[str], stored: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {thing for thing in stored if any(id_ in thing[1] for id_ in ids)}
+
+
+def test_account_delete_deletes_everything_of_the_account_and_nothing_else(store, capsys):
+    account_id, ids, _ = an_account_with_one_of_everything(store)
+    other_id, _, _ = an_account_with_one_of_everything(store)
+    before = everything_stored(store)
+    assert len(of(ids, before)) > 40 and len(of({other_id}, before)) > 40
+
+    code, output, _ = run(capsys, "account", "delete", account_id, "--yes")
+
+    assert code == 0
+    assert output == {"accountId": account_id, "deleted": {
+        "keys": 2, "bins": 3, "versionRows": 2, "bodies": 5, "collections": 1, "schemaDocs": 1,
+        "usageLogObjects": 2, "accounts": 1}}
+    after = everything_stored(store)
+    assert of(ids, after) == set()  # in no table and no bucket
+    assert after == before - of(ids, before)  # everything else exactly as it was
+    code, _, error = run(capsys, "account", "delete", account_id, "--yes")
+    assert code == 1 and f"No account {account_id}" in error
+
+
+def test_account_delete_without_yes_says_what_it_would_delete_and_deletes_nothing(store, capsys):
+    account_id, _, _ = an_account_with_one_of_everything(store)
+    before = everything_stored(store)
+
+    code, output, error = run(capsys, "account", "delete", account_id)
+
+    assert (code, output) == (1, None)
+    for what in ("2 keys", "3 bins with every version and record body", "1 collections", "1 schema docs",
+                 "usage logs", "Add --yes"):
+        assert what in error
+    assert everything_stored(store) == before
+
+
+@pytest.mark.parametrize("crashing, calls_before", [
+    ("binstore.storage.bins.BinTables.delete_version_rows", 0),  # a bin's bodies gone, its rows and item left
+    ("binstore.storage.collections.CollectionTables.remove_schema_doc", 0),
+    ("binstore.storage.usage.UsageLogs.delete_account_logs", 0),
+    ("binstore.storage.accounts.AccountTables.delete_account_item", 0),  # its allowance's shards gone
+], ids=["bin", "schema doc", "usage logs", "account item"])
+def test_account_delete_run_again_after_a_crash_finishes_the_job(store, capsys, monkeypatch,
+                                                                 crashing, calls_before):
+    import importlib
+
+    from binstore import errors, reads
+    from binstore.access import Credentials, authenticate
+    from binstore.model import StorageUnavailable
+
+    account_id, ids, (account, public_bin) = an_account_with_one_of_everything(store)
+    before = everything_stored(store)
+    module, cls, method = crashing.rsplit(".", 2)
+    owner = getattr(importlib.import_module(module), cls)
+    original, calls = getattr(owner, method), []
+
+    def crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > calls_before:
+            raise StorageUnavailable("the process died here")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, method, crash)
+    code, _, error = run(capsys, "account", "delete", account_id, "--yes")
+    assert code == 2 and "the process died here" in error
+    # Its keys went first, then its allowance (which requests on public bins spend): nothing acts
+    # for the account while its deletion is unfinished.
+    with pytest.raises(errors.InvalidKey):
+        authenticate(store, account.credentials)
+    if crashing.endswith("delete_version_rows"):  # its bins are still there
+        with pytest.raises(errors.RequestsExhausted):
+            reads.read_bin(store, public_bin, Credentials())
+    monkeypatch.setattr(owner, method, original)
+
+    code, output, _ = run(capsys, "account", "delete", account_id, "--yes")
+
+    assert code == 0 and output["deleted"]["accounts"] == 1
+    after = everything_stored(store)
+    assert of(ids, after) == set()
+    assert after == before - of(ids, before)

@@ -134,6 +134,24 @@ def test_idempotency_records_expire_through_the_tables_ttl():
     assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
 
 
+def test_only_the_idempotency_table_has_a_ttl_so_none_can_delete_a_key_or_an_account():
+    """A rotated master key's expiry (expiresAt) is the domain's to judge: DynamoDB's TTL, which
+    deletes at some time after the instant it reads, must never delete a key, early or late (the
+    expiry is stored as text besides, which TTL ignores: tests/unit/test_items.py)."""
+    tables = resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
+    assert {name for name, table in tables.items() if "TimeToLiveSpecification" in table["Properties"]} == {
+        "IdempotencyTable"}
+
+
+def test_where_to_buy_requests_defaults_alike_deployed_and_local():
+    """The deployed stack's default (the parameter's) is the one make run and binctl fall back to."""
+    from binstore.settings import DEFAULT_BUY_REQUESTS_AT
+
+    assert TEMPLATE["Parameters"]["BuyRequestsAt"]["Default"] == DEFAULT_BUY_REQUESTS_AT
+    assert RESOURCES["BinsFunction"]["Properties"]["Environment"]["Variables"]["BUY_REQUESTS_AT"] == {
+        "Ref": "BuyRequestsAt"}
+
+
 def test_browsers_may_send_and_read_the_extension_headers():
     cors = RESOURCES["HttpApi"]["Properties"]["CorsConfiguration"]
     assert {"if-match", "idempotency-key"} <= set(cors["AllowHeaders"])

@@ -16,10 +16,19 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from binctl import resources
-from binstore import access_keys, bins, collections, migrations, provisioning, schema_docs, sweeping
+from binstore import (
+    access_keys,
+    account_deletion,
+    bins,
+    collections,
+    migrations,
+    provisioning,
+    schema_docs,
+    sweeping,
+)
 from binstore.access import PERMISSIONS, Credentials
 from binstore.errors import BinStoreError
-from binstore.model import StorageUnavailable
+from binstore.model import Account, StorageUnavailable, StoredKey, jsonbin_time
 from binstore.plans import PLANS
 from binstore.storage import Store
 from binstore.storage.clients import CLIENT_CONFIG
@@ -36,6 +45,75 @@ def account_create(store: Store, args) -> dict:
         "masterKey": created.master_key,
         "plan": created.account.plan,
         "requestsRemaining": created.account.requests_remaining,
+    }
+
+
+def _requests(account: Account) -> dict:
+    return {"accountId": account.account_id, "plan": account.plan, "requestsRemaining": account.requests_remaining}
+
+
+def account_show(store: Store, args) -> dict:
+    summary = provisioning.describe_account(store, args.account_id)
+    return {
+        **_requests(summary.account),
+        "bins": summary.bins,
+        "accessKeys": summary.access_keys,
+        "createdAt": summary.account.created_at,
+    }
+
+
+def account_list(store: Store, args) -> dict:
+    return {
+        "accounts": [
+            {**_requests(account), "createdAt": account.created_at} for account in provisioning.list_accounts(store)
+        ]
+    }
+
+
+def account_set_requests(store: Store, args) -> dict:
+    return _requests(provisioning.set_requests(store, args.account_id, args.requests))
+
+
+def account_add_requests(store: Store, args) -> dict:
+    return {**_requests(provisioning.add_requests(store, args.account_id, args.requests)), "added": args.requests}
+
+
+def account_set_plan(store: Store, args) -> dict:
+    return _requests(provisioning.set_plan(store, args.account_id, args.plan))
+
+
+def account_rotate_key(store: Store, args) -> dict:
+    rotation = provisioning.rotate_master_key(store, args.account_id, timedelta(minutes=args.grace_minutes))
+    return {
+        "accountId": rotation.account_id,
+        "masterKey": rotation.master_key,
+        "masterKeyId": rotation.master_key_id,
+        "revoked": rotation.revoked,
+        "expiring": [{"keyId": key_id, "expiresAt": jsonbin_time(at)} for key_id, at in rotation.expiring.items()],
+    }
+
+
+def account_delete(store: Store, args) -> dict:
+    if not args.yes:
+        found = account_deletion.owned(store, args.account_id)
+        raise UsageError(
+            f"account delete deletes account {args.account_id} for good: its {found.keys} keys (master and access), "
+            f"its {found.bins} bins with every version and record body, its {found.collections} collections, "
+            f"its {found.schema_docs} schema docs, its usage logs and its allowance. Add --yes to delete it"
+        )
+    deleted = account_deletion.delete_account(store, args.account_id)
+    return {
+        "accountId": args.account_id,
+        "deleted": {
+            "keys": deleted.keys,
+            "bins": deleted.bins,
+            "versionRows": deleted.version_rows,
+            "bodies": deleted.bodies,
+            "collections": deleted.collections,
+            "schemaDocs": deleted.schema_docs,
+            "usageLogObjects": deleted.usage_log_objects,
+            "accounts": deleted.accounts,
+        },
     }
 
 
@@ -58,7 +136,24 @@ def key_create(store: Store, args) -> dict:
     return {"accessKey": created.plaintext, **_key_summary(created.key)}
 
 
+def _any_key_summary(key: StoredKey) -> dict:
+    """A key of either kind, as the operator sees it: never its hash, which binctl never prints."""
+    summary = {
+        "keyId": key.key_id,
+        "kind": key.kind,
+        "name": key.name,
+        "permissions": [name for name in PERMISSIONS if name in key.permissions],
+        "createdAt": key.created_at,
+    }
+    if key.expires_at is not None:
+        summary["expiresAt"] = jsonbin_time(key.expires_at)
+    return summary
+
+
 def key_list(store: Store, args) -> dict:
+    if args.account is not None:
+        keys = provisioning.account_keys(store, args.account)
+        return {"accountId": args.account, "keys": [_any_key_summary(key) for key in keys]}
     return {"accessKeys": [_key_summary(key) for key in access_keys.list_access_keys(store, _master(args), False)]}
 
 
@@ -151,6 +246,47 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--plan", choices=sorted(PLANS), required=True)
     create.add_argument("--requests", type=_non_negative, help="request allowance (default: free 10000, pro 100000)")
     create.set_defaults(run=account_create)
+    show = account_commands.add_parser(
+        "show", help="an account: plan, exact requests left, bins, access keys, when it was made"
+    )
+    show.add_argument("account_id")
+    show.set_defaults(run=account_show)
+    listing = account_commands.add_parser("list", help="every account: plan, requests left, when it was made")
+    listing.set_defaults(run=account_list)
+    set_requests = account_commands.add_parser(
+        "set-requests", help="set the account's requests left (forgets what requests spend meanwhile)"
+    )
+    set_requests.add_argument("account_id")
+    set_requests.add_argument("requests", type=_non_negative)
+    set_requests.set_defaults(run=account_set_requests)
+    add_requests = account_commands.add_parser(
+        "add-requests", help="add requests to the account's allowance, exactly, beside live traffic"
+    )
+    add_requests.add_argument("account_id")
+    add_requests.add_argument("requests", type=_non_negative, help="how many to add (set-requests lowers)")
+    add_requests.set_defaults(run=account_add_requests)
+    set_plan = account_commands.add_parser("set-plan", help="put the account on another plan; its requests stay")
+    set_plan.add_argument("account_id")
+    set_plan.add_argument("plan", choices=sorted(PLANS))
+    set_plan.set_defaults(run=account_set_plan)
+    rotate = account_commands.add_parser(
+        "rotate-key", help="a new master key, printed once; the old one refused at once, or after a grace period"
+    )
+    rotate.add_argument("account_id")
+    rotate.add_argument(
+        "--grace-minutes",
+        type=_non_negative,
+        default=0,
+        help="keep accepting the old master key this long, for clients to switch "
+        f"(default 0: refused at once; at most {provisioning.MAX_ROTATION_GRACE.days} days)",
+    )
+    rotate.set_defaults(run=account_rotate_key)
+    delete = account_commands.add_parser(
+        "delete", help="delete the account and everything it owns, for good (needs --yes); safe to run again"
+    )
+    delete.add_argument("account_id")
+    delete.add_argument("--yes", action="store_true", help="yes, delete it and everything it owns")
+    delete.set_defaults(run=account_delete)
 
     key = resources.add_parser("key", help="access keys (X-Access-Key); same code as /v3/a, spending no requests")
     key_commands = key.add_subparsers(dest="command", required=True)
@@ -161,8 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--permissions", required=True, help="what it may do to the account's bins: some of create,read,update,delete"
     )
     create.set_defaults(run=key_create)
-    listing = key_commands.add_parser("list", help="the account's access keys: ids, names, permissions")
-    listing.add_argument("--master-key", required=True)
+    listing = key_commands.add_parser(
+        "list",
+        help="with --master-key, the account's access keys (as GET /v3/a); with --account, the operator's "
+        "view: every key of the account, master keys included (never a key or its hash)",
+    )
+    whose = listing.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--master-key")
+    whose.add_argument("--account", help="an account id: no key needed")
     listing.set_defaults(run=key_list)
     revoke = key_commands.add_parser("revoke", help="revoke an access key, at once")
     revoke.add_argument("--master-key", required=True)

@@ -73,7 +73,7 @@ def test_create_is_validated_against_the_collections_schema_doc(invoke, pro):
 def test_create_with_no_requests_left_is_refused(invoke, store, free):
     free.set_requests(0)
     status, _, body = invoke(api_event("POST", "/v3/b", {"a": 1}, master(free)))
-    assert (status, body["message"]) == (403, "Requests exhausted. Buy additional requests at your service operator")
+    assert (status, body["message"]) == (403, "Requests exhausted. Buy additional requests at the provider that issued your API key")
 
 
 @pytest.mark.parametrize("permissions, status", [(("create",), 200), (("read", "update", "delete"), 403)])
@@ -163,7 +163,7 @@ def test_read_with_no_requests_left_is_refused(invoke, pro):
     bin_id = pro.create_bin()
     pro.set_requests(0)
     status, _, body = invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(pro)))
-    assert (status, body["message"]) == (403, "Requests exhausted. Buy additional requests at your service operator")
+    assert (status, body["message"]) == (403, "Requests exhausted. Buy additional requests at the provider that issued your API key")
 
 
 # Versions

@@ -132,7 +132,7 @@ def test_an_exhausted_allowance_refuses_the_next_update_which_changes_nothing(in
     status, _, body = invoke(update_event(bin_id, b'{"a": 2}', master(pro)))
 
     assert statuses == [200, 200]
-    assert (status, body) == (403, {"message": "Requests exhausted. Buy additional requests at your service operator"})
+    assert (status, body) == (403, {"message": "Requests exhausted. Buy additional requests at the provider that issued your API key"})
     assert pro.requests_remaining == 0
     assert snapshot(store, pro, bin_id) == before  # no stray body either
 
@@ -155,7 +155,7 @@ def test_an_allowance_spent_by_another_bin_between_read_and_commit_refuses_and_l
     monkeypatch.setattr(store.bins, "commit_update", another_bin_spends_the_last_request_first)
     status, _, body = invoke(update_event(bin_id, b'{"a": 2}', master(pro)))
 
-    assert (status, body) == (403, {"message": "Requests exhausted. Buy additional requests at your service operator"})
+    assert (status, body) == (403, {"message": "Requests exhausted. Buy additional requests at the provider that issued your API key"})
     assert pro.requests_remaining == 0  # spent by the other bin's update, not by this one
     after = snapshot(store, pro, bin_id)
     assert after[:2] + after[3:] == before[:2] + before[3:]  # the body it uploaded is deleted at once

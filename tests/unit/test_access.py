@@ -1,6 +1,7 @@
 """binstore.access: who may do what, decided from the request's credentials and what one read fetched."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from binstore import errors
@@ -67,6 +68,42 @@ def test_a_key_is_invalid_unparsed_or_with_another_hash_or_account():
     assert valid_key(credentials.parsed(), rehashed, MASTER) is False
     elsewhere = StoredKey(stored.key_id, OTHER, stored.secret_hash, MASTER)  # the key id names another account's
     assert valid_key(credentials.parsed(), elsewhere, MASTER) is False
+
+
+EXPIRY = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def test_a_key_with_an_expiry_is_valid_until_then_and_not_from_then_on():
+    credentials, stored = a_key()
+    rotated = replace(stored, expires_at=EXPIRY)
+    assert valid_key(credentials.parsed(), rotated, MASTER, EXPIRY - timedelta(milliseconds=1)) is True
+    assert valid_key(credentials.parsed(), rotated, MASTER, EXPIRY) is False
+    assert valid_key(credentials.parsed(), rotated, MASTER, EXPIRY + timedelta(days=1)) is False
+    assert valid_key(credentials.parsed(), stored, MASTER, EXPIRY + timedelta(days=1)) is True  # no expiry: no end
+
+
+def test_without_a_time_a_keys_expiry_is_judged_by_the_domains_clock(monkeypatch):
+    from binstore import model
+
+    credentials, stored = a_key()
+    rotated = replace(stored, expires_at=EXPIRY)
+    monkeypatch.setattr(model, "now", lambda: EXPIRY - timedelta(seconds=1))
+    assert valid_key(credentials.parsed(), rotated, MASTER) is True
+    monkeypatch.setattr(model, "now", lambda: EXPIRY)
+    assert valid_key(credentials.parsed(), rotated, MASTER) is False
+
+
+def test_an_expired_key_is_refused_on_a_bin_as_an_unknown_key_is(monkeypatch):
+    from binstore import model
+
+    credentials, stored = a_key()
+    monkeypatch.setattr(model, "now", lambda: EXPIRY)
+    refusals = []
+    for with_stored in (replace(stored, expires_at=EXPIRY), None):
+        with pytest.raises(errors.InvalidKey) as refused:
+            authorise(ROUTE, a_bin(), credentials, with_stored)
+        refusals.append(refused.value.message)
+    assert refusals == [INVALID, INVALID]
 
 
 # BinRoute.invalid
@@ -210,6 +247,20 @@ def test_authenticate_refuses_a_malformed_key_without_a_read():
     assert refused.value.message == INVALID_MASTER_KEY and store.reads == []
     with pytest.raises(errors.InvalidAccessKey):
         authenticate(store, Credentials(access_key="nope"), "create")
+
+
+def test_authenticate_refuses_an_expired_master_key_as_an_unknown_one(monkeypatch):
+    from binstore import model
+
+    credentials, stored = a_key()
+    account = Account(OWNER, "pro", 5)
+    store = FakeStore(replace(stored, expires_at=EXPIRY), account)
+    monkeypatch.setattr(model, "now", lambda: EXPIRY - timedelta(seconds=1))
+    assert authenticate(store, credentials) == account
+    monkeypatch.setattr(model, "now", lambda: EXPIRY)
+    with pytest.raises(errors.InvalidKey) as refused:
+        authenticate(store, credentials)
+    assert refused.value.message == INVALID_MASTER_KEY
 
 
 def test_authenticate_refuses_an_unknown_key_the_wrong_permission_and_a_deleted_account():

@@ -1,5 +1,7 @@
 """binstore.storage.items: each entity to a DynamoDB item and back, as storage writes and reads it."""
 
+from datetime import UTC, datetime
+
 import pytest
 from binstore.model import Account, BinMeta, Collection, SchemaDoc, StoredKey
 from binstore.storage.items import (
@@ -22,7 +24,8 @@ def test_to_item_leaves_out_none_and_types_each_value():
     assert from_item({"b": {"N": "1"}, "c": {"S": "x"}}) == {"b": 1, "c": "x"}
 
 
-@pytest.mark.parametrize("account", [Account(ACCOUNT, "pro", 3125, allowance_shards=32), Account(ACCOUNT, "free", 0)])
+@pytest.mark.parametrize("account", [Account(ACCOUNT, "pro", 3125, allowance_shards=32, created_at=NOW),
+                                     Account(ACCOUNT, "free", 0, created_at=NOW)])
 def test_an_account_round_trips(account):
     # The account item holds its own share of the allowance, and how many shards there are.
     values = account_values(account, NOW, account.requests_remaining, account.allowance_shards)
@@ -40,11 +43,20 @@ def test_an_account_item_from_before_the_split_is_one_shard():
 @pytest.mark.parametrize("key", [
     StoredKey("0123456789abcdef", ACCOUNT, "ab" * 32, created_at=NOW),
     StoredKey("0123456789abcdef", ACCOUNT, "ab" * 32, "access", frozenset({"update", "read"}), "ci", NOW),
-], ids=["master", "access"])
+    StoredKey("0123456789abcdef", ACCOUNT, "ab" * 32, created_at=NOW,
+              expires_at=datetime(2024, 1, 2, 3, 9, 5, 678000, tzinfo=UTC)),
+], ids=["master", "access", "rotated master"])
 def test_a_key_round_trips(key):
     values = key_values(key)
     assert values["createdAt"] == NOW
     assert key_from(stored(values)) == key
+
+
+def test_a_keys_expiry_is_stored_as_text_that_no_ttl_reads_and_none_not_at_all():
+    """DynamoDB's TTL deletes an item only for a number in its TTL attribute: a text never is one."""
+    rotated = StoredKey("k" * 16, ACCOUNT, "h", expires_at=datetime(2024, 1, 2, 3, 9, 5, 678000, tzinfo=UTC))
+    assert to_item(key_values(rotated))["expiresAt"] == {"S": "2024-01-02T03:09:05.678Z"}
+    assert "expiresAt" not in to_item(key_values(StoredKey("k" * 16, ACCOUNT, "h")))
 
 
 def test_a_keys_permissions_are_written_sorted_and_none_not_at_all():

@@ -17,7 +17,7 @@ def test_every_variable_names_its_setting():
     settings = Settings.from_environment(EVERY)
     for variable in RESOURCE_VARIABLES:
         assert getattr(settings, variable.lower()) == f"name-of-{variable.lower()}"
-    assert settings.buy_requests_at == DEFAULT_BUY_REQUESTS_AT == "your service operator"
+    assert settings.buy_requests_at == DEFAULT_BUY_REQUESTS_AT == "the provider that issued your API key"
 
 
 @pytest.mark.parametrize("value", ["", None], ids=["empty", "absent"])

@@ -4,15 +4,17 @@ A master key may do anything to its account's bins, collections and schema docs.
 belongs to an account too, but may only do to that account's bins what it was granted (create,
 read, update, delete), and nothing else. A caller without a key may read and update public bins.
 Which key is which is stored with its hash, so a master key offered as X-Access-Key (or the
-reverse) is refused like an unknown one.
+reverse) is refused like an unknown one. So is a master key past the expiry a rotation gave it
+(binctl account rotate-key): it works until then, for clients to switch to the new key.
 
 JSONBin words the same refusal differently on each route; a BinRoute carries one route's texts.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from binstore import attribution, errors
+from binstore import attribution, errors, model
 from binstore.allowance import check_allowance
 from binstore.keys import ParsedKey, key_matches, parse_key
 from binstore.model import ACCESS, MASTER, Account, BinMeta, StoredKey
@@ -57,9 +59,20 @@ class BinRoute:
         return errors.InvalidKey(self.invalid_key)
 
 
-def valid_key(parsed: ParsedKey | None, stored: StoredKey, kind: str | None) -> bool:
-    """Whether the presented key is the stored one, of the kind it was presented as."""
-    return parsed is not None and stored.kind == kind and key_matches(parsed, stored.account_id, stored.secret_hash)
+def in_force(stored: StoredKey, now: datetime) -> bool:
+    """Whether a stored key is accepted at `now`: until its expiry, if it has one."""
+    return stored.expires_at is None or now < stored.expires_at
+
+
+def valid_key(parsed: ParsedKey | None, stored: StoredKey, kind: str | None, now: datetime | None = None) -> bool:
+    """Whether the presented key is the stored one, of the kind it was presented as, and in force at
+    `now` (the domain's clock, model.now, if None). Every caller refuses a key this finds invalid as
+    it refuses an unknown key: an expired key is told apart from no other."""
+    if parsed is None or stored.kind != kind:
+        return False
+    return in_force(stored, model.now() if now is None else now) and key_matches(
+        parsed, stored.account_id, stored.secret_hash
+    )
 
 
 def _check_permission(stored: StoredKey, action: str | None) -> None:

@@ -364,3 +364,15 @@ class LogTooLarge(Unprocessable):
             f"The usage log of {day} is over {limit_mb} MB, more than this service zips in one request: "
             "ask your service operator for it"
         )
+
+
+# The operator's (binctl), never an answer over HTTP: there is no route on accounts.
+
+
+class InvalidAccountId(BadRequest):
+    message = "Invalid account id: an account id is 24 lowercase hexadecimal characters"
+
+
+class AccountNotFound(NotFound):
+    def __init__(self, account_id: str):
+        super().__init__(f"No account {account_id}")

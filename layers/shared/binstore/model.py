@@ -9,9 +9,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 
+def now() -> datetime:
+    """The domain's clock: what a key's expiry is judged by, and what utc_now writes. One function,
+    looked up on this module when called, so that a test can move time for the whole domain."""
+    return datetime.now(UTC)
+
+
+def jsonbin_time(when: datetime) -> str:
+    """A time as JSONBin writes it: ISO 8601, UTC, milliseconds, `Z`."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utc_now() -> str:
-    """The time as JSONBin writes it: ISO 8601, UTC, milliseconds, `Z`."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The time now, as JSONBin writes it (see jsonbin_time)."""
+    return jsonbin_time(now())
 
 
 # The kinds of key: a master key (X-Master-Key) may do everything, an access key (X-Access-Key) what it was granted.
@@ -33,6 +44,7 @@ class Account:
     # How many items its allowance is split across (storage.charges); 1 for an account stored
     # before the allowance was split, until binctl migrate splits it.
     allowance_shards: int = 1
+    created_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,9 @@ class StoredKey:
     permissions: frozenset[str] = frozenset()  # what an access key may do to bins
     name: str | None = None  # X-Key-Name, for access keys made over HTTP
     created_at: str = ""
+    # A master key replaced by a rotation (binctl account rotate-key) is accepted until then, and
+    # refused from then on as an unknown key is (access.valid_key); None: no end.
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)

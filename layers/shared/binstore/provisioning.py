@@ -1,19 +1,27 @@
-"""Provisioning, the operator's side: accounts and their master keys.
+"""Provisioning, the operator's side: accounts, their allowances, plans and master keys.
 
-Accounts exist only through binctl (there is no sign-up route). Making an account spends none of
-its requests. Access keys, bins, collections and schema docs are made through the API's own code
-(binstore.access_keys, .bins, .collections, .schema_docs), whether over HTTP or from binctl.
+Accounts exist only through binctl (there is no sign-up route, nor any route on accounts). Making
+an account spends none of its requests, and nothing here spends any. Access keys, bins,
+collections and schema docs are made through the API's own code (binstore.access_keys, .bins,
+.collections, .schema_docs), whether over HTTP or from binctl. An account's deletion is
+binstore.account_deletion's.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from binstore import errors
+from binstore import errors, model
 from binstore.access import MASTER, PERMISSIONS
 from binstore.ids import is_object_id, new_id
 from binstore.keys import generate_key
-from binstore.model import Account, BinMeta, StoredKey, utc_now
+from binstore.model import Account, BinMeta, StoredKey, jsonbin_time, utc_now
 from binstore.plans import PLANS
+from binstore.retries import retry_on_conflict
 from binstore.storage import Store
+
+# How long a rotation may leave the old master key working: for clients to switch keys, not for
+# an account to keep two keys.
+MAX_ROTATION_GRACE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,7 @@ def create_account(store: Store, plan_name: str, requests: int | None = None) ->
     if requests is not None and requests < 0:
         raise ValueError("requests must not be negative")
     now = utc_now()
-    account = Account(new_id(), plan.name, plan.default_requests if requests is None else requests)
+    account = Account(new_id(), plan.name, plan.default_requests if requests is None else requests, created_at=now)
     store.accounts.put(account, now)
     key = generate_key(account.account_id)
     store.accounts.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, MASTER, created_at=now))
@@ -65,3 +73,137 @@ def operator_read(store: Store, bin_id: str, version: int | None = None) -> Oper
     if body is None:
         raise errors.RecordUnreadable()  # the bin points at a body that is gone: a loss, not a race
     return OperatorRecord(meta, version, body.decode("utf-8"))
+
+
+# Accounts, as the operator sees and changes them
+
+
+def checked_account_id(account_id: str) -> str:
+    if not is_object_id(account_id):
+        raise errors.InvalidAccountId()
+    return account_id
+
+
+def account_item(store: Store, account_id: str) -> Account:
+    """The account as its item holds it (its share of the allowance alone: see Account);
+    AccountNotFound if there is none."""
+    account = store.accounts.get(checked_account_id(account_id))
+    if account is None:
+        raise errors.AccountNotFound(account_id)
+    return account
+
+
+def existing_account(store: Store, account_id: str) -> Account:
+    """The account with its exact requests left (every shard read); AccountNotFound if there is none."""
+    return store.accounts.whole(account_item(store, account_id))
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    account: Account  # with its exact requests left
+    bins: int  # as its listings count them (binctl migrate lists bins from before listings)
+    access_keys: int
+
+
+def describe_account(store: Store, account_id: str) -> AccountSummary:
+    account = existing_account(store, account_id)
+    bins = store.bins.count_listed(account.account_id, store.collections.ids_listed(account.account_id))
+    return AccountSummary(account, bins, store.accounts.access_key_count(account))
+
+
+def list_accounts(store: Store) -> list[Account]:
+    """Every account, oldest first, with its requests left (storage.accounts.all_accounts)."""
+    return store.accounts.all_accounts()
+
+
+def set_requests(store: Store, account_id: str, total: int) -> Account:
+    """Set the account's requests left to `total`, whatever it had: requests spent meanwhile are
+    forgotten (add_requests is the one to use beside live traffic)."""
+    if total < 0:
+        raise ValueError("requests must not be negative")
+    account_item(store, account_id)  # an unknown account refused as such, not as a failed write
+    store.accounts.set_allowance(account_id, total)
+    return existing_account(store, account_id)
+
+
+def add_requests(store: Store, account_id: str, added: int) -> Account:
+    """Add `added` requests to the account's allowance, exactly, whatever requests spend meanwhile
+    (an ADD: storage.accounts.add_allowance); return the account just after, with its requests
+    left then. Never negative: taking requests away in the same way could leave a shard below 0
+    or refuse while others hold enough; set_requests lowers an allowance."""
+    if added < 0:
+        raise ValueError("requests to add must not be negative: set-requests lowers an allowance")
+
+    def add() -> None:
+        # Read again after a conflict: binctl migrate split the account meanwhile.
+        store.accounts.add_allowance(account_item(store, account_id), added)
+
+    retry_on_conflict(store, add)
+    return existing_account(store, account_id)
+
+
+def set_plan(store: Store, account_id: str, plan_name: str) -> Account:
+    """Put the account on another plan; its requests left stay as they are."""
+    if plan_name not in PLANS:
+        raise ValueError(f"plan must be one of {', '.join(sorted(PLANS))}")
+    if not store.accounts.set_plan(checked_account_id(account_id), plan_name):
+        raise errors.AccountNotFound(account_id)
+    return existing_account(store, account_id)
+
+
+def account_keys(store: Store, account_id: str) -> list[StoredKey]:
+    """Every key of the account, master keys first, then oldest first; never with its hash.
+
+    The keys table's index lists them (without expiries); a master key's expiry is read from the
+    table itself (an account has one master key, two for a while after a rotation)."""
+    account_item(store, account_id)
+    keys = []
+    for listed in store.accounts.keys_of(account_id):
+        key = store.accounts.get_key(listed.key_id) if listed.kind == MASTER else listed
+        if key is not None:  # deleted since the index listed it
+            keys.append(replace(key, secret_hash=""))
+    return sorted(keys, key=lambda key: (key.kind != MASTER, key.created_at, key.key_id))
+
+
+@dataclass(frozen=True)
+class Rotation:
+    account_id: str
+    master_key: str  # the new one: shown once, never stored
+    master_key_id: str
+    revoked: list[str]  # old master keys, deleted: refused from now on
+    expiring: dict[str, datetime]  # old master keys, accepted until then
+
+
+def rotate_master_key(
+    store: Store, account_id: str, grace: timedelta = timedelta(0), now: datetime | None = None
+) -> Rotation:
+    """Give the account a new master key, and end every other master key it has: at once (no
+    `grace`), or at `now + grace`, for clients to switch; until then either key works. An old key
+    that would expire sooner keeps its expiry; one past it is deleted (so rotations remove what
+    earlier ones left).
+
+    The new key is stored before any old one is touched: a crash in between leaves both working,
+    never none, and a rotation again ends both. An old key that expires stays stored but is
+    refused as an unknown key is (access.valid_key), until the next rotation, or the account's
+    deletion, deletes it.
+    """
+    if not timedelta(0) <= grace <= MAX_ROTATION_GRACE:
+        raise ValueError(f"the grace period must be 0 to {MAX_ROTATION_GRACE.days} days")
+    now = model.now() if now is None else now
+    account_item(store, account_id)
+    old = [key.key_id for key in store.accounts.keys_of(account_id) if key.kind == MASTER]
+    new = generate_key(account_id)
+    store.accounts.put_key(StoredKey(new.key_id, account_id, new.secret_hash, MASTER, created_at=jsonbin_time(now)))
+    revoked, expiring = [], {}
+    for key_id in old:
+        stored = store.accounts.get_key(key_id)
+        if stored is None:
+            continue  # deleted since the index listed it
+        ends = now + grace if stored.expires_at is None else min(stored.expires_at, now + grace)
+        if ends <= now:
+            store.accounts.delete_key(key_id)
+            revoked.append(key_id)
+        else:
+            store.accounts.expire_key(key_id, ends)
+            expiring[key_id] = ends
+    return Rotation(account_id, new.plaintext, new.key_id, revoked, expiring)

@@ -11,7 +11,10 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 
-DEFAULT_BUY_REQUESTS_AT = "your service operator"
+# Ends JSONBin's "Requests exhausted. Buy additional requests at ...": template.yaml's BuyRequestsAt
+# (the same default), best set to the operator's own URL or e-mail address. Without one, it still
+# tells the user where to go: back to whoever gave them the key.
+DEFAULT_BUY_REQUESTS_AT = "the provider that issued your API key"
 
 
 class MissingSetting(RuntimeError):

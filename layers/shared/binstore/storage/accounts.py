@@ -9,19 +9,34 @@ An account's allowance is split across ALLOWANCE_SHARDS items (storage.charges):
 holds shard 0, and shard items `<accountId>#k` (marked `shardOf`) the others. Made together, in one
 transaction; an account from before the split has the account item only, until binctl migrate
 splits it (split_allowances).
+
+The operator's binctl reads and changes accounts here too: a Scan lists them all, an ADD tops up an
+allowance beside live traffic, and an account's deletion ends with its allowance and its item.
 """
 
 import random
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from uuid import uuid4
 
 from binstore.model import ACCESS, Account, CommitConflict, IdempotentWrite, StoredKey
-from binstore.storage.charges import AccountChange, Charges, shard_key, split_allowance
-from binstore.storage.clients import Clients, aws_call
+from binstore.storage.charges import (
+    ALLOWANCE_SHARDS,
+    SPEND_ATTEMPTS,
+    AccountChange,
+    Charges,
+    pause_after_conflict,
+    shard_key,
+    split_allowance,
+)
+from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS, Clients, aws_call
 from binstore.storage.items import (
     account_from,
     account_values,
+    key_expiry_value,
     key_from,
     key_values,
     put_new_item,
@@ -36,6 +51,11 @@ SPLIT_PAUSE_SECONDS = 0.01
 
 
 KEYS_BY_ACCOUNT = "byAccount"
+# binctl account list reads the accounts table this many items a page (DynamoDB ends a page at
+# 1 MB first): a table of any size is read page after page, never at once.
+LIST_PAGE_ITEMS = 1000
+# DynamoDB writes at most this many items per BatchWriteItem call.
+_WRITE_BATCH = 25
 
 
 def _count_change(account: Account, count: int) -> AccountChange:
@@ -125,6 +145,134 @@ class AccountTables:
         self._clients.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
 
     @aws_call
+    def add_allowance(self, account: Account, added: int) -> None:
+        """Add `added` requests to the account's allowance (binctl account add-requests), exactly,
+        beside requests spending from it.
+
+        Each shard gets its share (as set_allowance spreads a total), so an account topped up from
+        empty spends from all its shards again, not from the account item alone. Each share is an
+        ADD, applied by DynamoDB to the item as it stands: a request spending meanwhile takes one
+        from some shard, and neither write loses the other (never a read, then a write of a sum).
+        The shares go in one transaction: all of them or none. Conditioned on each item existing
+        (nothing made out of nothing), and on the account item having the shards `account` was read
+        with (binctl migrate may split it meanwhile): CommitConflict then, to read it again.
+        """
+        if added < 0:
+            raise ValueError("only a number of requests to add, never to take away")
+        shares = split_allowance(added, account.allowance_shards)
+        if account.allowance_shards > 1:
+            same_shards, shards_value = "allowanceShards = :shards", {":shards": account.allowance_shards}
+        else:
+            same_shards, shards_value = "attribute_not_exists(allowanceShards)", {}
+
+        def add(shard: int, condition: str, values: dict) -> dict:
+            return {
+                "Update": {
+                    "TableName": self.accounts_table,
+                    "Key": to_item(shard_key(account.account_id, shard)),
+                    "UpdateExpression": "ADD requestsRemaining :share",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": to_item({":share": shares[shard], **values}),
+                }
+            }
+
+        items = [add(0, f"attribute_exists(accountId) AND {same_shards}", shards_value)]
+        items += [add(shard, "attribute_exists(accountId)", {}) for shard in range(1, len(shares)) if shares[shard]]
+        self._transact_beside_charges(items)
+
+    def _transact_beside_charges(self, items: list[dict]) -> None:
+        """Write `items` in one transaction. One cancelled because a request's charge held one of
+        its items was not applied: it is sent again (a new token), as a refund is. botocore's own
+        retries of one send keep its token, so DynamoDB applies it once however often it is sent."""
+        dynamodb = self._clients.dynamodb
+        for attempt in range(SPEND_ATTEMPTS):
+            try:
+                dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
+                return
+            except dynamodb.exceptions.TransactionCanceledException as error:
+                codes = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+                if "ConditionalCheckFailed" in codes:
+                    raise CommitConflict() from None
+                if "TransactionConflict" not in codes or attempt == SPEND_ATTEMPTS - 1:
+                    raise
+                pause_after_conflict(attempt)
+
+    def _write_beside_charges(self, write: Callable[..., dict], **params) -> dict:
+        """Call `write` (a DynamoDB write of the accounts table's items) with `params`. DynamoDB
+        refuses a write while a request's charge (a transaction) holds its item
+        (TransactionConflictException, which botocore does not retry), without applying it: it is
+        sent again, after a pause."""
+        dynamodb = self._clients.dynamodb
+        for attempt in range(SPEND_ATTEMPTS):
+            try:
+                return write(**params)
+            except dynamodb.exceptions.TransactionConflictException:
+                if attempt == SPEND_ATTEMPTS - 1:
+                    raise
+                pause_after_conflict(attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    @aws_call
+    def set_plan(self, account_id: str, plan: str) -> bool:
+        """Put the account on `plan`, its requests left as they are; False if there is no such account."""
+        dynamodb = self._clients.dynamodb
+        try:
+            self._write_beside_charges(
+                dynamodb.update_item,
+                TableName=self.accounts_table,
+                Key=to_item({"accountId": account_id}),
+                UpdateExpression="SET #plan = :plan",
+                ConditionExpression="attribute_exists(accountId) AND attribute_not_exists(shardOf)",
+                ExpressionAttributeNames={"#plan": "plan"},
+                ExpressionAttributeValues=to_item({":plan": plan}),
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    @aws_call
+    def all_accounts(self) -> list[Account]:
+        """Every account (never a shard item), oldest first, each with the sum of its shards as its
+        requests left: one Scan of the table, page after page (binctl account list).
+
+        Every item is read consistently, but not all at one instant: a busy account's sum mixes
+        moments (AccountTables.get_whole reads one account's shards in one round trip)."""
+        accounts: list[Account] = []
+        held: dict[str, int] = defaultdict(int)
+        items = self._clients.items("scan", TableName=self.accounts_table, ConsistentRead=True, Limit=LIST_PAGE_ITEMS)
+        for values in items:
+            if "shardOf" in values:
+                held[values["shardOf"]] += int(values.get("requestsRemaining", 0))
+            else:
+                account = account_from(values)
+                accounts.append(account)
+                held[account.account_id] += account.requests_remaining
+        whole = [replace(account, requests_remaining=held[account.account_id]) for account in accounts]
+        return sorted(whole, key=lambda account: (account.created_at, account.account_id))
+
+    @aws_call
+    def delete_allowance_shards(self, account_id: str) -> None:
+        """Delete the shard items of the account's allowance (its account item's share stays); the
+        account's deletion, before its account item. A shard gone already stays gone."""
+        deletes = [
+            {"DeleteRequest": {"Key": to_item(shard_key(account_id, shard))}} for shard in range(1, ALLOWANCE_SHARDS)
+        ]
+        for start in range(0, len(deletes), _WRITE_BATCH):
+            request = {self.accounts_table: deletes[start : start + _WRITE_BATCH]}
+            while request:
+                answer = self._write_beside_charges(self._clients.dynamodb.batch_write_item, RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}
+                if request:
+                    time.sleep(UNPROCESSED_PAUSE_SECONDS)  # DynamoDB left some undone under load: ask again
+
+    @aws_call
+    def delete_account_item(self, account_id: str) -> None:
+        """Delete the account item: the last of an account's deletion, which finds the account by it."""
+        self._write_beside_charges(
+            self._clients.dynamodb.delete_item, TableName=self.accounts_table, Key=to_item({"accountId": account_id})
+        )
+
+    @aws_call
     def split_allowances(self) -> tuple[int, int]:
         """Split the allowance of accounts from before the split across their shards (binctl
         migrate); return how many were split, and how many were left unsplit (run it again). A
@@ -183,6 +331,43 @@ class AccountTables:
     def put_key(self, key: StoredKey) -> None:
         """An account's master key, made with the account."""
         self._clients.dynamodb.put_item(**put_new_item(self.keys_table, "keyId", key_values(key))["Put"])
+
+    @aws_call
+    def expire_key(self, key_id: str, expires_at: datetime) -> None:
+        """Give a key an expiry (a master key a rotation replaced), unless it is gone or has an
+        earlier one already: an expiry never moves later."""
+        dynamodb = self._clients.dynamodb
+        try:
+            dynamodb.update_item(
+                TableName=self.keys_table,
+                Key=to_item({"keyId": key_id}),
+                UpdateExpression="SET expiresAt = :at",
+                ConditionExpression="attribute_exists(keyId) AND (attribute_not_exists(expiresAt) OR expiresAt > :at)",
+                ExpressionAttributeValues=to_item({":at": key_expiry_value(expires_at)}),
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            pass  # gone, or expiring sooner: it stays as it is
+
+    @aws_call
+    def delete_key(self, key_id: str) -> None:
+        """Delete a key at once, whatever its kind, leaving the account's access key count as it is:
+        a master key a rotation replaced, or a key of an account being deleted. (An access key the
+        account's owner revokes goes through remove_access_key, which counts it off.)"""
+        self._clients.dynamodb.delete_item(TableName=self.keys_table, Key=to_item({"keyId": key_id}))
+
+    @aws_call
+    def key_ids_owned_by(self, account_id: str) -> list[str]:
+        """The ids of every key of the account, from a consistent Scan of the keys table: complete
+        where the index byAccount may lag a key made a moment ago (an account's deletion)."""
+        found = self._clients.items(
+            "scan",
+            TableName=self.keys_table,
+            ConsistentRead=True,
+            FilterExpression="accountId = :account",
+            ProjectionExpression="keyId",
+            ExpressionAttributeValues=to_item({":account": account_id}),
+        )
+        return [values["keyId"] for values in found]
 
     @aws_call
     def keys_of(self, account_id: str) -> list[StoredKey]:

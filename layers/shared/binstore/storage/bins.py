@@ -103,6 +103,47 @@ class BinTables:
         return [row for row in self.version_rows(bin.bin_id) if _is_version_of(row, bin)]
 
     @aws_call
+    def count_listed(self, owner_id: str, collection_ids: list[str]) -> int:
+        """How many bins the account's listings hold: its bins in no collection, and in each of
+        `collection_ids` (its collections). From the index byListing: eventually consistent, and
+        without bins stored before listings existed, until binctl migrate lists them."""
+        counted = 0
+        for collection_id in [None, *collection_ids]:
+            params = {
+                "TableName": self.bins_table,
+                "IndexName": BINS_BY_LISTING,
+                "KeyConditionExpression": "listing = :listing",
+                "ExpressionAttributeValues": to_item({":listing": bin_listing(owner_id, collection_id)}),
+                "Select": "COUNT",
+            }
+            while True:
+                page = self._clients.dynamodb.query(**params)
+                counted += page["Count"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return counted
+
+    @aws_call
+    def ids_owned_by(self, owner_id: str) -> list[str]:
+        """The ids of every bin of the account, from a consistent Scan of the bins table: complete
+        where the index may lag, and bins from before listings included (an account's deletion)."""
+        found = self._clients.items(
+            "scan",
+            TableName=self.bins_table,
+            ConsistentRead=True,
+            FilterExpression="ownerId = :owner",
+            ProjectionExpression="binId",
+            ExpressionAttributeValues=to_item({":owner": owner_id}),
+        )
+        return [values["binId"] for values in found]
+
+    @aws_call
+    def remove(self, bin_id: str) -> None:
+        """Delete a bin's item, spending nothing: the operator's, for an account being deleted (whose
+        allowance is gone), after the bin's bodies and version rows. Gone already: nothing changes."""
+        self._clients.dynamodb.delete_item(TableName=self.bins_table, Key=to_item({"binId": bin_id}))
+
     @aws_call
     def listed(
         self, owner_id: str, collection_id: str | None, after: BinMeta | None, ascending: bool, limit: int

@@ -329,7 +329,7 @@ class Charges:
             except dynamodb.exceptions.TransactionConflictException as conflict:
                 if attempt == SPEND_ATTEMPTS - 1:
                     raise unavailable(conflict) from conflict
-                _pause_after_conflict(attempt)
+                pause_after_conflict(attempt)
 
     def refund(self, account_id: str, shard: int = 0) -> None:
         """Give back a request spent by a read that then failed, to the shard it came from. Best
@@ -360,7 +360,7 @@ class Charges:
                 if codes != ["TransactionConflict"] or attempt == SPEND_ATTEMPTS - 1:
                     _refund_lost(account_id, error)
                     return
-                _pause_after_conflict(attempt)
+                pause_after_conflict(attempt)
             except AWS_ERRORS as error:
                 _refund_lost(account_id, error)
                 return
@@ -373,7 +373,8 @@ def _first_pick() -> int:
     return random.randrange(1, ALLOWANCE_SHARDS) if ALLOWANCE_SHARDS > 1 else 0
 
 
-def _pause_after_conflict(attempt: int) -> None:
+def pause_after_conflict(attempt: int) -> None:
+    """A short jittered pause before sending again a write a transaction held its item against."""
     time.sleep(random.uniform(0, SPEND_CONFLICT_PAUSE_SECONDS * (attempt + 1)))
 
 

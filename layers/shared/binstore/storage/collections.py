@@ -57,6 +57,56 @@ class CollectionTables:
         return collections
 
     @aws_call
+    def ids_listed(self, owner_id: str) -> list[str]:
+        """The ids of every collection of the account, from the index byOwner (eventually consistent)."""
+        found = self._clients.items(
+            "query",
+            TableName=self.collections_table,
+            IndexName=COLLECTIONS_BY_OWNER,
+            KeyConditionExpression="ownerId = :owner",
+            ExpressionAttributeValues=to_item({":owner": owner_id}),
+            ProjectionExpression="collectionId",
+        )
+        return [values["collectionId"] for values in found]
+
+    def _ids_owned_by(self, table: str, id_name: str, owner_id: str) -> list[str]:
+        found = self._clients.items(
+            "scan",
+            TableName=table,
+            ConsistentRead=True,
+            FilterExpression="ownerId = :owner",
+            ProjectionExpression=id_name,
+            ExpressionAttributeValues=to_item({":owner": owner_id}),
+        )
+        return [values[id_name] for values in found]
+
+    @aws_call
+    def collection_ids_owned_by(self, owner_id: str) -> list[str]:
+        """The ids of every collection of the account, from a consistent Scan: complete where the
+        index may lag (an account's deletion)."""
+        return self._ids_owned_by(self.collections_table, "collectionId", owner_id)
+
+    @aws_call
+    def schema_doc_ids_owned_by(self, owner_id: str) -> list[str]:
+        """The ids of every schema doc of the account, from a consistent Scan (the table has no index
+        by owner: only an account's deletion looks for them all)."""
+        return self._ids_owned_by(self.schema_docs_table, "schemaDocId", owner_id)
+
+    @aws_call
+    def remove(self, collection_id: str) -> None:
+        """Delete a collection's item, spending nothing: for an account being deleted."""
+        self._clients.dynamodb.delete_item(
+            TableName=self.collections_table, Key=to_item({"collectionId": collection_id})
+        )
+
+    @aws_call
+    def remove_schema_doc(self, schema_doc_id: str) -> None:
+        """Delete a schema doc's item, spending nothing: for an account being deleted."""
+        self._clients.dynamodb.delete_item(
+            TableName=self.schema_docs_table, Key=to_item({"schemaDocId": schema_doc_id})
+        )
+
+    @aws_call
     def get_schema_doc(self, schema_doc_id: str) -> SchemaDoc | None:
         values = self._clients.get_item(self.schema_docs_table, {"schemaDocId": schema_doc_id})
         return schema_doc_from(values) if values else None

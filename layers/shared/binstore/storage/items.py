@@ -6,11 +6,21 @@ entity's default, and an entity's None is never written.
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from binstore.model import Account, BinMeta, Collection, IdempotentWrite, RecordedCommit, SchemaDoc, StoredKey
+from binstore.model import (
+    Account,
+    BinMeta,
+    Collection,
+    IdempotentWrite,
+    RecordedCommit,
+    SchemaDoc,
+    StoredKey,
+    jsonbin_time,
+)
 
 Entity = BinMeta | Collection | SchemaDoc | StoredKey
 
@@ -47,6 +57,7 @@ def account_from(values: dict) -> Account:
         # Absent: an account from before access keys were counted.
         int(values["accessKeyCount"]) if "accessKeyCount" in values else None,
         int(values.get("allowanceShards", 1)),
+        values.get("createdAt", ""),
     )
 
 
@@ -76,6 +87,7 @@ def key_from(values: dict) -> StoredKey:
         frozenset(values.get("permissions", ())),
         values.get("name"),
         values.get("createdAt", ""),
+        datetime.fromisoformat(values["expiresAt"]) if "expiresAt" in values else None,
     )
 
 
@@ -88,7 +100,17 @@ def key_values(key: StoredKey) -> dict:
         "permissions": sorted(key.permissions) or None,
         "name": key.name,
         "createdAt": key.created_at or None,
+        "expiresAt": key_expiry_value(key.expires_at) if key.expires_at else None,
     }
+
+
+def key_expiry_value(expires_at: datetime) -> str:
+    """A key's expiry as stored: text (ISO 8601, UTC, as JSONBin writes times), never a number.
+    DynamoDB's TTL deletes only on a number (epoch seconds), so no TTL setting of the keys table,
+    now or later, can delete a key for its expiry, early or at all: the domain's check alone
+    refuses it (access.valid_key). Texts of this one form sort as the times they write, which a
+    condition comparing two expiries relies on (storage.accounts.expire_key)."""
+    return jsonbin_time(expires_at)
 
 
 def bin_from(values: dict) -> BinMeta:

@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError
 from binstore.storage.clients import Clients, aws_call, error_code
 
 PREFIX = "usage/"
+# S3 deletes at most this many objects per DeleteObjects call.
+_DELETE_BATCH = 1000
 # A busy account's day is up to 1,440 objects (one a minute): read this many at once, so a day
 # takes seconds, not the minute 1,440 reads one after another would.
 PARALLEL_READS = 16
@@ -68,3 +70,17 @@ class UsageLogs:
 
         with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
             return list(pool.map(read, keys))
+
+    @aws_call
+    def delete_account_logs(self, account_id: str) -> int:
+        """Delete every usage log object of the account (an account's deletion); return how many."""
+        pages = self._clients.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=account_prefix(account_id)
+        )
+        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        for start in range(0, len(keys), _DELETE_BATCH):
+            chunk = keys[start : start + _DELETE_BATCH]
+            self._clients.s3.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True}
+            )
+        return len(keys)
