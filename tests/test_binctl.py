@@ -2,11 +2,13 @@
 errors, which stack it acts on, and finding a deployed stack."""
 
 import json
+import os
 import re
 import urllib.request
 
 import boto3
 import pytest
+from binctl import resources
 from binctl.cli import main
 from binctl.resources import local_settings, logical_id, output_key
 from binstore.settings import RESOURCE_VARIABLES
@@ -620,8 +622,8 @@ def test_account_delete_without_yes_says_what_it_would_delete_and_deletes_nothin
     code, output, error = run(capsys, "account", "delete", account_id)
 
     assert (code, output) == (1, None)
-    for what in ("2 keys", "3 bins with every version and record body", "1 collections", "1 schema docs",
-                 "usage logs", "Add --yes"):
+    for what in ("keys (master and access): 2;", "bins, with every version and record body: 3;", "collections: 1;",
+                 "schema docs: 1;", "usage logs", "Add --yes"):
         assert what in error
     assert everything_stored(store) == before
 
@@ -670,3 +672,14 @@ def test_account_delete_run_again_after_a_crash_finishes_the_job(store, capsys, 
     after = everything_stored(store)
     assert of(ids, after) == set()
     assert after == before - of(ids, before)
+
+
+def test_a_stack_looked_for_at_make_run_s_endpoint_says_where_it_looked(store, capsys, monkeypatch):
+    """make run's export left in the shell sends --stack's lookup to moto: the error says so."""
+    code, output, error = run(capsys, "--stack", "binstore", "account", "list")
+    assert (code, output) == (2, None)
+    assert "does not exist" in error
+    assert f"asked AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']}, not AWS" in error
+    assert "unset AWS_ENDPOINT_URL" in error
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    assert resources.endpoint_note() == ""

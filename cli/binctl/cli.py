@@ -97,9 +97,10 @@ def account_delete(store: Store, args) -> dict:
     if not args.yes:
         found = account_deletion.owned(store, args.account_id)
         raise UsageError(
-            f"account delete deletes account {args.account_id} for good: its {found.keys} keys (master and access), "
-            f"its {found.bins} bins with every version and record body, its {found.collections} collections, "
-            f"its {found.schema_docs} schema docs, its usage logs and its allowance. Add --yes to delete it"
+            f"account delete deletes account {args.account_id} for good, with everything it owns: keys (master "
+            f"and access): {found.keys}; bins, with every version and record body: {found.bins}; collections: "
+            f"{found.collections}; schema docs: {found.schema_docs}; its usage logs and its allowance. "
+            "Add --yes to delete it"
         )
     deleted = account_deletion.delete_account(store, args.account_id)
     return {
@@ -375,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         target = resources.target(args.stack)
     except (BotoCoreError, ClientError) as error:  # binctl's own CloudFormation lookup
-        print(f"binctl: AWS error: {error}", file=sys.stderr)
+        print(f"binctl: AWS error: {error}{resources.endpoint_note()}", file=sys.stderr)
         return 2
     except resources.NoStackChosen as error:
         print(f"binctl: {error}", file=sys.stderr)

@@ -119,6 +119,18 @@ def target(stack_name: str | None, environ: MutableMapping[str, str] = os.enviro
     return Target(local_settings(environ), local_endpoint(endpoint))
 
 
+def endpoint_note(environ: Mapping[str, str] = os.environ) -> str:
+    """Where a deployed stack was looked for, when AWS_ENDPOINT_URL sent the lookup elsewhere than
+    AWS: most often make run's export, left in the shell."""
+    endpoint = environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        return ""
+    return (
+        f" (asked AWS_ENDPOINT_URL={endpoint}, not AWS: for a deployed stack, unset AWS_ENDPOINT_URL "
+        "in this shell, which make run's export line sets)"
+    )
+
+
 def local_clients(endpoint: str, config) -> tuple:
     """DynamoDB and S3 clients for make run's moto alone: an explicit endpoint wins over every
     AWS_ENDPOINT_URL_* variable and config file, and the region and credentials are moto's, so
