@@ -56,12 +56,11 @@ binctl: $(VENV)/.installed ## install binctl, the operator's CLI, into .venv (th
 	@echo "binctl is ready: .venv/bin/binctl --help"
 
 # The three environments install side by side (mostly downloads); then the lint; then the tests, on
-# two workers, test by test (each worker starts its own local stack on free ports); a file whose
-# tests must share one worker says so with an xdist_group mark. --durations: where the time goes.
+# two workers, a test file per worker at a time (each worker starts its own local stack on free ports).
 test: ## lint, then run every test (the template's security scan included)
 	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed
 	@$(MAKE) --no-print-directory lint
-	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest -n 2 --dist loadgroup --durations=15
+	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest -n 2 --dist loadfile
 
 unit: $(VENV)/.installed ## the fast tests alone: no AWS emulation, no servers (seconds)
 	$(VENV)/bin/pytest -q tests/unit

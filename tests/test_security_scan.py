@@ -12,9 +12,6 @@ import pytest
 import yaml
 from tests.support import ROOT
 
-# One worker: checkov runs once, in the module fixture, for every test here.
-pytestmark = pytest.mark.xdist_group("checkov")
-
 TEMPLATE = ROOT / "template.yaml"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # What checkov reports for a skip that gives no reason.

@@ -15,9 +15,6 @@ from datetime import UTC, datetime
 import pytest
 from local.template import load_template
 
-# One worker: the last test checks that the tests before it called every route (CALLED).
-pytestmark = pytest.mark.xdist_group("jsonbin_client")
-
 CALLED: set[tuple[str, str]] = set()  # (method, route as template.yaml declares it), as the tests call them
 
 
