@@ -56,11 +56,12 @@ binctl: $(VENV)/.installed ## install binctl, the operator's CLI, into .venv (th
 	@echo "binctl is ready: .venv/bin/binctl --help"
 
 # The three environments install side by side (mostly downloads); then the lint; then the tests, on
-# two workers, a test file per worker at a time (each worker starts its own local stack on free ports).
+# two workers, a test file per worker at a time (each worker starts its own local stack on free ports),
+# then names the 15 slowest tests: where the time goes.
 test: ## lint, then run every test (the template's security scan included)
 	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed
 	@$(MAKE) --no-print-directory lint
-	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest -n 2 --dist loadfile
+	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest -n 2 --dist loadfile --durations=15
 
 unit: $(VENV)/.installed ## the fast tests alone: no AWS emulation, no servers (seconds)
 	$(VENV)/bin/pytest -q tests/unit

@@ -5,8 +5,10 @@ and the HTTP one (tests/http/test_fuzz.py, the same through make run's API Gatew
 """
 
 import re
+from functools import cache
 
-from local.template import load_template
+import yaml
+from local.template import ROOT, load_template
 
 _TEMPLATE = load_template()
 ROUTES = sorted((event["Properties"]["Method"], event["Properties"]["Path"])
@@ -46,3 +48,21 @@ HOSTILE_IN_PROCESS = [*HOSTILE, "", "\x00", "ü\u202e\ud800"]
 
 def path_for(path: str, values: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda match: values[match[1]], path)
+
+
+@cache
+def headers_read(method: str, path: str) -> frozenset[str]:
+    """The headers a route reads, lowercased, as openapi.yaml declares them (its own and the shared
+    components it names), with Content-Type on the routes that take a body."""
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    components = spec["components"]["parameters"]
+    operation = spec["paths"][path][method.lower()]
+    read = set()
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = components[parameter["$ref"].rsplit("/", 1)[1]]
+        if parameter["in"] == "header":
+            read.add(parameter["name"].lower())
+    if "requestBody" in operation:
+        read.add("content-type")
+    return frozenset(read)

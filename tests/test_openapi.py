@@ -53,3 +53,12 @@ def test_every_write_takes_an_idempotency_key():
             if method in METHODS - {"get"}:
                 parameters = [parameter.get("$ref") for parameter in operation.get("parameters", [])]
                 assert "#/components/parameters/IdempotencyKey" in parameters, (method, path)
+
+
+def test_the_headers_a_route_reads_come_from_openapi_yaml():
+    """The hostile-values tests send hostile values one by one in these, and all at once in the rest."""
+    from tests.hostile import headers_read
+
+    assert headers_read("PUT", "/v3/b/{binId}") == {
+        "content-type", "x-master-key", "x-access-key", "idempotency-key", "x-bin-versioning", "if-match"}
+    assert headers_read("GET", "/v3/c/{collectionId}/bins") == {"x-master-key", "x-sort-order"}
