@@ -683,3 +683,44 @@ def test_a_stack_looked_for_at_make_run_s_endpoint_says_where_it_looked(store, c
     assert "unset AWS_ENDPOINT_URL" in error
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     assert resources.endpoint_note() == ""
+
+
+@pytest.mark.parametrize("command", [
+    ["account", "create", "--plan", "free", "--requests"],
+    ["account", "add-requests", "0123456789abcdef01234567"],
+    ["account", "set-requests", "0123456789abcdef01234567"],
+    ["account", "rotate-key", "0123456789abcdef01234567", "--grace-minutes"],
+    ["bodies", "sweep", "--grace-minutes"],
+])
+@pytest.mark.parametrize("value", ["9" * 41, "99999999999999999999999", "-1", "\u0663", "1_000", "+5", "1e9", ""])
+def test_numbers_binctl_cannot_hold_are_refused_as_usage_errors(store, capsys, command, value):
+    """Never a traceback (an OverflowError, decimal.Rounded) nor a count a client cannot hold: argparse's
+    usage error, exit 2, and nothing written."""
+    before = store.accounts.all_accounts()
+    code, output, error = run(capsys, *command, value)
+    assert (code, output) == (2, None)
+    assert "must be a whole number from 0 to" in error and "Traceback" not in error
+    assert store.accounts.all_accounts() == before
+
+
+def test_the_largest_counts_are_taken(store, capsys):
+    code, output, _ = run(capsys, "account", "create", "--plan", "free", "--requests", str(10**15))
+    assert code == 0 and output["requestsRemaining"] == 10**15
+    code, _, error = run(capsys, "account", "rotate-key", output["accountId"], "--grace-minutes", "43201")
+    assert code == 2 and "from 0 to 43200" in error
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(store):
+    """`binctl account list | head -c 10`: the pipe is closed before binctl writes (here, from the start)."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "binctl.cli", "account", "list"], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

@@ -9,6 +9,8 @@ a failure prints a message on stderr and exits non-zero.
 
 import argparse
 import json
+import os
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -221,11 +223,25 @@ def stack_show(store: Store, args) -> dict:
     return resources.stack_outputs(args.stack)  # main refuses `stack` without --stack
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
+# The largest count binctl takes: requests left then stay exact in a JavaScript client (2**53) and
+# in DynamoDB's numbers (38 digits), and any number of minutes fits a datetime.
+MAX_COUNT = 10**15
+MAX_SWEEP_GRACE_MINUTES = 366 * 24 * 60
+
+
+def _count_up_to(maximum: int):
+    """An argparse type: a whole number from 0 to `maximum`, in ASCII digits (int() would also take
+    '٣', '1_000' or a sign)."""
+
+    def count(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,20}", text) or int(text) > maximum:
+            raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {maximum}")
+        return int(text)
+
+    return count
+
+
+_non_negative = _count_up_to(MAX_COUNT)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("account_id")
     rotate.add_argument(
         "--grace-minutes",
-        type=_non_negative,
+        type=_count_up_to(int(provisioning.MAX_ROTATION_GRACE.total_seconds() // 60)),
         default=0,
         help="keep accepting the old master key this long, for clients to switch "
         f"(default 0: refused at once; at most {provisioning.MAX_ROTATION_GRACE.days} days)",
@@ -360,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument(
         "--grace-minutes",
-        type=_non_negative,
+        type=_count_up_to(MAX_SWEEP_GRACE_MINUTES),
         default=int(sweeping.GRACE.total_seconds() // 60),
         help="leave bodies younger than this alone: an update may be about to commit them",
     )
@@ -400,7 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     except (BotoCoreError, ClientError) as error:  # binctl's own CloudFormation calls
         print(f"binctl: AWS error: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(result, ensure_ascii=False))
+    try:
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    except BrokenPipeError:
+        # Read by a command that stopped early (`| head`): no traceback; Python's own recipe, so
+        # that the exit does not flush into the closed pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 
