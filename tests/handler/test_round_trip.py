@@ -132,8 +132,8 @@ def test_deep_but_parseable_nesting_round_trips(invoke, pro_bin):
     (b"[-Infinity]", None),
     (b'{"n": 1e400}', "out of range"),
     (b'{"n": -1e400}', "out of range"),
-    (b"9" * 5000, "digits"),
-    (b'{"n": 1' + b"0" * 5000 + b"}", "digits"),
+    (b"9" * 5000, "an integer has more than 4300 digits"),
+    (b'{"n": 1' + b"0" * 5000 + b"}", "an integer has more than 4300 digits"),
     (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
 ])
 def test_what_json_cannot_carry_is_a_clear_400_before_any_aws_call_and_not_stored(invoke, pro_bin, aws_calls, body,
@@ -146,7 +146,7 @@ def test_what_json_cannot_carry_is_a_clear_400_before_any_aws_call_and_not_store
         assert (status, answer) == (400, {"message": "Invalid JSON. Please try again"})
     else:  # valid JSON this service cannot store: it says why
         assert status == 400 and answer["message"].startswith("Bin must be valid JSON")
-        assert detail in answer["message"]
+        assert detail in answer["message"] and "sys." not in answer["message"]  # the user's terms, not Python's
     assert aws_calls == []
     read = raw_invoke(api_event("GET", f"/v3/b/{bin_id}", headers=master(account)))
     assert strict_loads(read["body"])[0][1] == [("n", 0)]

@@ -7,6 +7,7 @@ so what is stored is always valid JSON, whatever whitespace or escapes the clien
 
 import functools
 import json
+import sys
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +115,9 @@ def parse_record(body: bytes) -> Record:
     except ValueError as error:
         if "Out of range float" in str(error):  # json.dumps's words for inf, from a number like 1e400
             raise InvalidJson("Bin must be valid JSON: a number is out of range") from None
-        # e.g. an integer longer than Python converts (sys.get_int_max_str_digits)
-        raise InvalidJson(f"Bin must be valid JSON: {error}") from None
+        # An integer longer than Python converts (sys.get_int_max_str_digits): said in the user's
+        # terms, not Python's (whose message names a function to call).
+        raise InvalidJson(
+            f"Bin must be valid JSON: an integer has more than {sys.get_int_max_str_digits()} digits"
+        ) from None
     return Record(value, json_text, json_bytes)
