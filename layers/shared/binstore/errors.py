@@ -98,8 +98,8 @@ class SchemaDocUnresolvable(SchemaMismatch):
 class SchemaValidationTooCostly(SchemaMismatch):
     def __init__(self, seconds: float):
         super().__init__(
-            f"validating the record takes more than {seconds:g}s: simplify the Schema Doc's patterns "
-            "or uniqueItems, or the record"
+            f"validating the record takes more than {seconds:g}s: simplify the Schema Doc (its "
+            "patterns, uniqueItems, or branches and references that multiply), or the record"
         )
 
 
