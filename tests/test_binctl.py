@@ -11,6 +11,7 @@ import pytest
 from binctl import resources
 from binctl.cli import main
 from binctl.resources import local_settings, logical_id, output_key
+from binstore import provisioning
 from binstore.settings import RESOURCE_VARIABLES
 from binstore.storage import Store
 from local.aws import create_resources
@@ -396,7 +397,7 @@ def test_set_requests_sets_the_total_over_every_shard(store, capsys):
         "accountId": account_id, "plan": "pro", "requestsRemaining": 42}
     assert sum(store.charges.balances(account_id)) == 42
     code, _, error = run(capsys, "account", "set-requests", account_id, "-1")
-    assert code == 2 and "must not be negative" in error  # argparse's refusal
+    assert code == 2 and "must be a whole number from 0 to" in error  # argparse's refusal
     assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 42
 
 
@@ -414,7 +415,7 @@ def test_add_requests_tops_up_an_empty_account_across_its_shards(store, capsys):
     assert store.charges.balances(account_id) == [2] * 32  # every shard spends again, not the account item alone
     assert listings.list_bins(store, Credentials(master_key=master), "uncategorized") == []
     code, _, error = run(capsys, "account", "add-requests", account_id, "-5")
-    assert code == 2 and "must not be negative" in error
+    assert code == 2 and "must be a whole number from 0 to" in error
     assert run(capsys, "account", "show", account_id)[1]["requestsRemaining"] == 63
 
 
@@ -549,7 +550,9 @@ def test_rotate_key_with_a_grace_period_gives_the_old_key_an_expiry_and_a_later_
     assert {key["keyId"]: key["expiresAt"] for key in fourth["expiring"]}[second["masterKeyId"]] == (
         "2030-05-01T13:31:00.000Z")
     code, _, error = run(capsys, "account", "rotate-key", account_id, "--grace-minutes", str(31 * 24 * 60))
-    assert code == 1 and "the grace period must be 0 to 30 days" in error
+    assert code == 2 and "from 0 to 43200" in error  # 30 days, in minutes
+    with pytest.raises(ValueError, match="the grace period must be 0 to 30 days"):  # the domain's own bound
+        provisioning.rotate_master_key(store, account_id, timedelta(days=31))
 
 
 # binctl account delete
@@ -724,3 +727,48 @@ def test_a_reader_that_stops_early_gets_no_traceback(store):
         os.close(write_end)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_of_two_rotations_at_once_one_wins_and_the_other_makes_no_key(store, monkeypatch):
+    """Both read the same current key; the second to claim it finds it changed, withdraws its new key
+    and says so: exactly one new master key works, the one its rotation printed, and no other."""
+    from binstore import errors
+    from binstore.access import valid_key
+    from binstore.keys import parse_key
+
+    account_id = provisioning.create_account(store, "pro").account.account_id
+    first_seen = store.accounts.get(account_id)
+    real_get = type(store.accounts).get
+
+    racing = []
+
+    def get_then_rotate_first(self, wanted):
+        # The second rotation reads the account, then the first rotation runs whole, then the second goes on.
+        account = real_get(self, wanted)
+        if not racing:
+            racing.append(None)  # the first rotation's own read goes straight through
+            racing[0] = provisioning.rotate_master_key(store, account_id)
+        return account
+
+    monkeypatch.setattr(type(store.accounts), "get", get_then_rotate_first)
+    with pytest.raises(errors.ConcurrentRotation, match="ran at the same time"):
+        provisioning.rotate_master_key(store, account_id)
+    monkeypatch.setattr(type(store.accounts), "get", real_get)
+
+    (winner,) = racing
+    masters = [key for key in store.accounts.keys_of(account_id) if key.kind == "master"]
+    assert [key.key_id for key in masters] == [winner.master_key_id]  # the loser's key is gone; the old one too
+    assert store.accounts.get(account_id).master_key_id == winner.master_key_id != first_seen.master_key_id
+    stored = store.accounts.get_key(winner.master_key_id)
+    assert valid_key(parse_key(winner.master_key), stored, "master")
+
+
+def test_a_rotation_finds_the_current_key_on_the_account_even_before_the_index_lists_it(store, monkeypatch):
+    """The keys table's index may lag a key made a moment ago; the account item names its current
+    master key, read consistently, so a rotation right after another still ends it."""
+    account_id = provisioning.create_account(store, "pro").account.account_id
+    first = provisioning.rotate_master_key(store, account_id)
+    monkeypatch.setattr(type(store.accounts), "keys_of", lambda self, wanted: [])  # an index that lags
+    second = provisioning.rotate_master_key(store, account_id)
+    assert second.revoked == [first.master_key_id]
+    assert store.accounts.get_key(first.master_key_id) is None

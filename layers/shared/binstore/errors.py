@@ -376,3 +376,11 @@ class InvalidAccountId(BadRequest):
 class AccountNotFound(NotFound):
     def __init__(self, account_id: str):
         super().__init__(f"No account {account_id}")
+
+
+class ConcurrentRotation(Conflict):
+    def __init__(self, account_id: str):
+        super().__init__(
+            f"Another rotation of account {account_id}'s master key ran at the same time and changed it first: "
+            "this one made no key; run rotate-key again if you still want one"
+        )

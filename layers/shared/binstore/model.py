@@ -45,6 +45,10 @@ class Account:
     # before the allowance was split, until binctl migrate splits it.
     allowance_shards: int = 1
     created_at: str = ""
+    # Its current master key's id, on the account item, so that a rotation reads it consistently
+    # and claims the change with a condition on it (provisioning.rotate_master_key); None for an
+    # account stored before, whose master keys are found from the keys table's index.
+    master_key_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,11 @@ def create_account(store: Store, plan_name: str, requests: int | None = None) ->
     if requests is not None and requests < 0:
         raise ValueError("requests must not be negative")
     now = utc_now()
-    account = Account(new_id(), plan.name, plan.default_requests if requests is None else requests, created_at=now)
+    account_id = new_id()
+    key = generate_key(account_id)
+    allowance = plan.default_requests if requests is None else requests
+    account = Account(account_id, plan.name, allowance, created_at=now, master_key_id=key.key_id)
     store.accounts.put(account, now)
-    key = generate_key(account.account_id)
     store.accounts.put_key(StoredKey(key.key_id, account.account_id, key.secret_hash, MASTER, created_at=now))
     return NewAccount(account, key.plaintext)
 
@@ -183,19 +185,29 @@ def rotate_master_key(
     earlier ones left).
 
     The new key is stored before any old one is touched: a crash in between leaves both working,
-    never none, and a rotation again ends both. An old key that expires stays stored but is
+    never none, and a rotation again ends both. Then the account item's current master key is
+    moved to the new one, on condition that it is still the one read: of two rotations at once,
+    one wins, and the other withdraws its new key (ConcurrentRotation), so the key each prints is
+    the one that works. The old keys are the current one (read consistently from the account item)
+    and every master key the index lists (those a crash or an earlier rotation left). An old key that expires stays stored but is
     refused as an unknown key is (access.valid_key), until the next rotation, or the account's
     deletion, deletes it.
     """
     if not timedelta(0) <= grace <= MAX_ROTATION_GRACE:
         raise ValueError(f"the grace period must be 0 to {MAX_ROTATION_GRACE.days} days")
     now = model.now() if now is None else now
-    account_item(store, account_id)
-    old = [key.key_id for key in store.accounts.keys_of(account_id) if key.kind == MASTER]
+    current = account_item(store, account_id).master_key_id  # read consistently: the index may lag
+    old = {key.key_id for key in store.accounts.keys_of(account_id) if key.kind == MASTER}
+    old |= {current} if current else set()
     new = generate_key(account_id)
     store.accounts.put_key(StoredKey(new.key_id, account_id, new.secret_hash, MASTER, created_at=jsonbin_time(now)))
+    if not store.accounts.claim_master_key(account_id, current, new.key_id):
+        # Another rotation changed the current key since it was read: two would leave two new keys,
+        # or revoke the one the other just printed. This one withdraws its key, and says so.
+        store.accounts.delete_key(new.key_id)
+        raise errors.ConcurrentRotation(account_id)
     revoked, expiring = [], {}
-    for key_id in old:
+    for key_id in sorted(old):
         stored = store.accounts.get_key(key_id)
         if stored is None:
             continue  # deleted since the index listed it

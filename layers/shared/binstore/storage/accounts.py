@@ -328,6 +328,29 @@ class AccountTables:
         return False
 
     @aws_call
+    def claim_master_key(self, account_id: str, seen: str | None, new: str) -> bool:
+        """Make `new` the account's current master key, if its current one is still `seen` (None:
+        it has none on record); False if another rotation changed it first, or there is no such
+        account."""
+        dynamodb = self._clients.dynamodb
+        if seen is None:
+            condition, values = "attribute_not_exists(masterKeyId)", {":new": new}
+        else:
+            condition, values = "masterKeyId = :seen", {":new": new, ":seen": seen}
+        try:
+            self._write_beside_charges(
+                dynamodb.update_item,
+                TableName=self.accounts_table,
+                Key=to_item({"accountId": account_id}),
+                UpdateExpression="SET masterKeyId = :new",
+                ConditionExpression=f"attribute_exists(accountId) AND attribute_not_exists(shardOf) AND {condition}",
+                ExpressionAttributeValues=to_item(values),
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    @aws_call
     def put_key(self, key: StoredKey) -> None:
         """An account's master key, made with the account."""
         self._clients.dynamodb.put_item(**put_new_item(self.keys_table, "keyId", key_values(key))["Put"])

@@ -58,6 +58,7 @@ def account_from(values: dict) -> Account:
         int(values["accessKeyCount"]) if "accessKeyCount" in values else None,
         int(values.get("allowanceShards", 1)),
         values.get("createdAt", ""),
+        values.get("masterKeyId"),
     )
 
 
@@ -70,6 +71,7 @@ def account_values(account: Account, now: str, requests_remaining: int, shards: 
         "allowanceShards": shards,
         "accessKeyCount": account.access_key_count or 0,
         "createdAt": now,
+        **({"masterKeyId": account.master_key_id} if account.master_key_id else {}),
     }
 
 
