@@ -189,9 +189,9 @@ def rotate_master_key(
     moved to the new one, on condition that it is still the one read: of two rotations at once,
     one wins, and the other withdraws its new key (ConcurrentRotation), so the key each prints is
     the one that works. The old keys are the current one (read consistently from the account item)
-    and every master key the index lists (those a crash or an earlier rotation left). An old key that expires stays stored but is
-    refused as an unknown key is (access.valid_key), until the next rotation, or the account's
-    deletion, deletes it.
+    and every master key the index lists (those a crash or an earlier rotation left). An old key
+    that expires stays stored but is refused as an unknown key is (access.valid_key), until the
+    next rotation, or the account's deletion, deletes it.
     """
     if not timedelta(0) <= grace <= MAX_ROTATION_GRACE:
         raise ValueError(f"the grace period must be 0 to {MAX_ROTATION_GRACE.days} days")

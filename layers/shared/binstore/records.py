@@ -7,8 +7,8 @@ so what is stored is always valid JSON, whatever whitespace or escapes the clien
 
 import functools
 import json
-import sys
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
