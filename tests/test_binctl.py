@@ -696,14 +696,12 @@ def test_a_stack_looked_for_at_make_run_s_endpoint_says_where_it_looked(store, c
     ["bodies", "sweep", "--grace-minutes"],
 ])
 @pytest.mark.parametrize("value", ["9" * 41, "99999999999999999999999", "-1", "\u0663", "1_000", "+5", "1e9", ""])
-def test_numbers_binctl_cannot_hold_are_refused_as_usage_errors(store, capsys, command, value):
-    """Never a traceback (an OverflowError, decimal.Rounded) nor a count a client cannot hold: argparse's
-    usage error, exit 2, and nothing written."""
-    before = store.accounts.all_accounts()
+def test_numbers_binctl_cannot_hold_are_refused_as_usage_errors(capsys, command, value):
+    """Never a traceback (an OverflowError, decimal.Rounded) nor a count a client cannot hold:
+    argparse's usage error, exit 2, before binctl reaches any stack."""
     code, output, error = run(capsys, *command, value)
     assert (code, output) == (2, None)
     assert "must be a whole number from 0 to" in error and "Traceback" not in error
-    assert store.accounts.all_accounts() == before
 
 
 def test_the_largest_counts_are_taken(store, capsys):
@@ -772,3 +770,11 @@ def test_a_rotation_finds_the_current_key_on_the_account_even_before_the_index_l
     second = provisioning.rotate_master_key(store, account_id)
     assert second.revoked == [first.master_key_id]
     assert store.accounts.get_key(first.master_key_id) is None
+
+
+def test_a_profile_of_the_environment_is_never_read_for_the_local_stack(store, capsys, monkeypatch):
+    """AWS_PROFILE names a real account, and may not even exist on this machine: the local stack
+    needs none of it."""
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile-here")
+    code, output, error = run(capsys, "account", "create", "--plan", "free")
+    assert (code, error) == (0, "") and output["plan"] == "free"

@@ -21,6 +21,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 
 import boto3
+import botocore.session
 
 from binstore.settings import RESOURCE_VARIABLES, Settings
 
@@ -136,8 +137,14 @@ def local_clients(endpoint: str, config) -> tuple:
     AWS_ENDPOINT_URL_* variable and config file, and the region and credentials are moto's, so
     nothing of a real account (a profile's keys, its endpoints) is ever used."""
 
+    # AWS_PROFILE names the operator's real account: the local stack's session looks up no profile
+    # (not even to find it missing), by a profile variable that no environment variable sets.
+    session = boto3.session.Session(
+        botocore_session=botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    )
+
     def client(service: str):
-        return boto3.client(
+        return session.client(
             service,
             endpoint_url=endpoint,
             region_name=LOCAL_REGION,
