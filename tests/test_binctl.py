@@ -778,3 +778,10 @@ def test_a_profile_of_the_environment_is_never_read_for_the_local_stack(store, c
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile-here")
     code, output, error = run(capsys, "account", "create", "--plan", "free")
     assert (code, error) == (0, "") and output["plan"] == "free"
+
+
+def test_adding_requests_never_takes_an_account_past_the_most_it_may_have(store, capsys):
+    account_id = run(capsys, "account", "create", "--plan", "free", "--requests", str(10**15 - 5))[1]["accountId"]
+    code, _, error = run(capsys, "account", "add-requests", account_id, "6")
+    assert code == 1 and "at most 1000000000000000 requests left" in error
+    assert run(capsys, "account", "add-requests", account_id, "5")[1]["requestsRemaining"] == 10**15

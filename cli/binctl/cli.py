@@ -223,9 +223,9 @@ def stack_show(store: Store, args) -> dict:
     return resources.stack_outputs(args.stack)  # main refuses `stack` without --stack
 
 
-# The largest count binctl takes: requests left then stay exact in a JavaScript client (2**53) and
-# in DynamoDB's numbers (38 digits), and any number of minutes fits a datetime.
-MAX_COUNT = 10**15
+# The largest count binctl takes: the most requests an account may have left (exact in a
+# JavaScript client and in DynamoDB's numbers).
+MAX_COUNT = provisioning.MAX_REQUESTS
 MAX_SWEEP_GRACE_MINUTES = 366 * 24 * 60
 
 

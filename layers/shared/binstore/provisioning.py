@@ -19,6 +19,10 @@ from binstore.plans import PLANS
 from binstore.retries import retry_on_conflict
 from binstore.storage import Store
 
+# The most requests an account may have left: exact in a JavaScript client's numbers (2**53) and
+# far inside DynamoDB's (38 digits).
+MAX_REQUESTS = 10**15
+
 # How long a rotation may leave the old master key working: for clients to switch keys, not for
 # an account to keep two keys.
 MAX_ROTATION_GRACE = timedelta(days=30)
@@ -121,8 +125,8 @@ def list_accounts(store: Store) -> list[Account]:
 def set_requests(store: Store, account_id: str, total: int) -> Account:
     """Set the account's requests left to `total`, whatever it had: requests spent meanwhile are
     forgotten (add_requests is the one to use beside live traffic)."""
-    if total < 0:
-        raise ValueError("requests must not be negative")
+    if not 0 <= total <= MAX_REQUESTS:
+        raise ValueError(f"requests must be 0 to {MAX_REQUESTS}")
     account_item(store, account_id)  # an unknown account refused as such, not as a failed write
     store.accounts.set_allowance(account_id, total)
     return existing_account(store, account_id)
@@ -135,6 +139,9 @@ def add_requests(store: Store, account_id: str, added: int) -> Account:
     or refuse while others hold enough; set_requests lowers an allowance."""
     if added < 0:
         raise ValueError("requests to add must not be negative: set-requests lowers an allowance")
+    if existing_account(store, account_id).requests_remaining + added > MAX_REQUESTS:
+        # Checked on a read: requests added at the same moment may go past it, never far.
+        raise ValueError(f"an account may have at most {MAX_REQUESTS} requests left")
 
     def add() -> None:
         # Read again after a conflict: binctl migrate split the account meanwhile.
