@@ -382,15 +382,7 @@ class AccountTables:
     def key_ids_owned_by(self, account_id: str) -> list[str]:
         """The ids of every key of the account, from a consistent Scan of the keys table: complete
         where the index byAccount may lag a key made a moment ago (an account's deletion)."""
-        found = self._clients.items(
-            "scan",
-            TableName=self.keys_table,
-            ConsistentRead=True,
-            FilterExpression="accountId = :account",
-            ProjectionExpression="keyId",
-            ExpressionAttributeValues=to_item({":account": account_id}),
-        )
-        return [values["keyId"] for values in found]
+        return self._clients.ids_owned_by(self.keys_table, "keyId", "accountId", account_id)
 
     @aws_call
     def keys_of(self, account_id: str) -> list[StoredKey]:

@@ -128,15 +128,7 @@ class BinTables:
     def ids_owned_by(self, owner_id: str) -> list[str]:
         """The ids of every bin of the account, from a consistent Scan of the bins table: complete
         where the index may lag, and bins from before listings included (an account's deletion)."""
-        found = self._clients.items(
-            "scan",
-            TableName=self.bins_table,
-            ConsistentRead=True,
-            FilterExpression="ownerId = :owner",
-            ProjectionExpression="binId",
-            ExpressionAttributeValues=to_item({":owner": owner_id}),
-        )
-        return [values["binId"] for values in found]
+        return self._clients.ids_owned_by(self.bins_table, "binId", "ownerId", owner_id)
 
     @aws_call
     def remove(self, bin_id: str) -> None:

@@ -103,6 +103,20 @@ class Clients:
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def ids_owned_by(self, table: str, id_name: str, owner_name: str, owner_id: str) -> list[str]:
+        """The `id_name` of every item of `table` whose `owner_name` is `owner_id`, from a consistent
+        Scan: complete where an index may lag an item made a moment ago (an account's deletion)."""
+        found = self.items(
+            "scan",
+            TableName=table,
+            ConsistentRead=True,
+            FilterExpression="#owner = :owner",
+            ProjectionExpression="#id",
+            ExpressionAttributeNames={"#owner": owner_name, "#id": id_name},
+            ExpressionAttributeValues=to_item({":owner": owner_id}),
+        )
+        return [values[id_name] for values in found]
+
     def get_item(self, table: str, key: dict) -> dict | None:
         """An item's values, read consistently; None if there is none."""
         item = self.dynamodb.get_item(TableName=table, Key=to_item(key), ConsistentRead=True).get("Item")

@@ -69,28 +69,17 @@ class CollectionTables:
         )
         return [values["collectionId"] for values in found]
 
-    def _ids_owned_by(self, table: str, id_name: str, owner_id: str) -> list[str]:
-        found = self._clients.items(
-            "scan",
-            TableName=table,
-            ConsistentRead=True,
-            FilterExpression="ownerId = :owner",
-            ProjectionExpression=id_name,
-            ExpressionAttributeValues=to_item({":owner": owner_id}),
-        )
-        return [values[id_name] for values in found]
-
     @aws_call
     def collection_ids_owned_by(self, owner_id: str) -> list[str]:
         """The ids of every collection of the account, from a consistent Scan: complete where the
         index may lag (an account's deletion)."""
-        return self._ids_owned_by(self.collections_table, "collectionId", owner_id)
+        return self._clients.ids_owned_by(self.collections_table, "collectionId", "ownerId", owner_id)
 
     @aws_call
     def schema_doc_ids_owned_by(self, owner_id: str) -> list[str]:
         """The ids of every schema doc of the account, from a consistent Scan (the table has no index
         by owner: only an account's deletion looks for them all)."""
-        return self._ids_owned_by(self.schema_docs_table, "schemaDocId", owner_id)
+        return self._clients.ids_owned_by(self.schema_docs_table, "schemaDocId", "ownerId", owner_id)
 
     @aws_call
     def remove(self, collection_id: str) -> None:
