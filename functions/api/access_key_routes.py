@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 import idempotency
 from binstore import access_keys, errors
-from binstore.model import IdempotentWrite, StoredKey
+from binstore.model import IdempotentWrite, StoredKey, jsonbin_time
 from http_helpers import credentials, header, json_body, json_response, replay_headers, served, store
 
 router = APIGatewayHttpRouter()
@@ -71,6 +71,8 @@ def describe() -> Response:
     described: dict = {"kind": key.kind}
     if key.kind == "access":
         described |= {"accessKeyId": key.key_id, "name": key.name, "keyPermissions": access_keys.key_permissions(key)}
+    if key.expires_at is not None:  # a master key a rotation replaced: when to have switched by
+        described["expiresAt"] = jsonbin_time(key.expires_at)
     return json_response(
         {
             "key": described,

@@ -57,8 +57,12 @@ def test_the_old_key_works_within_the_grace_period_and_is_refused_as_an_unknown_
 
     assert rotation.expiring == {old.split(".")[1]: ROTATED_AT + GRACE}
     clock.at = ROTATED_AT + GRACE - timedelta(milliseconds=1)
-    assert {name: status for name, (status, _) in answers(invoke, bin_id, old).items()} == {
+    within = answers(invoke, bin_id, old)
+    assert {name: status for name, (status, _) in within.items()} == {
         "read a bin": 200, "create a bin": 200, "list access keys": 200, "describe the key": 200}
+    # GET /v3/me tells a client holding the old key when to have switched; the new key has no end.
+    assert within["describe the key"][1]["key"] == {"kind": "master", "expiresAt": "2030-05-01T12:05:00.000Z"}
+    assert answers(invoke, bin_id, rotation.master_key)["describe the key"][1]["key"] == {"kind": "master"}
 
     clock.at = ROTATED_AT + GRACE
     refused = answers(invoke, bin_id, old)
