@@ -785,3 +785,25 @@ def test_adding_requests_never_takes_an_account_past_the_most_it_may_have(store,
     code, _, error = run(capsys, "account", "add-requests", account_id, "6")
     assert code == 1 and "at most 1000000000000000 requests left" in error
     assert run(capsys, "account", "add-requests", account_id, "5")[1]["requestsRemaining"] == 10**15
+
+
+def test_adds_at_the_same_moment_never_take_an_account_past_what_json_holds_exactly(store, monkeypatch):
+    """The cap is checked on a read, which adds at the same moment all pass; each shard's write
+    has a ceiling, so together they never pass 2**53 - 1 (here: every add reads an empty account)."""
+    account_id = provisioning.create_account(store, "free", 0).account.account_id
+    real_whole = type(store.accounts).whole
+    monkeypatch.setattr(type(store.accounts), "whole",
+                        lambda self, account: real_whole(self, account).__class__(
+                            **{**vars(real_whole(self, account)), "requests_remaining": 0}))
+    monkeypatch.setattr("binstore.retries.backoff", lambda attempt: None)
+    added = 0
+    for _ in range(12):  # 12 adds of 10**15 that each believe the account empty: 1.2e16 > 2**53
+        try:
+            provisioning.add_requests(store, account_id, 10**15)
+            added += 10**15
+        except ValueError as refused:
+            assert "nothing was added" in str(refused)
+            break
+    monkeypatch.setattr(type(store.accounts), "whole", real_whole)
+    total = store.accounts.get_whole(account_id).requests_remaining
+    assert total == added <= 2**53 - 1 and added >= 8 * 10**15  # exact, and refused only near the ceiling

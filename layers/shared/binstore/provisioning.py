@@ -19,9 +19,12 @@ from binstore.plans import PLANS
 from binstore.retries import retry_on_conflict
 from binstore.storage import Store
 
-# The most requests an account may have left: exact in a JavaScript client's numbers (2**53) and
-# far inside DynamoDB's (38 digits).
+# The most requests an account may have left, checked on a read (adds at the same moment can pass
+# it). What no add can pass, however many run at once, is EXACT_IN_JSON: each shard's write has a
+# ceiling (storage.accounts.add_allowance), so the count stays exact in a JavaScript client's
+# numbers, and far inside DynamoDB's (38 digits).
 MAX_REQUESTS = 10**15
+EXACT_IN_JSON = 2**53 - 1
 
 # How long a rotation may leave the old master key working: for clients to switch keys, not for
 # an account to keep two keys.
@@ -139,15 +142,22 @@ def add_requests(store: Store, account_id: str, added: int) -> Account:
     or refuse while others hold enough; set_requests lowers an allowance."""
     if added < 0:
         raise ValueError("requests to add must not be negative: set-requests lowers an allowance")
-    if existing_account(store, account_id).requests_remaining + added > MAX_REQUESTS:
-        # Checked on a read: requests added at the same moment may go past it, never far.
-        raise ValueError(f"an account may have at most {MAX_REQUESTS} requests left")
 
     def add() -> None:
-        # Read again after a conflict: binctl migrate split the account meanwhile.
-        store.accounts.add_allowance(account_item(store, account_id), added)
+        # Read again after a conflict: binctl migrate split the account meanwhile, or adds at the
+        # same moment took a shard to its ceiling.
+        if existing_account(store, account_id).requests_remaining + added > MAX_REQUESTS:
+            raise ValueError(f"an account may have at most {MAX_REQUESTS} requests left")
+        store.accounts.add_allowance(account_item(store, account_id), added, most=EXACT_IN_JSON)
 
-    retry_on_conflict(store, add)
+    try:
+        retry_on_conflict(store, add)
+    except errors.TooManyConcurrentUpdates:
+        raise ValueError(
+            "the account's allowance kept changing under this add (other adds at the same moment, near "
+            f"the most an account may hold, {EXACT_IN_JSON}, or binctl migrate): nothing was added; "
+            "check account show, then run it again"
+        ) from None
     return existing_account(store, account_id)
 
 

@@ -145,7 +145,7 @@ class AccountTables:
         self._clients.dynamodb.transact_write_items(TransactItems=items, ClientRequestToken=uuid4().hex)
 
     @aws_call
-    def add_allowance(self, account: Account, added: int) -> None:
+    def add_allowance(self, account: Account, added: int, most: int | None = None) -> None:
         """Add `added` requests to the account's allowance (binctl account add-requests), exactly,
         beside requests spending from it.
 
@@ -156,6 +156,9 @@ class AccountTables:
         The shares go in one transaction: all of them or none. Conditioned on each item existing
         (nothing made out of nothing), and on the account item having the shards `account` was read
         with (binctl migrate may split it meanwhile): CommitConflict then, to read it again.
+        With `most`, each shard may end with at most its part of `most` (as set_allowance would
+        spread it), so that adds made at the same moment cannot take the whole past `most` either:
+        CommitConflict if one would.
         """
         if added < 0:
             raise ValueError("only a number of requests to add, never to take away")
@@ -165,7 +168,12 @@ class AccountTables:
         else:
             same_shards, shards_value = "attribute_not_exists(allowanceShards)", {}
 
+        ceilings = None if most is None else split_allowance(most, account.allowance_shards)
+
         def add(shard: int, condition: str, values: dict) -> dict:
+            if ceilings is not None:
+                condition += " AND requestsRemaining <= :ceiling"
+                values = {**values, ":ceiling": ceilings[shard] - shares[shard]}
             return {
                 "Update": {
                     "TableName": self.accounts_table,
