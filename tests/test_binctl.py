@@ -807,3 +807,37 @@ def test_adds_at_the_same_moment_never_take_an_account_past_what_json_holds_exac
     monkeypatch.setattr(type(store.accounts), "whole", real_whole)
     total = store.accounts.get_whole(account_id).requests_remaining
     assert total == added <= 2**53 - 1 and added >= 8 * 10**15  # exact, and refused only near the ceiling
+
+
+def test_a_rotation_superseded_by_a_later_one_prints_no_key(store, monkeypatch):
+    """A rotation that claims the current key, then sees a later rotation replace it before it ends,
+    says so rather than print a key that no longer works."""
+    from binstore import errors
+
+    account_id = provisioning.create_account(store, "pro").account.account_id
+    real_expire = type(store.accounts).delete_key
+    later = []
+
+    def delete_then_let_a_later_rotation_run(self, key_id):
+        real_expire(self, key_id)
+        if not later:
+            later.append(None)
+            later[0] = provisioning.rotate_master_key(store, account_id)
+
+    monkeypatch.setattr(type(store.accounts), "delete_key", delete_then_let_a_later_rotation_run)
+    with pytest.raises(errors.RotationSuperseded, match="started after this one"):
+        provisioning.rotate_master_key(store, account_id)
+    monkeypatch.setattr(type(store.accounts), "delete_key", real_expire)
+    masters = [key.key_id for key in store.accounts.keys_of(account_id) if key.kind == "master"]
+    assert masters == [later[0].master_key_id]
+
+
+def test_key_list_marks_a_rotated_key_past_its_end_as_expired(store, capsys):
+    from datetime import timedelta
+
+    account_id = provisioning.create_account(store, "pro").account.account_id
+    provisioning.rotate_master_key(store, account_id, timedelta(minutes=5),
+                                   now=provisioning.model.now() - timedelta(minutes=10))
+    keys = run(capsys, "key", "list", "--account", account_id)[1]["keys"]
+    expired = {key["keyId"]: key.get("expired") for key in keys if key["kind"] == "master"}
+    assert sorted(expired.values(), key=str) == [None, True]  # the new key has no end; the old one's is past

@@ -28,6 +28,7 @@ from binstore import (
     schema_docs,
     sweeping,
 )
+from binstore import access, model
 from binstore.access import PERMISSIONS, Credentials
 from binstore.errors import BinStoreError
 from binstore.model import Account, StorageUnavailable, StoredKey, jsonbin_time
@@ -150,6 +151,8 @@ def _any_key_summary(key: StoredKey) -> dict:
     }
     if key.expires_at is not None:
         summary["expiresAt"] = jsonbin_time(key.expires_at)
+        # Past it, the key is refused; it stays stored until the next rotation deletes it.
+        summary["expired"] = not access.in_force(key, model.now())
     return summary
 
 

@@ -384,3 +384,11 @@ class ConcurrentRotation(Conflict):
             f"Another rotation of account {account_id}'s master key ran at the same time and changed it first: "
             "this one made no key; run rotate-key again if you still want one"
         )
+
+
+class RotationSuperseded(Conflict):
+    def __init__(self, account_id: str):
+        super().__init__(
+            f"Another rotation of account {account_id}'s master key, started after this one, replaced the key "
+            "this one made: the key that works is the one that rotation printed"
+        )

@@ -235,4 +235,8 @@ def rotate_master_key(
         else:
             store.accounts.expire_key(key_id, ends)
             expiring[key_id] = ends
+    if account_item(store, account_id).master_key_id != new.key_id:
+        # A rotation that started after this one's claim replaced the new key already (and ended
+        # it): printing it would hand out a key that does not work.
+        raise errors.RotationSuperseded(account_id)
     return Rotation(account_id, new.plaintext, new.key_id, revoked, expiring)
