@@ -19,16 +19,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from binctl import resources
 from binstore import (
+    access,
     access_keys,
     account_deletion,
     bins,
     collections,
     migrations,
+    model,
     provisioning,
     schema_docs,
     sweeping,
 )
-from binstore import access, model
 from binstore.access import PERMISSIONS, Credentials
 from binstore.errors import BinStoreError
 from binstore.model import Account, StorageUnavailable, StoredKey, jsonbin_time
