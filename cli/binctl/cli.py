@@ -143,7 +143,7 @@ def key_create(store: Store, args) -> dict:
 
 def _any_key_summary(key: StoredKey) -> dict:
     """A key of either kind, as the operator sees it: never its hash, which binctl never prints."""
-    summary = {
+    summary: dict[str, object] = {
         "keyId": key.key_id,
         "kind": key.kind,
         "name": key.name,
