@@ -841,3 +841,23 @@ def test_key_list_marks_a_rotated_key_past_its_end_as_expired(store, capsys):
     keys = run(capsys, "key", "list", "--account", account_id)[1]["keys"]
     expired = {key["keyId"]: key.get("expired") for key in keys if key["kind"] == "master"}
     assert sorted(expired.values(), key=str) == [None, True]  # the new key has no end; the old one's is past
+
+
+def test_a_rotation_during_an_account_delete_leaves_no_key_behind(store, monkeypatch):
+    """A rotation that claims the account after its keys were deleted, before the account item is:
+    the deletion's last step deletes the key it made; nothing of the account is left in the keys table."""
+    from binstore import account_deletion
+
+    account_id = provisioning.create_account(store, "pro").account.account_id
+    real_set_allowance = type(store.accounts).set_allowance
+    rotated = []
+
+    def zero_then_rotate(self, wanted, total):
+        real_set_allowance(self, wanted, total)
+        if not rotated:  # step 1 is done: the keys are gone, the account item is still there
+            rotated.append(provisioning.rotate_master_key(store, account_id))
+
+    monkeypatch.setattr(type(store.accounts), "set_allowance", zero_then_rotate)
+    deleted = account_deletion.delete_account(store, account_id)
+    assert deleted.keys == 2  # the first master key, then the one the rotation made
+    assert store.accounts.key_ids_owned_by(account_id) == []

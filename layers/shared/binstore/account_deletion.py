@@ -10,8 +10,11 @@ The steps go in an order that stays safe wherever a crash stops it, and that a r
    a crash left half deleted is still found, by its item, on the next run.
 3. Its collections, then its schema docs.
 4. Its usage logs.
-5. Its allowance's shard items, then the account item itself, last of all: while it is there the
-   account is found, and its deletion can be run again to the end.
+5. Its allowance's shard items, then the account item itself: while it is there the account is
+   found, and its deletion can be run again to the end.
+6. Its keys once more: a master key rotation (binctl account rotate-key) that claimed the account
+   between steps 1 and 5 left one; any later rotation finds no account to claim and withdraws its
+   own key. (A crash between 5 and 6 leaves such a key behind, refused: its account is gone.)
 
 Everything is found by consistent Scans rather than the indexes, which may lag a moment behind a
 write: the bins table, the collections and schema docs tables and the keys table are each read once.
@@ -58,6 +61,7 @@ def delete_account(store: Store, account_id: str) -> DeletedAccount:
     store.accounts.delete_allowance_shards(account_id)
     store.accounts.delete_account_item(account_id)
     deleted.accounts = 1
+    _delete_keys(store, account_id, deleted)  # step 6
     return deleted
 
 
@@ -84,10 +88,14 @@ def owned(store: Store, account_id: str) -> Owned:
 
 def _stop_every_request(store: Store, account_id: str, deleted: DeletedAccount) -> None:
     """Revoke every key of the account, then empty its allowance (which public bins spend)."""
+    _delete_keys(store, account_id, deleted)
+    store.accounts.set_allowance(account_id, 0)
+
+
+def _delete_keys(store: Store, account_id: str, deleted: DeletedAccount) -> None:
     for key_id in store.accounts.key_ids_owned_by(account_id):
         store.accounts.delete_key(key_id)
         deleted.keys += 1
-    store.accounts.set_allowance(account_id, 0)
 
 
 def _delete_bin(store: Store, bin_id: str, deleted: DeletedAccount) -> None:
