@@ -14,6 +14,7 @@ The operator's binctl reads and changes accounts here too: a Scan lists them all
 allowance beside live traffic, and an account's deletion ends with its allowance and its item.
 """
 
+import functools
 import random
 import time
 from collections import defaultdict
@@ -32,7 +33,7 @@ from binstore.storage.charges import (
     shard_key,
     split_allowance,
 )
-from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS, Clients, aws_call
+from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import (
     account_from,
     account_values,
@@ -54,8 +55,6 @@ KEYS_BY_ACCOUNT = "byAccount"
 # binctl account list reads the accounts table this many items a page (DynamoDB ends a page at
 # 1 MB first): a table of any size is read page after page, never at once.
 LIST_PAGE_ITEMS = 1000
-# DynamoDB writes at most this many items per BatchWriteItem call.
-_WRITE_BATCH = 25
 
 
 def _count_change(account: Account, count: int) -> AccountChange:
@@ -262,16 +261,11 @@ class AccountTables:
     def delete_allowance_shards(self, account_id: str) -> None:
         """Delete the shard items of the account's allowance (its account item's share stays); the
         account's deletion, before its account item. A shard gone already stays gone."""
-        deletes = [
-            {"DeleteRequest": {"Key": to_item(shard_key(account_id, shard))}} for shard in range(1, ALLOWANCE_SHARDS)
-        ]
-        for start in range(0, len(deletes), _WRITE_BATCH):
-            request = {self.accounts_table: deletes[start : start + _WRITE_BATCH]}
-            while request:
-                answer = self._write_beside_charges(self._clients.dynamodb.batch_write_item, RequestItems=request)
-                request = answer.get("UnprocessedItems") or {}
-                if request:
-                    time.sleep(UNPROCESSED_PAUSE_SECONDS)  # DynamoDB left some undone under load: ask again
+        self._clients.delete_items(
+            self.accounts_table,
+            [shard_key(account_id, shard) for shard in range(1, ALLOWANCE_SHARDS)],
+            send=functools.partial(self._write_beside_charges, self._clients.dynamodb.batch_write_item),
+        )
 
     @aws_call
     def delete_account_item(self, account_id: str) -> None:

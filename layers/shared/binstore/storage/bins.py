@@ -5,19 +5,17 @@ lost (a versions reset, on its version generation: see BinMeta.version_generatio
 spends one of the owner's requests in the same transaction (storage.charges).
 """
 
-import time
 from dataclasses import replace
 from uuid import uuid4
 
 from binstore.model import BinMeta, IdempotentWrite, KeptVersion, ListedBin
 from binstore.storage.charges import Charges
-from binstore.storage.clients import UNPROCESSED_PAUSE_SECONDS, Clients, aws_call
+from binstore.storage.clients import Clients, aws_call
 from binstore.storage.items import bin_from, bin_listing, bin_values, from_item, listed_at, put_new_item, to_item
 
 BINS_BY_LISTING = "byListing"
 
 # DynamoDB writes at most this many items per BatchWriteItem call.
-_WRITE_BATCH = 25
 # ... and at most this many per TransactWriteItems call.
 _TRANSACTION_ITEMS = 100
 
@@ -339,17 +337,7 @@ class BinTables:
     @aws_call
     def delete_version_rows(self, bin_id: str, rows: list[KeptVersion]) -> None:
         """Delete version rows (not their bodies), whatever their generation: for a deleted bin."""
-        for start in range(0, len(rows), _WRITE_BATCH):
-            request = {
-                self.versions_table: [
-                    {"DeleteRequest": {"Key": to_item({"binId": bin_id, "version": kept.version})}}
-                    for kept in rows[start : start + _WRITE_BATCH]
-                ]
-            }
-            while request:
-                request = self._clients.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                if request:
-                    time.sleep(UNPROCESSED_PAUSE_SECONDS)  # DynamoDB left some undone under load: ask again
+        self._clients.delete_items(self.versions_table, [{"binId": bin_id, "version": kept.version} for kept in rows])
 
     @aws_call
     def delete_stale_version_rows(self, bin_id: str, rows: list[KeptVersion], below_generation: int) -> None:

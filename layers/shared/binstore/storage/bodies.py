@@ -12,15 +12,21 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from binstore.model import StoredBody
-from binstore.storage.clients import AWS_ERRORS, Clients, aws_call, error_code, unavailable
+from binstore.storage.clients import (
+    AWS_ERRORS,
+    Clients,
+    aws_call,
+    delete_objects,
+    error_code,
+    object_keys,
+    unavailable,
+)
 
 logger = Logger(child=True)
 
 # The tag that marks a body as belonging to no record; template.yaml's lifecycle rule expires it.
 ORPHAN_TAG = "binstore-orphan"
 PREFIX = "records/"
-# S3 deletes at most this many objects per DeleteObjects call.
-_DELETE_BATCH = 1000
 
 
 def new_object_key(bin_id: str) -> str:
@@ -71,12 +77,8 @@ class RecordBodies:
         self._s3.delete_object(Bucket=self.bucket, Key=object_key)
 
     @aws_call
-    def delete_many(self, object_keys: list[str]) -> None:
-        for start in range(0, len(object_keys), _DELETE_BATCH):
-            chunk = object_keys[start : start + _DELETE_BATCH]
-            self._s3.delete_objects(
-                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True}
-            )
+    def delete_many(self, keys: list[str]) -> None:
+        delete_objects(self._s3, self.bucket, keys)
 
     def discard(self, object_key: str) -> None:
         """Delete a body no record points at. Best effort: a failure leaves an orphan, never an error."""
@@ -88,8 +90,7 @@ class RecordBodies:
     @aws_call
     def of_bin(self, bin_id: str) -> list[str]:
         """The object keys of every body stored under a bin, referenced or not."""
-        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=bin_prefix(bin_id))
-        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+        return object_keys(self._s3, self.bucket, bin_prefix(bin_id))
 
     def all(self) -> Iterator[StoredBody]:
         """Every record body in the bucket, with when it was written."""

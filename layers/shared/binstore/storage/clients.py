@@ -51,6 +51,25 @@ def aws_call[**P, T](method: Callable[P, T]) -> Callable[P, T]:
     return call
 
 
+# DynamoDB writes at most this many items per BatchWriteItem call; S3 deletes at most this many
+# objects per DeleteObjects call.
+WRITE_BATCH = 25
+S3_DELETE_BATCH = 1000
+
+
+def object_keys(s3, bucket: str, prefix: str) -> list[str]:
+    """The key of every object of `bucket` under `prefix`, page after page."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def delete_objects(s3, bucket: str, keys: list[str]) -> None:
+    """Delete the objects `keys` of `bucket`, S3_DELETE_BATCH a call. One gone already stays gone."""
+    for start in range(0, len(keys), S3_DELETE_BATCH):
+        chunk = keys[start : start + S3_DELETE_BATCH]
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True})
+
+
 def batch_get_items(dynamodb, request: dict) -> Iterator[tuple[str, dict]]:
     """Every item a BatchGetItem `request` (its RequestItems) finds, as (table, plain values).
     DynamoDB may leave keys unprocessed under load: they are asked for again, after a pause."""
@@ -102,6 +121,18 @@ class Clients:
             if "LastEvaluatedKey" not in page:
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def delete_items(self, table: str, keys: list[dict], send: Callable[..., dict] | None = None) -> None:
+        """Delete the items of `table` with `keys` (plain values), WRITE_BATCH a BatchWriteItem; those
+        DynamoDB leaves unprocessed under load are asked for again, after a pause. `send` makes each
+        call (batch_write_item itself unless given). An item gone already stays gone."""
+        send = send or self.dynamodb.batch_write_item
+        for start in range(0, len(keys), WRITE_BATCH):
+            request = {table: [{"DeleteRequest": {"Key": to_item(key)}} for key in keys[start : start + WRITE_BATCH]]}
+            while request:
+                request = send(RequestItems=request).get("UnprocessedItems") or {}
+                if request:
+                    time.sleep(UNPROCESSED_PAUSE_SECONDS)
 
     def ids_owned_by(self, table: str, id_name: str, owner_name: str, owner_id: str) -> list[str]:
         """The `id_name` of every item of `table` whose `owner_name` is `owner_id`, from a consistent

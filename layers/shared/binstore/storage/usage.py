@@ -8,11 +8,9 @@ from datetime import date
 
 from botocore.exceptions import ClientError
 
-from binstore.storage.clients import Clients, aws_call, error_code
+from binstore.storage.clients import Clients, aws_call, delete_objects, error_code, object_keys
 
 PREFIX = "usage/"
-# S3 deletes at most this many objects per DeleteObjects call.
-_DELETE_BATCH = 1000
 # A busy account's day is up to 1,440 objects (one a minute): read this many at once, so a day
 # takes seconds, not the minute 1,440 reads one after another would.
 PARALLEL_READS = 16
@@ -74,13 +72,6 @@ class UsageLogs:
     @aws_call
     def delete_account_logs(self, account_id: str) -> int:
         """Delete every usage log object of the account (an account's deletion); return how many."""
-        pages = self._clients.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=account_prefix(account_id)
-        )
-        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-        for start in range(0, len(keys), _DELETE_BATCH):
-            chunk = keys[start : start + _DELETE_BATCH]
-            self._clients.s3.delete_objects(
-                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True}
-            )
+        keys = object_keys(self._clients.s3, self.bucket, account_prefix(account_id))
+        delete_objects(self._clients.s3, self.bucket, keys)
         return len(keys)
