@@ -227,9 +227,6 @@ def stack_show(store: Store, args) -> dict:
     return resources.stack_outputs(args.stack)  # main refuses `stack` without --stack
 
 
-# The largest count binctl takes: the most requests an account may have left (exact in a
-# JavaScript client and in DynamoDB's numbers).
-MAX_COUNT = provisioning.MAX_REQUESTS
 MAX_SWEEP_GRACE_MINUTES = 366 * 24 * 60
 
 
@@ -245,7 +242,8 @@ def _count_up_to(maximum: int):
     return count
 
 
-_non_negative = _count_up_to(MAX_COUNT)
+# A count of requests (or a version): up to the most requests an account may have left.
+_count = _count_up_to(provisioning.MAX_REQUESTS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     account_commands = account.add_subparsers(dest="command", required=True)
     create = account_commands.add_parser("create", help="create an account; prints its master key once")
     create.add_argument("--plan", choices=sorted(PLANS), required=True)
-    create.add_argument("--requests", type=_non_negative, help="request allowance (default: free 10000, pro 100000)")
+    create.add_argument("--requests", type=_count, help="request allowance (default: free 10000, pro 100000)")
     create.set_defaults(run=account_create)
     show = account_commands.add_parser(
         "show", help="an account: plan, exact requests left, bins, access keys, when it was made"
@@ -278,13 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
         "set-requests", help="set the account's requests left (forgets what requests spend meanwhile)"
     )
     set_requests.add_argument("account_id")
-    set_requests.add_argument("requests", type=_non_negative)
+    set_requests.add_argument("requests", type=_count)
     set_requests.set_defaults(run=account_set_requests)
     add_requests = account_commands.add_parser(
         "add-requests", help="add requests to the account's allowance, exactly, beside live traffic"
     )
     add_requests.add_argument("account_id")
-    add_requests.add_argument("requests", type=_non_negative, help="how many to add (set-requests lowers)")
+    add_requests.add_argument("requests", type=_count, help="how many to add (set-requests lowers)")
     add_requests.set_defaults(run=account_add_requests)
     set_plan = account_commands.add_parser("set-plan", help="put the account on another plan; its requests stay")
     set_plan.add_argument("account_id")
@@ -359,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
         "get", help="read any bin's latest record, or a version (operator: no key, no charge)"
     )
     get.add_argument("bin_id")
-    get.add_argument("--version", type=_non_negative, help="a version, as JSONBin numbers them: 0 is the base record")
+    get.add_argument("--version", type=_count, help="a version, as JSONBin numbers them: 0 is the base record")
     get.set_defaults(run=bin_get)
 
     stack = resources.add_parser(

@@ -146,9 +146,10 @@ def add_requests(store: Store, account_id: str, added: int) -> Account:
     def add() -> None:
         # Read again after a conflict: binctl migrate split the account meanwhile, or adds at the
         # same moment took a shard to its ceiling.
-        if existing_account(store, account_id).requests_remaining + added > MAX_REQUESTS:
+        account = existing_account(store, account_id)  # its shards, as add_allowance conditions on
+        if account.requests_remaining + added > MAX_REQUESTS:
             raise ValueError(f"an account may have at most {MAX_REQUESTS} requests left")
-        store.accounts.add_allowance(account_item(store, account_id), added, most=EXACT_IN_JSON)
+        store.accounts.add_allowance(account, added, most=EXACT_IN_JSON)
 
     try:
         retry_on_conflict(store, add)

@@ -219,23 +219,31 @@ class AccountTables:
                 pause_after_conflict(attempt)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    @aws_call
-    def set_plan(self, account_id: str, plan: str) -> bool:
-        """Put the account on `plan`, its requests left as they are; False if there is no such account."""
+    def _update_account_item(self, account_id: str, update: str, values: dict, condition: str = "", **names) -> bool:
+        """Apply `update` to the account item (never a shard item) if it exists and `condition`
+        holds; False if not."""
         dynamodb = self._clients.dynamodb
+        wanted = " AND ".join(
+            filter(None, ["attribute_exists(accountId) AND attribute_not_exists(shardOf)", condition])
+        )
         try:
             self._write_beside_charges(
                 dynamodb.update_item,
                 TableName=self.accounts_table,
                 Key=to_item({"accountId": account_id}),
-                UpdateExpression="SET #plan = :plan",
-                ConditionExpression="attribute_exists(accountId) AND attribute_not_exists(shardOf)",
-                ExpressionAttributeNames={"#plan": "plan"},
-                ExpressionAttributeValues=to_item({":plan": plan}),
+                UpdateExpression=update,
+                ConditionExpression=wanted,
+                ExpressionAttributeValues=to_item(values),
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except dynamodb.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    @aws_call
+    def set_plan(self, account_id: str, plan: str) -> bool:
+        """Put the account on `plan`, its requests left as they are; False if there is no such account."""
+        return self._update_account_item(account_id, "SET #plan = :plan", {":plan": plan}, **{"#plan": "plan"})
 
     @aws_call
     def all_accounts(self) -> list[Account]:
@@ -334,23 +342,11 @@ class AccountTables:
         """Make `new` the account's current master key, if its current one is still `seen` (None:
         it has none on record); False if another rotation changed it first, or there is no such
         account."""
-        dynamodb = self._clients.dynamodb
         if seen is None:
             condition, values = "attribute_not_exists(masterKeyId)", {":new": new}
         else:
             condition, values = "masterKeyId = :seen", {":new": new, ":seen": seen}
-        try:
-            self._write_beside_charges(
-                dynamodb.update_item,
-                TableName=self.accounts_table,
-                Key=to_item({"accountId": account_id}),
-                UpdateExpression="SET masterKeyId = :new",
-                ConditionExpression=f"attribute_exists(accountId) AND attribute_not_exists(shardOf) AND {condition}",
-                ExpressionAttributeValues=to_item(values),
-            )
-        except dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update_account_item(account_id, "SET masterKeyId = :new", values, condition)
 
     @aws_call
     def put_key(self, key: StoredKey) -> None:
