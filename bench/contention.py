@@ -316,10 +316,11 @@ def modelled(store, simulation: Simulation):
     import botocore.endpoint
 
     from binstore import reads, retries
-    from binstore.storage import bins, charges, clients
+    from binstore.storage import charges, clients
 
     with ExitStack() as stack:
-        for module in (botocore.endpoint, retries, charges, bins, clients):
+        # Every module that sleeps on a request's path (a bin's batched deletes sleep in clients').
+        for module in (botocore.endpoint, retries, charges, clients):
             stack.enter_context(mock.patch.object(module, "time", virtual_time))
         stack.enter_context(mock.patch.object(BotocoreStubber, "__call__", _unless_refused(BotocoreStubber.__call__)))
         # A read's charge runs beside its fetch, on a thread pool: there, a participant too.
