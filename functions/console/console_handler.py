@@ -1,0 +1,125 @@
+"""The web console's files: GET /console (the page) and GET /console/{asset+} (what it loads).
+
+Static files only. This function has no access to any table or bucket: the page it serves talks to
+the API at the same origin with the user's own key, so the console can do nothing a client could
+not. Every answer, the 404 too, carries the security headers (SECURITY_HEADERS).
+
+The files are read once, at cold start, into a map from URL path to file; a request is answered
+from that map by exact lookup, so a path can name only a file that was there at start
+(no `..`, no symlink, no other directory is ever opened).
+"""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+SITE = Path(__file__).resolve().parent / "site"
+PREFIX = "/console"
+
+# A strict policy: scripts, styles, images and API calls from this origin only; no inline script
+# or style (Ace runs in its strict-CSP mode, with its CSS as files); nothing may frame the page.
+# data: images: Ace's CSS draws a few gutter icons with them.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "Strict-Transport-Security": "max-age=31536000",
+}
+
+# Only these kinds of file are served; anything else in site/ is not published.
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".txt": "text/plain; charset=utf-8",
+}
+BINARY_SUFFIXES = {".png"}
+
+# Vendored libraries live under a versioned folder (vendor/ace-1.45.2/...): a new version is a new
+# URL, so a browser may keep them a year. The console's own files change with each deploy under the
+# same URL: the browser revalidates them each time (a 304 when unchanged).
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    body: bytes
+    content_type: str
+    etag: str
+    cache_control: str
+    binary: bool
+
+
+def load_site(site: Path = SITE) -> dict[str, SiteFile]:
+    files: dict[str, SiteFile] = {}
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.suffix not in CONTENT_TYPES:
+            continue
+        body = path.read_bytes()
+        relative = path.relative_to(site).as_posix()
+        files[f"{PREFIX}/{relative}"] = SiteFile(
+            body=body,
+            content_type=CONTENT_TYPES[path.suffix],
+            etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+            cache_control=IMMUTABLE if relative.startswith("vendor/") else REVALIDATE,
+            binary=path.suffix in BINARY_SUFFIXES,
+        )
+    index = files[f"{PREFIX}/index.html"]
+    files[PREFIX] = files[f"{PREFIX}/"] = index
+    return files
+
+
+FILES = load_site()
+
+
+def _answer(status: int, headers: dict[str, str], body: str = "", binary: bool = False) -> dict:
+    return {
+        "statusCode": status,
+        "headers": {**SECURITY_HEADERS, **headers},
+        "body": body,
+        "isBase64Encoded": binary,
+    }
+
+
+def _not_found() -> dict:
+    return _answer(404, {"Content-Type": "application/json", "Cache-Control": REVALIDATE}, '{"message":"Not Found"}')
+
+
+def lambda_handler(event: dict, context) -> dict:
+    path = event.get("rawPath") or ""
+    site_file = FILES.get(path)
+    if site_file is None:
+        return _not_found()
+    headers = {"Content-Type": site_file.content_type, "Cache-Control": site_file.cache_control, "ETag": site_file.etag}
+    request_headers = event.get("headers") or {}
+    if site_file.etag in {tag.strip() for tag in (request_headers.get("if-none-match") or "").split(",")}:
+        return _answer(304, headers)
+    if site_file.binary:
+        return _answer(200, headers, base64.b64encode(site_file.body).decode("ascii"), binary=True)
+    return _answer(200, headers, site_file.body.decode("utf-8"))
+
+
+if __name__ == "__main__":  # the list of published files, for a look: python console_handler.py
+    print(json.dumps(sorted(FILES), indent=1))
