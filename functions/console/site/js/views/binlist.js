@@ -1,0 +1,159 @@
+// A collection's bins, or the uncategorized ones: 10 a page, newest or oldest first, from the
+// listing routes. Each page spends one request; pages already seen are not asked again until the
+// order changes.
+
+import { errorSlot, field, h, replace, showError, when } from "../dom.js";
+import { busy, costly, failedView, messageOf, notAllowedView } from "./common.js";
+
+const PAGE_SIZE = 10;
+
+export async function showBinList(app, collectionId) {
+  if (!app.master) return notAllowedView("Bins", "Listing bins needs the master key. Open a bin by its id instead.");
+  let collection = null;
+  if (collectionId !== "uncategorized") {
+    try {
+      collection = (await app.loadCollections()).find((each) => each.record === collectionId) || null;
+    } catch (error) {
+      return failedView("Bins", error);
+    }
+    if (!collection) return failedView("Bins", "Collection not found");
+  }
+  const title = collection ? collection.collectionMeta?.name || collection.record : "Uncategorized bins";
+
+  const order = h("select", { id: "bin-order" }, h("option", { value: "descending" }, "Newest first"), h("option", { value: "ascending" }, "Oldest first"));
+  const rows = h("tbody");
+  const problem = h("p", { class: "error", role: "alert", hidden: true });
+  const pageLabel = h("span", { class: "page-label", "aria-live": "polite" });
+  const previous = h("button", { type: "button", class: "secondary" }, "Previous page");
+  const next = h("button", { type: "button", class: "secondary" }, costly("Next page"));
+  // pages[i] is the last bin id before page i (undefined for the first page)
+  let pages = [undefined];
+  let page = 0;
+
+  async function load() {
+    showError(problem, "");
+    let bins;
+    try {
+      bins = (await app.api.listBins(collectionId, { after: pages[page], order: order.value })).json;
+    } catch (error) {
+      showError(problem, messageOf(error));
+      return;
+    }
+    replace(
+      rows,
+      bins.length === 0
+        ? h("tr", {}, h("td", { colspan: 4 }, page === 0 ? "No bins here yet." : "No more bins."))
+        : bins.map((bin) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, h("a", { href: `#/bin/${bin.record}` }, bin.snippetMeta?.name || "(unnamed)")),
+              h("td", {}, h("code", {}, bin.record)),
+              h("td", {}, bin.private ? "private" : "public"),
+              h("td", {}, when(bin.createdAt)),
+            ),
+          ),
+    );
+    pages[page + 1] = bins.length === PAGE_SIZE ? bins[bins.length - 1].record : null;
+    previous.disabled = page === 0;
+    next.disabled = pages[page + 1] === null;
+    pageLabel.textContent = `Page ${page + 1}`;
+    app.refreshAccount();
+  }
+
+  previous.addEventListener("click", busy(previous, async () => { page -= 1; await load(); }));
+  next.addEventListener("click", busy(next, async () => { page += 1; await load(); }));
+  order.addEventListener("change", () => { pages = [undefined]; page = 0; load(); });
+
+  const table = h(
+    "table",
+    { class: "bins" },
+    h("caption", { class: "visually-hidden" }, `${title}, 10 a page`),
+    h("thead", {}, h("tr", {}, ["Name", "Bin id", "Privacy", "Created"].map((name) => h("th", { scope: "col" }, name)))),
+    rows,
+  );
+  const section = h(
+    "section",
+    {},
+    h("h1", {}, title),
+    collection ? h("p", { class: "meta" }, "Collection ", h("code", {}, collection.record)) : null,
+    h(
+      "div",
+      { class: "toolbar" },
+      field("Order", order),
+      h("a", { class: "button", href: collection ? `#/new?collection=${collection.record}` : "#/new" }, "New bin here"),
+    ),
+    problem,
+    h("div", { class: "table-scroll" }, table),
+    h("div", { class: "pager" }, previous, pageLabel, next),
+    collection ? collectionSettings(app, collection) : null,
+  );
+  load();
+  return section;
+}
+
+function collectionSettings(app, collection) {
+  const name = h("input", { id: "collection-name", value: collection.collectionMeta?.name || "", maxlength: 32, required: true });
+  const nameError = errorSlot(name);
+  const rename = h("button", { type: "submit" }, costly("Rename"));
+  const schemaId = h("input", { id: "collection-schema-doc", value: collection.schemaDocId || "", spellcheck: "false", autocomplete: "off" });
+  const schemaError = errorSlot(schemaId);
+  const attach = h("button", { type: "submit" }, costly("Attach"));
+  const detach = h("button", { type: "button", class: "secondary", disabled: !collection.schemaDocId }, costly("Detach"));
+
+  const renameForm = h(
+    "form",
+    {
+      onsubmit: busy(rename, async (event) => {
+        event.preventDefault();
+        showError(nameError, "");
+        try {
+          await app.api.renameCollection(collection.record, name.value);
+          await app.loadCollections(true);
+          app.say("Collection renamed");
+        } catch (error) {
+          showError(nameError, messageOf(error));
+        }
+      }),
+    },
+    field("Collection name", name),
+    nameError,
+    rename,
+  );
+  const schemaForm = h(
+    "form",
+    {
+      onsubmit: busy(attach, async (event) => {
+        event.preventDefault();
+        showError(schemaError, "");
+        try {
+          await app.api.attachSchemaDoc(collection.record, schemaId.value.trim());
+          await app.loadCollections(true);
+          detach.disabled = false;
+          app.say("Schema doc attached: the collection's bins must now match it");
+        } catch (error) {
+          showError(schemaError, messageOf(error));
+        }
+      }),
+    },
+    field("Schema doc id", schemaId, "Records of this collection's bins must match the schema doc attached here."),
+    schemaError,
+    h("div", { class: "actions" }, attach, detach),
+    collection.schemaDocId ? h("p", {}, h("a", { href: `#/schemas/${collection.schemaDocId}` }, "Open the attached schema doc")) : null,
+  );
+  detach.addEventListener(
+    "click",
+    busy(detach, async () => {
+      showError(schemaError, "");
+      try {
+        await app.api.detachSchemaDoc(collection.record);
+        await app.loadCollections(true);
+        schemaId.value = "";
+        app.say("Schema doc detached");
+      } catch (error) {
+        showError(schemaError, messageOf(error));
+      }
+    }),
+  );
+  return h("section", { class: "settings" }, h("h2", {}, "Collection settings"), renameForm, schemaForm);
+}
