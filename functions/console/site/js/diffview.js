@@ -46,7 +46,12 @@ export function sideBySide(leftText, rightText, { leftTitle, rightTitle }) {
     );
   });
   const head = h("thead", {}, h("tr", {}, h("th", { scope: "col", colspan: 2 }, leftTitle), h("th", { scope: "col", colspan: 2 }, rightTitle)));
-  return h("div", { class: "diff-scroll" }, h("table", { class: "diff" }, caption, head, body));
+  return h("div", { class: "diff-scroll" }, h("table", { class: "diff" }, caption, columns(), head, body));
+}
+
+// Widths come from these: with table-layout: fixed, the header's spanning cells would split evenly.
+function columns() {
+  return h("colgroup", {}, h("col", { class: "line-number" }), h("col"), h("col", { class: "line-number" }), h("col"));
 }
 
 function lines(part) {

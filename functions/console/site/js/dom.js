@@ -43,6 +43,7 @@ export function field(labelText, control, hint) {
 
 // Where a field's error shows: right under it, announced, and tied to it with aria-describedby.
 export function errorSlot(control) {
+  if (!control.id) control.id = `field-${++fieldCount}`;
   const slot = h("p", { class: "error", role: "alert", hidden: true, id: `${control.id}-error` });
   const describedBy = control.getAttribute("aria-describedby");
   control.setAttribute("aria-describedby", describedBy ? `${describedBy} ${slot.id}` : slot.id);

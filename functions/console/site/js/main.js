@@ -63,12 +63,12 @@ function renderAccount() {
     return;
   }
   const { key, account } = app.me;
-  const kind = key.kind === "master" ? "master key" : `access key “${key.name}”`;
+  const kind = key.kind === "master" ? "master key" : `an access key, “${key.name}”`;
   replace(
     accountElement,
     h("span", { class: "plan" }, `${account.plan} plan`),
     h("span", { class: "requests", dataset: { testid: "requests-left" } }, `${account.requestsRemaining.toLocaleString("en")} requests left`),
-    h("span", { class: "kind" }, `signed in with a ${kind}`),
+    h("span", { class: "kind" }, key.kind === "master" ? "signed in with the master key" : `signed in with ${kind}`),
     key.expiresAt ? h("span", { class: "warning" }, `this key expires ${new Date(key.expiresAt).toLocaleString()}`) : null,
     h("button", { type: "button", class: "secondary", onclick: signOut }, "Sign out"),
   );
@@ -94,6 +94,7 @@ function renderNav() {
   );
   replace(
     navElement,
+    app.master ? null : h("p", { class: "hint" }, "Signed in with an access key: it works on bins only, as it was granted. Crossed-out pages need the master key."),
     form,
     h("h2", {}, "Bins"),
     h(

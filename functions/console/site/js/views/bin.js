@@ -242,7 +242,7 @@ function versionsSection(app, id, latestText, editor) {
       for (let version = count - 1; version >= 0; version -= 1) {
         const compare = h("button", { type: "button", class: "secondary small" }, costly(`Compare version ${version} with the latest`));
         compare.addEventListener("click", busy(compare, () => compareVersion(version)));
-        items.push(h("li", {}, h("span", {}, `Version ${version}${version === 0 ? " (the record as created)" : ""} `), compare));
+        items.push(h("li", {}, h("span", {}, `Version ${version} `), compare));
       }
       replace(list, items);
     }),

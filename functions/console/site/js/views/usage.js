@@ -88,6 +88,7 @@ export async function showUsage(app) {
     h("h2", {}, "Usage logs"),
     h("p", { class: "hint" }, "Every request made with this account's keys, a day a file. A request shows here about a minute after it is made."),
     load,
+    app.master ? null : h("p", { class: "hint" }, "Reading the usage logs needs the master key."),
     problem,
     days,
     log,
