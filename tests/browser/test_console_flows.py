@@ -63,10 +63,10 @@ def set_editor_text(page, text, label="Record"):
     page.driver.execute_script("arguments[0].env.editor.setValue(arguments[1], -1)", page.region(label), text)
 
 
-def type_in_editor(page, *keys, label="Record"):
-    editor = page.region(label)
-    editor.click()
-    ActionChains(page.driver).send_keys(*keys).perform()
+def retype_in_editor(page, text, label="Record"):
+    """Click into the editor, select everything (Ctrl+A) and type `text` over it, key by key."""
+    page.region(label).click()
+    ActionChains(page.driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(text).perform()
 
 
 def open_bin(page, bin_id):
@@ -86,7 +86,7 @@ def test_a_newcomer_signs_in_with_the_demo_key_and_edits_the_demo_bin(page, loca
     page.fill("Open a bin by id", local_stack.bin_id)  # the id the banner printed
     page.click("Open")
     page.wait_for_text("Bin id")
-    type_in_editor(page, Keys.CONTROL, "a", Keys.NULL, '{"sample": "Hello from the console"}')
+    retype_in_editor(page, '{"sample": "Hello from the console"}')
     page.click("Save (1 request)")
     assert page.alert_text("Saved") == "Saved"
     assert stored(local_stack, local_stack.master_key, local_stack.bin_id) == {"sample": "Hello from the console"}
@@ -276,7 +276,7 @@ def test_syntax_errors_show_before_anything_is_sent(page, local_stack):
     sign_in(page, key)
     open_bin(page, bin_id)
     before = requests_left(local_stack, key)
-    type_in_editor(page, Keys.CONTROL, "a", Keys.NULL, '{"v": }')
+    retype_in_editor(page, '{"v": }')
     assert page.alert_text("Not JSON yet") == "Not JSON yet, line 1, column 7: Unexpected token '}'"
     assert not page.button("Save (1 request)").is_enabled()
     assert requests_left(local_stack, key) == before

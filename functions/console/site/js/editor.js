@@ -23,6 +23,8 @@ export function createEditor({ label, text = "", readOnly = false, limitBytes = 
     tabSize: 2,
     useSoftTabs: true,
     wrap: false,
+    // What is typed is what is stored: no brackets or quotes inserted behind the cursor.
+    behavioursEnabled: false,
     fontSize: "14px",
     // Tab indents inside the editor; Escape then Tab leaves it: no keyboard trap.
     enableKeyboardAccessibility: true,
