@@ -10,7 +10,8 @@
   run the browser tests); elsewhere a loud warning, and the browser tests skip (tests/browser/conftest.py,
   named again in pytest's summary by tests/conftest.py).
 
-`--dry-run` prints the apt-get commands instead of running them; `--chromium`/`--chromedriver` look
+`--dry-run` prints the apt-get commands instead of running them; `--required` fails as under CI=true
+(`make screenshots` cannot do without the browser); `--chromium`/`--chromedriver` look
 elsewhere (the tests of this module use both, with a fake apt-get on a fake PATH).
 """
 
@@ -35,9 +36,10 @@ def in_ci(environ: Mapping[str, str]) -> bool:
     return environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
-def missing(chromium: Path = CHROMIUM, chromedriver: Path = CHROMEDRIVER) -> list[Path]:
-    """Which of the two programs is not an executable file."""
-    return [path for path in (chromium, chromedriver) if not (path.is_file() and os.access(path, os.X_OK))]
+def missing(chromium: Path | None = None, chromedriver: Path | None = None) -> list[Path]:
+    """Which of the two programs (by default CHROMIUM and CHROMEDRIVER) is not an executable file."""
+    paths = (chromium or CHROMIUM, chromedriver or CHROMEDRIVER)
+    return [path for path in paths if not (path.is_file() and os.access(path, os.X_OK))]
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,14 @@ def install(environ: Mapping[str, str], dry_run: bool) -> bool:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, euid: int | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.browser.provision", description=__doc__.split("\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print the apt-get commands, run nothing")
+    parser.add_argument("--required", action="store_true", help="fail as under CI=true (make screenshots)")
     parser.add_argument("--chromium", type=Path, default=CHROMIUM)
     parser.add_argument("--chromedriver", type=Path, default=CHROMEDRIVER)
     args = parser.parse_args(argv)
     environ = os.environ if environ is None else environ
     root = (os.geteuid() if euid is None else euid) == 0
     apt_get = shutil.which("apt-get", path=environ.get("PATH", "")) is not None
-    ci = in_ci(environ)
+    ci = in_ci(environ) or args.required
 
     decision = decide(missing(args.chromium, args.chromedriver), root, apt_get, ci)
     if decision.action == "install":

@@ -135,6 +135,11 @@ def test_not_root_it_never_calls_apt_get(fake, capsys):
     assert "(not root)" in capsys.readouterr().err
 
 
+def test_required_fails_outside_ci_too(fake, capsys):
+    assert provision.main([*fake.argv, "--required"], {"PATH": fake.path}, euid=1000) == 1
+    assert "(not root)" in capsys.readouterr().err
+
+
 def test_without_apt_get_on_path_ci_fails(fake, tmp_path):
     assert provision.main(fake.argv, {"PATH": str(tmp_path / "empty"), "CI": "true"}, euid=0) == 1
     assert fake.calls() == []
