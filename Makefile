@@ -19,7 +19,7 @@ PORT ?=
 run: export PORT := $(PORT)
 run: export MOTO_PORT := $(MOTO_PORT)
 
-.PHONY: help run binctl test unit lint scan bench build validate deploy destroy clean
+.PHONY: help run binctl test unit lint scan browser screenshots bench build validate deploy destroy clean
 
 # Code that ships (the layer, the functions) and the tools beside it: linted and formatted by ruff.
 LINTED := layers/shared functions cli local bench
@@ -27,7 +27,7 @@ LINTED := layers/shared functions cli local bench
 TYPED := layers/shared/binstore functions/api functions/cleanup functions/sweeper cli/binctl
 
 help: ## list every target
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/make \1\t- \2/' | expand -t 14
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/make \1\t- \2/' | expand -t 18
 
 python313:
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -55,11 +55,12 @@ run: $(VENV)/.installed $(VENV_SAM)/.installed ## serve the API on 127.0.0.1:$PO
 binctl: $(VENV)/.installed ## install binctl, the operator's CLI, into .venv (then: .venv/bin/binctl --help)
 	@echo "binctl is ready: .venv/bin/binctl --help"
 
-# The three environments install side by side (mostly downloads); then the lint; then the tests, on
-# two workers, a test file per worker at a time (each worker starts its own local stack on free ports),
-# then names the 15 slowest tests: where the time goes.
-test: ## lint, then run every test (the template's security scan included)
-	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed
+# The three environments and the browser install side by side (mostly downloads); then the lint; then
+# the tests, on two workers, a test file per worker at a time (each worker starts its own local stack on
+# free ports, and its own headless Chromium for the browser tests), then names the 15 slowest tests:
+# where the time goes.
+test: ## lint, then run every test (the template's security scan and the browser tests included)
+	@$(MAKE) --no-print-directory -j4 $(VENV)/.installed $(VENV_SAM)/.installed $(VENV_CHECKOV)/.installed browser
 	@$(MAKE) --no-print-directory lint
 	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest -n 2 --dist loadfile --durations=15
 
@@ -71,6 +72,17 @@ lint: $(VENV)/.installed ## ruff (lint and format check), mypy, and the import c
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy $(TYPED)
 	$(VENV)/bin/lint-imports --no-cache
+
+# Debian's chromium and chromium-driver, for the browser tests (tests/browser/provision.py): there, nothing
+# to do; missing, installed with apt-get when root (about a minute); else CI=true fails here, and
+# elsewhere a loud warning, and the browser tests skip. The standard library alone: it runs before .venv.
+browser: | python313 ## make sure headless Chromium and chromedriver are there (apt-get install as root)
+	@$(PYTHON313) -m tests.browser.provision
+
+# The browser tests alone, one worker, their page.screenshot(NAME) calls saving docs/screenshots/NAME.png.
+screenshots: $(VENV)/.installed $(VENV_SAM)/.installed | python313 ## refresh the README's console screenshots in docs/screenshots/
+	@$(PYTHON313) -m tests.browser.provision --required
+	SCREENSHOTS=1 PATH="$(dir $(PYTHON313)):$$PATH" $(VENV)/bin/pytest tests/browser
 
 # Figures, not pass/fail: see bench/__main__.py. The local stack it starts needs .venv-sam too.
 bench: $(VENV)/.installed $(VENV_SAM)/.installed ## measure an update: AWS calls, own time, cold start, cost, local throughput

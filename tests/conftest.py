@@ -26,12 +26,34 @@ from binstore.settings import RESOURCE_VARIABLES  # noqa: E402
 from binstore.storage import Store  # noqa: E402
 from local.aws import create_resources  # noqa: E402
 from local.emulation import atomic_in_process_calls  # noqa: E402
+from local.stack import StackDidNotStart, running_stack  # noqa: E402
+from tests.browser.provision import SKIP_REASON  # noqa: E402
 from tests.support.lambda_context import lambda_context  # noqa: E402
 from tests.support.store import Account  # noqa: E402
 
 # The functions' resource names, as the local stack names them: the handlers' modules refuse to
 # import without them, as in Lambda.
 os.environ.update({variable: getattr(local_settings(), variable.lower()) for variable in RESOURCE_VARIABLES})
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory):
+    """`make run`'s stack on free ports, stopped after the tests: one per pytest-xdist worker, shared by
+    the HTTP tests (tests/http) and the browser tests (tests/browser)."""
+    try:
+        with running_stack(tmp_path_factory.mktemp("local-stack") / "run.log") as stack:
+            yield stack
+    except StackDidNotStart as error:
+        pytest.fail(str(error))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Browser tests skipped for want of Chromium (never under CI=true: tests/browser/conftest.py fails
+    them there) are said loudly at the very end, not only in -ra's list of skips."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", []) if SKIP_REASON in str(report.longrepr)]
+    if skipped:
+        terminalreporter.write_sep("!", f"{len(skipped)} BROWSER TESTS SKIPPED: no headless Chromium here", red=True)
+        terminalreporter.write_line("  " + skipped[0].longrepr[2].removeprefix("Skipped: "), red=True)
 
 
 @pytest.fixture
