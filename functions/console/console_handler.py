@@ -108,6 +108,12 @@ def _not_found() -> dict:
     return _answer(404, {"Content-Type": "application/json", "Cache-Control": REVALIDATE}, '{"message":"Not Found"}')
 
 
+def _header(event: dict, name: str) -> str:
+    """A request header by its lowercase name: API Gateway lowercases header names, `sam local` (and
+    so `make run`) does not."""
+    return next((value for key, value in (event.get("headers") or {}).items() if key.lower() == name), "")
+
+
 def _unchanged(etag: str, if_none_match: str) -> bool:
     """If-None-Match names this file's tag, as a list of tags, weak (W/"...") or not, or `*` (RFC 9110
     13.1.2: the weak comparison). API Gateway joins repeated headers with commas."""
@@ -121,7 +127,7 @@ def lambda_handler(event: dict, context) -> dict:
     if site_file is None:
         return _not_found()
     headers = {"Content-Type": site_file.content_type, "Cache-Control": site_file.cache_control, "ETag": site_file.etag}
-    if _unchanged(site_file.etag, (event.get("headers") or {}).get("if-none-match") or ""):
+    if _unchanged(site_file.etag, _header(event, "if-none-match")):
         return _answer(304, headers)
     if site_file.binary:
         return _answer(200, headers, base64.b64encode(site_file.body).decode("ascii"), binary=True)

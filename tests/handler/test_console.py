@@ -13,14 +13,15 @@ import os
 import subprocess
 import sys
 
-import console_handler
 import pytest
+
+import console_handler
 from console_handler import FILES, SECURITY_HEADERS, SITE, load_site
 from tests.hostile import CONSOLE_HOSTILE_PATHS_IN_PROCESS
 from tests.support import ROOT
 from tests.support.events import console_event
 
-PAGE_PATHS = ("/console", "/console/")  # both answer index.html: see test_page_routes in tests/http
+PAGE_PATHS = ("/console", "/console/")  # both answer index.html (tests/http/test_console.py says why)
 PUBLISHED = sorted(path for path in FILES if path not in PAGE_PATHS)
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -139,6 +140,15 @@ def test_a_matching_if_none_match_is_a_304_with_no_body(path, form):
     assert response["headers"]["ETag"] == etag
     assert response["headers"]["Cache-Control"] == FILES[path].cache_control
     assert_secured(response)
+
+
+def test_header_names_are_read_in_any_case():
+    """API Gateway lowercases them; `sam local`, and so make run, passes them as the client wrote them."""
+    etag = FILES["/console/console.css"].etag
+    for name in ("if-none-match", "If-None-Match", "IF-NONE-MATCH"):
+        event = console_event("/console/console.css")
+        event["headers"] = {"Accept": "text/css", name: etag}
+        assert console_handler.lambda_handler(event, None)["statusCode"] == 304, name
 
 
 @pytest.mark.parametrize("if_none_match", ["stale", "another file's", "unquoted", "empty", "a prefix"])
