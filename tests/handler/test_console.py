@@ -23,6 +23,7 @@ from tests.support.events import console_event
 
 PAGE_PATHS = ("/console", "/console/")  # both answer index.html (tests/http/test_console.py says why)
 PUBLISHED = sorted(path for path in FILES if path not in PAGE_PATHS)
+# The module's table again, on purpose: the oracle, so a type changed or a suffix added there fails here.
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -206,6 +207,11 @@ def test_an_event_without_headers_or_path_is_answered():
     assert console_handler.lambda_handler({"rawPath": "/console", "headers": None}, None)["statusCode"] == 200
     missing = console_handler.lambda_handler({}, None)
     assert (missing["statusCode"], missing["body"]) == (404, NOT_FOUND)
+
+
+def test_only_these_kinds_of_file_are_served_with_these_types():
+    assert console_handler.CONTENT_TYPES == CONTENT_TYPES
+    assert console_handler.BINARY_SUFFIXES == {".png"}
 
 
 def test_every_file_in_site_with_a_served_suffix_is_published_and_nothing_else():
