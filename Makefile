@@ -24,7 +24,7 @@ run: export MOTO_PORT := $(MOTO_PORT)
 # Code that ships (the layer, the functions) and the tools beside it: linted and formatted by ruff.
 LINTED := layers/shared functions cli local bench
 # What mypy checks: the shipped code and binctl.
-TYPED := layers/shared/binstore functions/api functions/cleanup functions/sweeper cli/binctl
+TYPED := layers/shared/binstore functions/api functions/cleanup functions/sweeper functions/console cli/binctl
 
 help: ## list every target
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/make \1\t- \2/' | expand -t 18

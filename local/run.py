@@ -146,6 +146,7 @@ def banner(url: str, moto_port: int, master_key: str, bin_id: str) -> str:
         f"\nbinstore is running at {url}  (AWS emulated by moto at http://127.0.0.1:{moto_port})\n"
         f"  demo master key (pro plan): {master_key}\n"
         f"  demo private bin id:        {bin_id}\n\n"
+        f"Open the web console: {url}/console  (sign in with the demo master key above)\n\n"
         f"Update the demo bin:\n  {curl}\n"
         f"Read it:\n  {read}\n"
         f"Create another (the README lists every route):\n  {create}\n\n"

@@ -3,6 +3,7 @@ the packages (pyproject.toml, `make lint`): no AWS SDK import (storage owns ever
 import cycle. import-linter only reads packages; these are top-level modules, so they are read here."""
 
 import ast
+import sys
 
 import pytest
 from tests.support import ROOT
@@ -25,6 +26,15 @@ def imported_modules(path) -> set[str]:
 @pytest.mark.parametrize("path", FUNCTIONS, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_no_function_module_imports_the_aws_sdk(path):
     assert not {name for name in imported_modules(path) if name.split(".")[0] in AWS_SDK}
+
+
+def test_the_console_function_imports_only_the_standard_library():
+    """It serves files and nothing else: no binstore (it ships without the layer), no AWS SDK, no
+    Powertools; so its cold start loads nothing but Python's own modules (docs/console.md)."""
+    modules = sorted((ROOT / "functions" / "console").glob("*.py"))
+    imported = {name for path in modules for name in imported_modules(path)}
+    assert "base64" in imported  # the walk did read its imports
+    assert {name for name in imported if name.split(".")[0] not in sys.stdlib_module_names} == set()
 
 
 def test_no_import_cycle_between_a_functions_modules():

@@ -3,6 +3,7 @@
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from local.template import load_template, local_functions, local_names, resources_of_type
 from tests.support import EVENTS_DIR, ROOT
+from tests.support.routes import CONSOLE_FUNCTION, http_routes
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 TEMPLATE = load_template()
@@ -37,6 +39,10 @@ def test_make_build_produces_the_function_and_its_layer_without_a_container(tmp_
     assert (build_dir / "BinsFunction" / "api_handler.py").exists()
     assert (build_dir / "BodyCleanupFunction" / "cleanup_handler.py").exists()
     assert (build_dir / "SweeperFunction" / "sweeper_handler.py").exists()
+    # The console's function ships its site/ beside its handler, and no layer (it imports no binstore).
+    console = build_dir / "ConsoleFunction"
+    assert (console / "console_handler.py").exists() and (console / "site" / "index.html").exists()
+    assert (console / "site" / "vendor" / "ace-1.45.2" / "ace.js").exists()
     layer = build_dir / "SharedLayer" / "python"
     for package in ("binstore/updates.py", "aws_lambda_powertools", "jsonschema"):
         assert (layer / package).exists(), package
@@ -78,8 +84,8 @@ def roles() -> dict[str, dict]:
 def test_every_function_has_a_role_of_its_own():
     functions = [resource for resource in transformed()["Resources"].values()
                  if resource["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 3
-    assert len({json.dumps(function["Properties"]["Role"]) for function in functions}) == 3
+    assert len(functions) == len(resources_of_type(TEMPLATE, "AWS::Serverless::Function")) == 4
+    assert len({json.dumps(function["Properties"]["Role"]) for function in functions}) == 4
 
 
 def test_roles_name_only_this_stacks_resources_and_actions():
@@ -98,6 +104,30 @@ def test_roles_name_only_this_stacks_resources_and_actions():
             for resource in resources:
                 assert resource != "*", statement
                 assert isinstance(resource, dict), f"{resource} is not a reference to a resource of this stack"
+
+
+def test_the_console_function_may_write_its_logs_and_nothing_else():
+    """It serves files from memory: no table, bucket, stream, queue or key of the stack is named in its
+    role, which grants only writing its own log group (not even the managed logging policy's logs:*)."""
+    resources = transformed()["Resources"]
+    function = resources[CONSOLE_FUNCTION]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["ConsoleRole", "Arn"]}
+    assert "Layers" not in function
+    declared = RESOURCES[CONSOLE_FUNCTION]["Properties"]
+    assert not {"Policies", "Environment", "Layers", "VpcConfig"} & set(declared)
+    role = roles()["ConsoleRole"]
+    assert "ManagedPolicyArns" not in role and "PermissionsBoundary" not in role
+    statements = [statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
+    assert statements == [{"Sid": "WriteItsLogs", "Effect": "Allow",
+                           "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                           "Resource": {"Fn::GetAtt": ["ConsoleLogGroup", "Arn"]}}]
+    data = [logical_id for logical_id, resource in RESOURCES.items()
+            if resource["Type"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue",
+                                    "AWS::KinesisFirehose::DeliveryStream", "AWS::Serverless::LayerVersion")]
+    assert data and not [logical_id for logical_id in data if logical_id in json.dumps(role)]
+    # No other role is the console's: nothing but the console function assumes ConsoleRole.
+    assert [logical_id for logical_id, resource in resources.items()
+            if "ConsoleRole" in json.dumps(resource.get("Properties", {}))] == [CONSOLE_FUNCTION]
 
 
 def test_stream_reader_reads_only_the_bins_tables_stream():
@@ -213,32 +243,64 @@ def test_replaced_bodies_are_cleaned_up_from_the_bins_tables_stream():
     assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-HTTP_ROUTES = {(e["Properties"]["Method"], e["Properties"]["Path"])
-               for e in RESOURCES["BinsFunction"]["Properties"]["Events"].values()}
+HTTP_ROUTES = http_routes(TEMPLATE)  # (method, path) -> the function serving it
 HTTP_EVENT_FILES = sorted(path for path in EVENTS_DIR.glob("*.json")
                           if not path.name.startswith(("cleanup-", "sweeper-")))
+
+
+def _route(event_file: Path) -> tuple[str, str]:
+    method, path = json.loads(event_file.read_text())["routeKey"].split(" ", 1)
+    return method, path
+
+
+API_EVENT_FILES = [path for path in HTTP_EVENT_FILES if HTTP_ROUTES.get(_route(path)) != CONSOLE_FUNCTION]
+CONSOLE_EVENT_FILES = [path for path in HTTP_EVENT_FILES if HTTP_ROUTES.get(_route(path)) == CONSOLE_FUNCTION]
+
+
+def _path_pattern(route_path: str) -> re.Pattern:
+    """A route's path as API Gateway matches it: {name} one segment, {name+} (greedy) one or more."""
+    greedy = re.sub(r"\{(\w+)\+\}", r"(?P<\1>.+)", route_path)  # the template's paths: letters, digits, / {} +
+    return re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", greedy) + "$")
 
 
 @pytest.mark.parametrize("event_file", HTTP_EVENT_FILES, ids=lambda p: p.name)
 def test_sample_events_are_http_api_events_for_a_route_of_the_template(event_file):
     event = json.loads(event_file.read_text())
     assert event["version"] == "2.0"
-    method, path = event["routeKey"].split(" ", 1)
+    method, path = _route(event_file)
     assert (method, path) in HTTP_ROUTES
     assert event["requestContext"]["http"]["method"] == method
+    assert event["requestContext"]["routeKey"] == event["routeKey"]
+    # The path is one the route matches, and its parameters are what API Gateway would take from it.
+    assert event["requestContext"]["http"]["path"] == event["rawPath"]
+    matched = _path_pattern(path).match(event["rawPath"])
+    assert matched, (event["rawPath"], path)
+    assert event.get("pathParameters") == (matched.groupdict() or None)
 
 
 def test_every_route_has_a_sample_event():
-    covered = {tuple(json.loads(path.read_text())["routeKey"].split(" ", 1)) for path in HTTP_EVENT_FILES}
-    assert covered == HTTP_ROUTES
+    assert {_route(path) for path in HTTP_EVENT_FILES} == set(HTTP_ROUTES)
+    assert {_route(path) for path in CONSOLE_EVENT_FILES} == {("GET", "/console"), ("GET", "/console/{asset+}")}
 
 
-@pytest.mark.parametrize("event_file", HTTP_EVENT_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("event_file", API_EVENT_FILES, ids=lambda p: p.name)
 def test_each_sample_event_gets_a_json_answer_from_the_handler(invoke, event_file):
     # Their keys are placeholders: the handler refuses them, in JSONBin's envelope, without a 5xx.
     status, headers, body = invoke(json.loads(event_file.read_text()))
     assert 400 <= status < 500 and set(body) == {"message"}
     assert headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("event_file", CONSOLE_EVENT_FILES, ids=lambda p: p.name)
+def test_each_console_sample_event_gets_its_file_from_the_console_handler(event_file):
+    import console_handler
+
+    event = json.loads(event_file.read_text())
+    response = console_handler.lambda_handler(event, None)
+    published = console_handler.FILES[event["rawPath"]]  # the sample names a file the console publishes
+    assert response["statusCode"] == 200, event["rawPath"]
+    assert response["headers"]["Content-Type"] == published.content_type
+    assert response["headers"].items() >= console_handler.SECURITY_HEADERS.items()
 
 
 def test_every_function_logs_to_a_group_kept_for_the_retention_parameter():
@@ -265,7 +327,6 @@ def test_a_stream_change_that_keeps_failing_goes_to_a_dead_letter_queue_the_role
 def test_reserved_concurrency_is_a_parameter_left_unset_by_default():
     parameter = TEMPLATE["Parameters"]["ReservedConcurrency"]
     assert parameter["Default"] == ""
-    import re
     # Empty or a positive number: 0 would throttle every request.
     assert [bool(re.fullmatch(parameter["AllowedPattern"], value)) for value in ("", "50", "0", "-1", "05")] == [
         True, True, False, False, False]
@@ -308,7 +369,7 @@ def test_sam_deploy_guided_asks_nothing_of_the_routes_and_the_gateway_has_no_aut
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     unsettled, routes = map(int, result.stdout.split())
-    assert (unsettled, routes) == (0, len(load_template()["Resources"]["BinsFunction"]["Properties"]["Events"]))
+    assert (unsettled, routes) == (0, len(http_routes()))
     # The keys are checked by the function: the gateway lets every route through to it.
     gateway = [resource for resource in transformed()["Resources"].values()
                if resource["Type"].startswith("AWS::ApiGatewayV2::")]

@@ -75,7 +75,8 @@ class SiteFile:
 def load_site(site: Path = SITE) -> dict[str, SiteFile]:
     files: dict[str, SiteFile] = {}
     for path in sorted(site.rglob("*")):
-        if not path.is_file() or path.suffix not in CONTENT_TYPES:
+        # A link could name a file outside site/ (the function's own code, /etc/...): never published.
+        if path.is_symlink() or not path.is_file() or path.suffix not in CONTENT_TYPES:
             continue
         body = path.read_bytes()
         relative = path.relative_to(site).as_posix()
@@ -107,14 +108,26 @@ def _not_found() -> dict:
     return _answer(404, {"Content-Type": "application/json", "Cache-Control": REVALIDATE}, '{"message":"Not Found"}')
 
 
+def _header(event: dict, name: str) -> str:
+    """A request header by its lowercase name: API Gateway lowercases header names, `sam local` (and
+    so `make run`) does not."""
+    return next((value for key, value in (event.get("headers") or {}).items() if key.lower() == name), "")
+
+
+def _unchanged(etag: str, if_none_match: str) -> bool:
+    """If-None-Match names this file's tag, as a list of tags, weak (W/"...") or not, or `*` (RFC 9110
+    13.1.2: the weak comparison). API Gateway joins repeated headers with commas."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in tags or "*" in tags
+
+
 def lambda_handler(event: dict, context) -> dict:
     path = event.get("rawPath") or ""
     site_file = FILES.get(path)
     if site_file is None:
         return _not_found()
     headers = {"Content-Type": site_file.content_type, "Cache-Control": site_file.cache_control, "ETag": site_file.etag}
-    request_headers = event.get("headers") or {}
-    if site_file.etag in {tag.strip() for tag in (request_headers.get("if-none-match") or "").split(",")}:
+    if _unchanged(site_file.etag, _header(event, "if-none-match")):
         return _answer(304, headers)
     if site_file.binary:
         return _answer(200, headers, base64.b64encode(site_file.body).decode("ascii"), binary=True)

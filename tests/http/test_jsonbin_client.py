@@ -1,8 +1,9 @@
 """A client written for JSONBin v3, pointed at `make run`'s URL: only the base URL and key change.
 
 The client below speaks JSONBin v3 as its documentation describes it (routes, headers, envelopes,
-version numbers) and knows nothing of this project. Between them, the tests here call every route
-template.yaml serves (checked at the end), so "every route works with a JSONBin client" is measured.
+version numbers) and knows nothing of this project. Between them, the tests here call every route of
+the JSON API template.yaml serves (checked at the end), so "every route works with a JSONBin client"
+is measured.
 """
 
 import io
@@ -13,19 +14,14 @@ import zipfile
 from datetime import UTC, datetime
 
 import pytest
-from local.template import load_template
+from tests.support.routes import api_routes
 
 CALLED: set[tuple[str, str]] = set()  # (method, route as template.yaml declares it), as the tests call them
 
 
 def _template_routes() -> dict[tuple[str, str], re.Pattern]:
-    routes = {}
-    for resource in load_template()["Resources"].values():
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event["Type"] == "HttpApi":
-                method, path = event["Properties"]["Method"].upper(), event["Properties"]["Path"]
-                routes[(method, path)] = re.compile(re.sub(r"\{\w+\}", "[^/]+", path) + r"(\?.*)?")
-    return routes
+    """The JSON API's routes (the web console's page and files are no JSONBin route: tests/http/test_console.py)."""
+    return {(method, path): re.compile(re.sub(r"\{\w+\}", "[^/]+", path) + r"(\?.*)?") for method, path in api_routes()}
 
 
 ROUTES = _template_routes()

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import urllib.parse
 
 from tests.support import EVENTS_DIR
 
@@ -57,3 +58,16 @@ def sample_event(name: str, bin_id: str | None = None, master_key: str | None = 
 def json_path_event(bin_id: str, expression: str, headers: dict | None = None) -> dict:
     """GET /v3/b/<bin_id> with X-JSON-Path: `expression`."""
     return api_event("GET", f"/v3/b/{bin_id}", headers={"x-json-path": expression, **(headers or {})})
+
+
+def console_event(path: str, headers: dict | None = None) -> dict:
+    """A GET for the console's `path` (its raw path, as sent) as API Gateway hands it to ConsoleFunction:
+    GET /console from events/console-page.json, anything under it from events/console-file.json, with
+    the asset parameter decoded as API Gateway decodes path parameters."""
+    page = path in ("/console", "/console/")
+    event = json.loads((EVENTS_DIR / ("console-page.json" if page else "console-file.json")).read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["headers"] = {name.lower(): value for name, value in (headers or {}).items()}
+    if not page:
+        event["pathParameters"] = {"asset": urllib.parse.unquote(path.removeprefix("/console/"), errors="replace")}
+    return event
