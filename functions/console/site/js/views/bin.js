@@ -131,7 +131,7 @@ export async function showBin(app, id) {
     }),
   );
 
-  const name = h("input", { id: "bin-name", value: metadata.name || "", maxlength: 128 });
+  const name = h("input", { id: "bin-name", value: metadata.name || "" });
   const rename = h("button", { type: "submit", class: "secondary" }, costly("Rename"));
   const nameError = errorSlot(name);
   const nameForm = h(
@@ -220,7 +220,7 @@ export async function showBin(app, id) {
 function versionsSection(app, id, latestText, editor) {
   const list = h("ol", { class: "versions", reversed: true });
   const problem = h("p", { class: "error", role: "alert", hidden: true });
-  const comparison = h("div", { class: "comparison" });
+  const comparison = h("section", { class: "comparison", "aria-labelledby": "comparison-title" });
   const show = h("button", { type: "button", class: "secondary" }, costly("Show versions"));
   show.addEventListener(
     "click",
@@ -264,7 +264,7 @@ function versionsSection(app, id, latestText, editor) {
       editor.value = text;
       app.say(`Version ${version} is in the editor: save to make it the latest`);
     });
-    replace(comparison, h("h3", {}, `Version ${version} and the latest`), sideBySide(text, latestText(), { leftTitle: `Version ${version}`, rightTitle: "Latest" }), load);
+    replace(comparison, h("h3", { id: "comparison-title" }, `Version ${version} and the latest`), sideBySide(text, latestText(), { leftTitle: `Version ${version}`, rightTitle: "Latest" }), load);
   }
 
   return h("section", { class: "versions-section" }, h("h2", {}, "Versions"), show, problem, list, comparison);

@@ -93,7 +93,7 @@ export async function showBinList(app, collectionId) {
 }
 
 function collectionSettings(app, collection) {
-  const name = h("input", { id: "collection-name", value: collection.collectionMeta?.name || "", maxlength: 32, required: true });
+  const name = h("input", { id: "collection-name", value: collection.collectionMeta?.name || "" });
   const nameError = errorSlot(name);
   const rename = h("button", { type: "submit" }, costly("Rename"));
   const schemaId = h("input", { id: "collection-schema-doc", value: collection.schemaDocId || "", spellcheck: "false", autocomplete: "off" });

@@ -55,7 +55,7 @@ export async function showAccessKeys(app) {
   }
   render();
 
-  const name = h("input", { id: "access-key-name", maxlength: 32, required: true, autocomplete: "off" });
+  const name = h("input", { id: "access-key-name", autocomplete: "off" });
   const nameError = errorSlot(name);
   const boxes = Object.fromEntries(PERMISSIONS.map((permission) => [permission, h("input", { type: "checkbox", id: `permission-${permission}`, checked: permission === "read" })]));
   const create = h("button", { type: "submit" }, costly("Create access key"));

@@ -15,7 +15,7 @@ export async function showNewBin(app, collectionId) {
   } catch {
     /* the collection list stays empty: the bin can still be made uncategorized */
   }
-  const name = h("input", { id: "new-bin-name", maxlength: 128, autocomplete: "off" });
+  const name = h("input", { id: "new-bin-name", autocomplete: "off" });
   const nameError = errorSlot(name);
   const collection = h(
     "select",

@@ -16,7 +16,7 @@ export async function showSchemaDocs(app, schemaDocId) {
     return failedView("Collections and schema docs", error);
   }
 
-  const collectionName = h("input", { id: "new-collection-name", maxlength: 32, required: true, autocomplete: "off" });
+  const collectionName = h("input", { id: "new-collection-name", autocomplete: "off" });
   const collectionError = errorSlot(collectionName);
   const createCollection = h("button", { type: "submit" }, costly("Create collection"));
   const collectionForm = h(
@@ -63,7 +63,7 @@ export async function showSchemaDocs(app, schemaDocId) {
     ),
   );
 
-  const docName = h("input", { id: "new-schema-doc-name", maxlength: 32, required: true, autocomplete: "off" });
+  const docName = h("input", { id: "new-schema-doc-name", autocomplete: "off" });
   const docNameError = errorSlot(docName);
   const createDoc = h("button", { type: "submit" }, costly("Create schema doc"));
   const editor = createEditor({
