@@ -105,8 +105,9 @@ export async function showBin(app, id) {
       h("div", { class: "actions" }, reload, overwrite),
     );
     conflict.hidden = false;
+    conflict.scrollIntoView({ block: "start" });
     conflict.querySelector("h2").tabIndex = -1;
-    conflict.querySelector("h2").focus();
+    conflict.querySelector("h2").focus({ preventScroll: true });
   }
 
   saveButton.addEventListener("click", busy(saveButton, () => save({ ifMatch: server.etag })));
@@ -265,6 +266,7 @@ function versionsSection(app, id, latestText, editor) {
       app.say(`Version ${version} is in the editor: save to make it the latest`);
     });
     replace(comparison, h("h3", { id: "comparison-title" }, `Version ${version} and the latest`), sideBySide(text, latestText(), { leftTitle: `Version ${version}`, rightTitle: "Latest" }), load);
+    comparison.scrollIntoView({ block: "start" });
   }
 
   return h("section", { class: "versions-section" }, h("h2", {}, "Versions"), show, problem, list, comparison);
