@@ -141,9 +141,12 @@ def test_collections_and_uncategorized_bins_are_listed_paged_and_sorted(page, lo
     names = lambda: [link.text for link in page.driver.find_elements("css selector", "main table a")]  # noqa: E731
     assert names() == [f"bin {n:02}" for n in range(11, 1, -1)]
     page.screenshot("console-bins")
+    assert not page.button("Previous page").is_enabled()  # the first page
     page.click("Next page (1 request)")
     page.wait_for_text("Page 2")
     assert names() == ["bin 01", "bin 00"]
+    assert not page.button("Next page (1 request)").is_enabled()  # the last page
+    assert page.button("Previous page").is_enabled()
     page.click("Previous page")
     page.wait_for_text("Page 1")
     page.choose("Order", "Oldest first")

@@ -117,19 +117,18 @@ export async function showBin(app, id) {
   const privacyError = errorSlot(privacyButton);
   privacyButton.addEventListener(
     "click",
-    busy(privacyButton, async () => {
-      showError(privacyError, "");
-      try {
+    busy(
+      privacyButton,
+      async () => {
         await app.api.setPrivacy(id, !isPrivate);
         isPrivate = !isPrivate;
         privacyText.textContent = isPrivate ? "Private" : "Public";
         privacyButton.textContent = isPrivate ? costly("Make public") : costly("Make private");
         app.say(isPrivate ? "The bin is private" : "The bin is public: anyone with its id can read it");
         app.refreshAccount();
-      } catch (error) {
-        showError(privacyError, messageOf(error));
-      }
-    }),
+      },
+      privacyError,
+    ),
   );
 
   const name = h("input", { id: "bin-name", value: metadata.name || "" });
@@ -139,18 +138,16 @@ export async function showBin(app, id) {
     "form",
     {
       class: "inline-form",
-      onsubmit: busy(rename, async (event) => {
-        event.preventDefault();
-        showError(nameError, "");
-        try {
+      onsubmit: busy(
+        rename,
+        async () => {
           await app.api.setName(id, name.value);
           title.textContent = name.value;
           app.say("Bin renamed");
           app.refreshAccount();
-        } catch (error) {
-          showError(nameError, messageOf(error));
-        }
-      }),
+        },
+        nameError,
+      ),
     },
     field("Name", name),
     rename,
@@ -281,19 +278,17 @@ function jsonPathSection(app, id) {
   const form = h(
     "form",
     {
-      onsubmit: busy(run, async (event) => {
-        event.preventDefault();
-        showError(problem, "");
-        result.hidden = true;
-        try {
+      onsubmit: busy(
+        run,
+        async () => {
+          result.hidden = true;
           const answer = await app.api.queryBin(id, expression.value);
           result.textContent = indent(memberText(answer.text, "record"));
           result.hidden = false;
           app.refreshAccount();
-        } catch (error) {
-          showError(problem, messageOf(error));
-        }
-      }),
+        },
+        problem,
+      ),
     },
     field("JSONPath", expression, "Reads the matches from the latest record; nothing is changed."),
     problem,

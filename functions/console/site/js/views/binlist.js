@@ -19,6 +19,7 @@ export async function showBinList(app, collectionId) {
     if (!collection) return failedView("Bins", "Collection not found");
   }
   const title = collection ? collection.collectionMeta?.name || collection.record : "Uncategorized bins";
+  const heading = h("h1", {}, title);
 
   const order = h("select", { id: "bin-order" }, h("option", { value: "descending" }, "Newest first"), h("option", { value: "ascending" }, "Oldest first"));
   const rows = h("tbody");
@@ -75,7 +76,7 @@ export async function showBinList(app, collectionId) {
   const section = h(
     "section",
     {},
-    h("h1", {}, title),
+    heading,
     collection ? h("p", { class: "meta" }, "Collection ", h("code", {}, collection.record)) : null,
     h(
       "div",
@@ -86,13 +87,13 @@ export async function showBinList(app, collectionId) {
     problem,
     h("div", { class: "table-scroll" }, table),
     h("div", { class: "pager" }, previous, pageLabel, next),
-    collection ? collectionSettings(app, collection) : null,
+    collection ? collectionSettings(app, collection, heading) : null,
   );
   load();
   return section;
 }
 
-function collectionSettings(app, collection) {
+function collectionSettings(app, collection, heading) {
   const name = h("input", { id: "collection-name", value: collection.collectionMeta?.name || "" });
   const nameError = errorSlot(name);
   const rename = h("button", { type: "submit" }, costly("Rename"));
@@ -104,17 +105,16 @@ function collectionSettings(app, collection) {
   const renameForm = h(
     "form",
     {
-      onsubmit: busy(rename, async (event) => {
-        event.preventDefault();
-        showError(nameError, "");
-        try {
+      onsubmit: busy(
+        rename,
+        async () => {
           await app.api.renameCollection(collection.record, name.value);
           await app.loadCollections(true);
+          heading.textContent = name.value;
           app.say("Collection renamed");
-        } catch (error) {
-          showError(nameError, messageOf(error));
-        }
-      }),
+        },
+        nameError,
+      ),
     },
     field("Collection name", name),
     nameError,
@@ -123,18 +123,16 @@ function collectionSettings(app, collection) {
   const schemaForm = h(
     "form",
     {
-      onsubmit: busy(attach, async (event) => {
-        event.preventDefault();
-        showError(schemaError, "");
-        try {
+      onsubmit: busy(
+        attach,
+        async () => {
           await app.api.attachSchemaDoc(collection.record, schemaId.value.trim());
           await app.loadCollections(true);
           detach.disabled = false;
           app.say("Schema doc attached: the collection's bins must now match it");
-        } catch (error) {
-          showError(schemaError, messageOf(error));
-        }
-      }),
+        },
+        schemaError,
+      ),
     },
     field("Schema doc id", schemaId, "Records of this collection's bins must match the schema doc attached here."),
     schemaError,
@@ -143,17 +141,17 @@ function collectionSettings(app, collection) {
   );
   detach.addEventListener(
     "click",
-    busy(detach, async () => {
-      showError(schemaError, "");
-      try {
+    busy(
+      detach,
+      async () => {
         await app.api.detachSchemaDoc(collection.record);
         await app.loadCollections(true);
         schemaId.value = "";
+        detach.disabled = true;
         app.say("Schema doc detached");
-      } catch (error) {
-        showError(schemaError, messageOf(error));
-      }
-    }),
+      },
+      schemaError,
+    ),
   );
   return h("section", { class: "settings" }, h("h2", {}, "Collection settings"), renameForm, schemaForm);
 }

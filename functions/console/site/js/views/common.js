@@ -1,7 +1,7 @@
 // Pieces several views share.
 
 import { ApiError } from "../api.js";
-import { h } from "../dom.js";
+import { h, showError } from "../dom.js";
 
 export function messageOf(error) {
   return error instanceof ApiError ? error.message : String(error);
@@ -45,14 +45,21 @@ export function costly(label, requests = 1) {
   return `${label} (${requests} request${requests === 1 ? "" : "s"})`;
 }
 
-export function busy(button, work) {
-  return async (...args) => {
-    button.disabled = true;
+// A button's (or a form's) work, one run at a time: while it runs the button says so (aria-busy)
+// and further clicks are ignored; the button's own disabled state is left to the work. With an
+// error slot, a refusal shows there (cleared when the work starts again).
+export function busy(button, work, errorSlot = null) {
+  return async (event) => {
+    if (event?.type === "submit") event.preventDefault();
+    if (button.getAttribute("aria-busy") === "true") return;
     button.setAttribute("aria-busy", "true");
+    if (errorSlot) showError(errorSlot, "");
     try {
-      return await work(...args);
+      await work(event);
+    } catch (error) {
+      if (!errorSlot) throw error;
+      showError(errorSlot, messageOf(error));
     } finally {
-      button.disabled = false;
       button.removeAttribute("aria-busy");
     }
   };

@@ -64,8 +64,7 @@ export async function showAccessKeys(app) {
   const form = h(
     "form",
     {
-      onsubmit: busy(create, async (event) => {
-        event.preventDefault();
+      onsubmit: busy(create, async () => {
         showError(nameError, "");
         showError(createError, "");
         const bins = Object.fromEntries(PERMISSIONS.map((permission) => [permission, boxes[permission].checked]));

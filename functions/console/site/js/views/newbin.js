@@ -38,8 +38,7 @@ export async function showNewBin(app, collectionId) {
     "form",
     {
       class: "new-bin",
-      onsubmit: busy(create, async (event) => {
-        event.preventDefault();
+      onsubmit: busy(create, async () => {
         for (const slot of [nameError, collectionError, recordError]) showError(slot, "");
         if (!editor.valid) {
           showError(recordError, "The record is not JSON yet: see the message under the editor.");

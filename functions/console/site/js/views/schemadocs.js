@@ -1,7 +1,7 @@
 // Collections and schema docs: create a collection, create a schema doc (its errors next to the
 // field they concern), open one by id to change it or attach it to a collection.
 
-import { errorSlot, field, h, replace, showError, when } from "../dom.js";
+import { errorSlot, field, h, showError, when } from "../dom.js";
 import { compact, indent, memberText } from "../jsontext.js";
 import { createEditor } from "../editor.js";
 import { busy, costly, failedView, messageOf, notAllowedView } from "./common.js";
@@ -22,18 +22,16 @@ export async function showSchemaDocs(app, schemaDocId) {
   const collectionForm = h(
     "form",
     {
-      onsubmit: busy(createCollection, async (event) => {
-        event.preventDefault();
-        showError(collectionError, "");
-        try {
+      onsubmit: busy(
+        createCollection,
+        async () => {
           const answer = await app.api.createCollection(collectionName.value);
           await app.loadCollections(true);
           app.say("Collection created");
           app.go(`#/bins/${answer.json.record}`);
-        } catch (error) {
-          showError(collectionError, messageOf(error));
-        }
-      }),
+        },
+        collectionError,
+      ),
     },
     h("h2", {}, "New collection"),
     field("Collection name", collectionName),
@@ -75,8 +73,7 @@ export async function showSchemaDocs(app, schemaDocId) {
   const docForm = h(
     "form",
     {
-      onsubmit: busy(createDoc, async (event) => {
-        event.preventDefault();
+      onsubmit: busy(createDoc, async () => {
         showError(docNameError, "");
         showError(schemaError, "");
         try {
@@ -130,16 +127,15 @@ async function showSchemaDoc(app, id) {
   const saveError = errorSlot(save);
   save.addEventListener(
     "click",
-    busy(save, async () => {
-      showError(saveError, "");
-      try {
+    busy(
+      save,
+      async () => {
         await app.api.updateSchemaDoc(id, compact(editor.value));
         app.say("Schema saved: bins of collections using it must match it from their next write");
         app.refreshAccount();
-      } catch (error) {
-        showError(saveError, messageOf(error));
-      }
-    }),
+      },
+      saveError,
+    ),
   );
   const collections = app.collections || [];
   const target = h("select", { id: "attach-to" }, collections.map((each) => h("option", { value: each.record }, each.collectionMeta?.name || each.record)));
@@ -148,17 +144,15 @@ async function showSchemaDoc(app, id) {
   const attachForm = h(
     "form",
     {
-      onsubmit: busy(attach, async (event) => {
-        event.preventDefault();
-        showError(attachError, "");
-        try {
+      onsubmit: busy(
+        attach,
+        async () => {
           await app.api.attachSchemaDoc(target.value, id);
           await app.loadCollections(true);
           app.say("Attached: the collection's bins must now match this schema doc");
-        } catch (error) {
-          showError(attachError, messageOf(error));
-        }
-      }),
+        },
+        attachError,
+      ),
     },
     field("Attach to collection", target),
     attachError,
