@@ -8,6 +8,7 @@ the module alone: a header dropped there, or loosened, fails here.
 """
 
 import base64
+import gzip
 import json
 import os
 import subprocess
@@ -269,3 +270,51 @@ def test_the_console_runs_on_the_standard_library_alone():
     loaded = {name.split(".")[0] for name in json.loads(result.stdout)}
     assert {"console_handler", "base64", "hashlib"} <= loaded
     assert loaded - {"console_handler", "__main__"} <= sys.stdlib_module_names
+
+
+GZIPPED = sorted(path for path in PUBLISHED if FILES[path].gzipped is not None)
+
+
+def test_text_files_over_a_kilobyte_are_offered_gzipped_and_images_never():
+    assert "/console/vendor/ace-1.45.2/ace.js" in GZIPPED and "/console/js/main.js" in GZIPPED
+    for path in PUBLISHED:
+        size, binary = len(on_disk(path)), path.endswith(".png")
+        assert (path in GZIPPED) == (not binary and size >= 1024 and len(gzip.compress(on_disk(path))) < size), path
+
+
+@pytest.mark.parametrize("path", GZIPPED)
+def test_a_browser_that_accepts_gzip_gets_the_file_gzipped_with_its_own_tag(path):
+    response = get(path, **{"accept-encoding": "gzip, deflate, br, zstd"})
+    assert response["statusCode"] == 200
+    headers = response["headers"]
+    assert (headers["Content-Encoding"], headers["Vary"]) == ("gzip", "Accept-Encoding")
+    assert gzip.decompress(body_bytes(response)) == on_disk(path)
+    assert len(body_bytes(response)) < len(on_disk(path))
+    plain = get(path)
+    assert headers["ETag"] != plain["headers"]["ETag"]  # two representations, two strong tags
+    assert (plain["headers"]["Vary"], "Content-Encoding" in plain["headers"]) == ("Accept-Encoding", False)
+    assert body_bytes(plain) == on_disk(path)
+    assert_secured(response)
+
+
+@pytest.mark.parametrize("accept_encoding", ["", "br", "identity", "gzip;q=0", "gzip; q=0.0, br", "deflate"])
+def test_without_gzip_accepted_the_file_is_sent_as_it_is(accept_encoding):
+    response = get("/console/vendor/ace-1.45.2/ace.js", **{"accept-encoding": accept_encoding})
+    assert "Content-Encoding" not in response["headers"]
+    assert body_bytes(response) == on_disk("/console/vendor/ace-1.45.2/ace.js")
+
+
+@pytest.mark.parametrize("accept_encoding", ["gzip", "GZIP", "*", "gzip;q=0.5", "br;q=1, gzip;q=0.001"])
+def test_gzip_is_sent_whenever_it_is_accepted(accept_encoding):
+    response = get("/console/vendor/ace-1.45.2/ace.js", **{"Accept-Encoding": accept_encoding})
+    assert response["headers"]["Content-Encoding"] == "gzip"
+
+
+def test_a_gzipped_files_tag_revalidates_the_gzipped_file_only():
+    path = "/console/js/main.js"
+    gzipped = get(path, **{"accept-encoding": "gzip"})["headers"]["ETag"]
+    again = get(path, **{"accept-encoding": "gzip", "if-none-match": gzipped})
+    assert (again["statusCode"], again["body"], again["headers"]["Content-Encoding"]) == (304, "", "gzip")
+    assert_secured(again)
+    plain = get(path, **{"if-none-match": gzipped})  # the tag of the other representation
+    assert (plain["statusCode"], body_bytes(plain)) == (200, on_disk(path))

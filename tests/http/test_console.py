@@ -16,6 +16,7 @@ How API Gateway (HTTP API) routes these paths, which SAM's emulation follows her
   file either way. Dot segments are not resolved: /console/../v3/me stays on the console's route.
 """
 
+import gzip
 import json
 import urllib.parse
 
@@ -62,6 +63,12 @@ def test_a_png_arrives_byte_for_byte_and_a_vendored_file_is_immutable(local_stac
     status, headers, body = local_stack.request_bytes("GET", "/console/vendor/ace-1.45.2/ace.js")
     assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
     assert body == (SITE / "vendor" / "ace-1.45.2" / "ace.js").read_bytes()
+    # Gzipped for a client that asks (browsers do): through the gateway, decompressed by the client.
+    status, headers, body = local_stack.request_bytes(
+        "GET", "/console/vendor/ace-1.45.2/ace.js", headers={"Accept-Encoding": "gzip"})
+    assert (status, headers["Content-Encoding"], headers["Vary"]) == (200, "gzip", "Accept-Encoding")
+    assert gzip.decompress(body) == (SITE / "vendor" / "ace-1.45.2" / "ace.js").read_bytes()
+    assert len(body) < 150_000
 
 
 def test_a_revalidation_with_the_files_tag_is_a_304(local_stack):
