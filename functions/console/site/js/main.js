@@ -169,8 +169,21 @@ function signOut() {
 function start(api, me) {
   app.api = api;
   app.me = me;
-  api.onAnswer = (answer) => {
-    if (answer.status === 401 && app.me) app.say("The API refused the key: it may have been revoked. Sign out and in again.");
+  // A 401 may be about the bin (another account's) or about the key (revoked, rotated away): ask
+  // /v3/me, which spends nothing, and say so only when the key itself is refused.
+  let checkingKey = false;
+  api.onAnswer = async (answer) => {
+    if (answer.status !== 401 || checkingKey) return;
+    checkingKey = true;
+    try {
+      await api.me();
+    } catch (error) {
+      if (error instanceof ApiError && error.answer.status === 401) {
+        app.say("The API refused the key: it may have been revoked. Sign out and in again.");
+      }
+    } finally {
+      checkingKey = false;
+    }
   };
   renderAccount();
   renderNav();
