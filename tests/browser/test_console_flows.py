@@ -450,3 +450,19 @@ def test_the_keyboard_alone_signs_in_and_reaches_a_bin(page, local_stack):
     page.wait_for_text("Bin id")
     bin_view = page.screenshot("console-bin")
     assert bin_view is None or bin_view.exists()
+
+
+def test_a_key_revoked_while_signed_in_is_said_so(page, local_stack):
+    account = new_account(local_stack)
+    bin_id = create_bin(local_stack, account.master_key, {"v": 1})
+    _, _, created = call(local_stack, account.master_key, "POST", "/v3/a",
+                         {"bins": {"create": False, "read": True, "update": True, "delete": False}},
+                         {"X-Key-Name": "leaked"})
+    sign_in(page, created["accessKey"])
+    open_bin(page, bin_id)
+    call(local_stack, account.master_key, "DELETE", f"/v3/a/{created['accessKeyId']}")
+    set_editor_text(page, '{"v": 2}')
+    page.click("Save (1 request)")
+    assert page.alert_text("Invalid X-Access-Key") == "Invalid X-Access-Key provided or the bin does not belong to your account"
+    page.alert_text("The API refused the key")
+    assert stored(local_stack, account.master_key, bin_id) == {"v": 1}
