@@ -181,8 +181,7 @@ def set_privacy(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
     private = flag(event, "X-Bin-Private")
-    return idempotency.json_answer(
-        router,
+    return _meta_answer(
         lambda idempotent: bins.set_privacy(store(router), bin_id, credentials(event), private, idempotent),
         lambda bin: {"record": bin.bin_id, "metadata": {"private": bin.private}},
         "BinPrivacyChanged",
@@ -194,9 +193,19 @@ def set_name(bin_id: str) -> Response:
     event = router.current_event
     _log_bin(bin_id)
     name = header(event, "X-Bin-Name")
-    return idempotency.json_answer(
-        router,
+    return _meta_answer(
         lambda idempotent: bins.set_name(store(router), bin_id, credentials(event), name, idempotent),
         lambda bin: {"record": bin.bin_id, "metadata": {"name": bin.name}},
         "BinRenamed",
     )
+
+
+def _meta_answer(
+    write: Callable[[IdempotentWrite | None], BinMeta], answer_of: Callable[[BinMeta], dict], metric: str
+) -> Response:
+    """A change of privacy or name moves the bin's revision: its answer carries the new ETag, so a
+    client holding the record can go on updating it with If-Match without reading it again."""
+    summary, replayed = idempotency.once(
+        router, b"", write, lambda bin: {"answer": answer_of(bin), "revision": bin.revision}, metric
+    )
+    return json_response(summary["answer"], headers=_written_headers(summary, replayed))

@@ -55,6 +55,13 @@ def sign_in(page, key, path=""):
     page.fill(KEY_FIELD, key)
     page.click(SIGN_IN)
     page.wait_for_text("requests left")
+    quiet(page)
+
+
+def quiet(page):
+    """Wait until no request of the console's is on its way (it marks its view aria-busy meanwhile),
+    so what the account has left is final."""
+    eventually(page, lambda: page.driver.find_element("id", "main").get_attribute("aria-busy") != "true")
 
 
 def editor_text(page, label="Record"):
@@ -80,6 +87,7 @@ def eventually(page, condition, seconds=10):
 def open_bin(page, bin_id):
     page.driver.get(f"{page.base_url}/console#/bin/{bin_id}")
     page.wait_for_text("Bin id")
+    quiet(page)
 
 
 # --- flows
@@ -124,7 +132,8 @@ def test_a_wrong_key_shows_the_apis_message_and_is_not_kept(page):
     page.open_console()
     page.fill(KEY_FIELD, "not-a-key")
     page.click(SIGN_IN)
-    assert page.alert_text("Invalid") == "Invalid X-Access-Key provided"
+    assert page.alert_text("Neither") == ("Neither a master key nor an access key. The API answered: "
+                                          "Invalid X-Master-Key provided / Invalid X-Access-Key provided")
     assert page.driver.execute_script("return sessionStorage.length") == 0
 
 
@@ -167,12 +176,15 @@ def test_a_save_refused_with_412_shows_both_records_and_overwrites_only_when_ask
     open_bin(page, bin_id)
     # Someone else writes meanwhile.
     assert call(local_stack, key, "PUT", f"/v3/b/{bin_id}", {"owner": "bob", "score": 7})[0] == 200
-    set_editor_text(page, '{\n  "owner": "ada",\n  "score": 2\n}')
+    set_editor_text(page, '{"owner": "ada", "score": 2}')  # typed on one line
     page.click("Save (1 request)")
     conflict = page.region("This bin changed since you opened it")
     page.wait_for_text('"owner": "bob"', within=conflict)
     page.wait_for_text('"owner": "ada"', within=conflict)
     assert stored(local_stack, key, bin_id) == {"owner": "bob", "score": 7}  # nothing written
+    # Only what differs is marked, whatever the layout typed: the two changed lines, side by side.
+    changed = conflict.find_elements("css selector", "td.removed, td.added")
+    assert sorted(cell.text for cell in changed) == ['  "owner": "ada",', '  "owner": "bob",', '  "score": 2', '  "score": 7']
     page.screenshot("console-conflict")
 
     page.click("Overwrite with mine (1 request)", within=conflict)
@@ -198,13 +210,17 @@ def test_a_change_of_privacy_alone_does_not_block_the_next_save(page, local_stac
     bin_id = create_bin(local_stack, key, {"v": 1})
     sign_in(page, key)
     open_bin(page, bin_id)
+    before = requests_left(local_stack, key)
     page.click("Make public (1 request)")
     page.alert_text("The bin is public")
-    assert call(local_stack, key, "GET", f"/v3/b/{bin_id}")[2]["metadata"]["private"] is False
     set_editor_text(page, '{"v": 2}')
     page.click("Save (1 request)")
     page.alert_text("Saved")
+    quiet(page)
+    # The change's answer carried the new ETag: the save needed no 412 and no second read.
+    assert requests_left(local_stack, key) == before - 2
     assert stored(local_stack, key, bin_id) == {"v": 2}
+    assert call(local_stack, key, "GET", f"/v3/b/{bin_id}")[2]["metadata"]["private"] is False
 
 
 def test_versions_are_kept_per_save_listed_on_demand_and_compared_with_the_latest(page, local_stack):
@@ -244,17 +260,27 @@ def test_create_rename_and_delete_a_bin(page, local_stack):
     key = new_account(local_stack).master_key
     sign_in(page, key)
     page.link("New bin").click()
-    page.fill("Name (optional)", "made in the console")
+    page.fill("Name (optional)", "café €")  # € is not Latin-1: no browser sends it in a header
     set_editor_text(page, '{"hello": "console"}')
+    page.click("Create bin (1 request)")
+    refusal = page.alert_text("Latin-1")
+    assert refusal == "X-Bin-Name can hold Latin-1 characters only (é yes, € no): a browser cannot send others in a header"
+    error = page.driver.find_element("xpath", f"//p[@role='alert'][normalize-space()='{refusal}']")
+    assert error.get_attribute("id") in page.field("Name (optional)").get_attribute("aria-describedby").split()
+
+    page.fill("Name (optional)", "made in the console")
+    before = requests_left(local_stack, key)
     page.click("Create bin (1 request)")
     page.wait_for_text("Bin id")
     bin_id = page.driver.current_url.rsplit("/", 1)[1]
     assert stored(local_stack, key, bin_id) == {"hello": "console"}
+    assert requests_left(local_stack, key) == before - 2  # the create, and the read just above: no other
 
     page.fill("Name", "renamed")
     page.click("Rename (1 request)")
     page.alert_text("Bin renamed")
     assert call(local_stack, key, "GET", f"/v3/b/{bin_id}")[2]["metadata"]["name"] == "renamed"
+    assert page.driver.title == "renamed · binstore console"
 
     page.click("Delete bin…")
     dialog = page.region("Delete this bin?")
@@ -466,3 +492,17 @@ def test_a_key_revoked_while_signed_in_is_said_so(page, local_stack):
     assert page.alert_text("Invalid X-Access-Key") == "Invalid X-Access-Key provided or the bin does not belong to your account"
     page.alert_text("The API refused the key")
     assert stored(local_stack, account.master_key, bin_id) == {"v": 1}
+
+
+@pytest.mark.parametrize("typed", ["100%", "%E0%A4%A", "..", ".", "a/b", "../../v3/me"])
+def test_an_id_that_is_no_bin_id_gets_an_answer_and_reaches_no_other_route(page, local_stack, typed):
+    key = new_account(local_stack).master_key
+    sign_in(page, key)
+    before = requests_left(local_stack, key)
+    page.fill("Open a bin by id", typed)
+    page.click("Open")
+    eventually(page, lambda: "Nothing here" in page.text() or page.driver.find_elements(
+        "xpath", "//main//p[@role='alert'][normalize-space()]"))
+    requested = [entry["message"] for entry in page.browser_log() if "/v3/" in entry["message"]]
+    assert not [line for line in requested if "/v3/b/" not in line and "/v3/me" not in line and "/v3/c" not in line]
+    assert requests_left(local_stack, key) == before  # nothing was read

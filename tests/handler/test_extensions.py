@@ -200,6 +200,20 @@ def test_if_match_with_the_current_etag_updates(invoke, store, pro):
     assert status == 200 and stored_record(store, bin_id) == {"n": 1}
 
 
+@pytest.mark.parametrize(("path", "header"), [("meta/privacy", {"x-bin-private": "false"}),
+                                               ("meta/name", {"x-bin-name": "renamed"})])
+def test_a_change_of_privacy_or_name_answers_the_new_etag_which_an_update_may_send(invoke, store, pro, path, header):
+    bin_id = pro.create_bin({"n": 0})
+    before = invoke(api_event("GET", f"/v3/b/{bin_id}", headers={"x-master-key": pro.master_key}))[1]["ETag"]
+    status, headers, _ = invoke(api_event("PUT", f"/v3/b/{bin_id}/{path}",
+                                          headers={"x-master-key": pro.master_key, **header}))
+    assert status == 200 and headers["ETag"] == f'"{store.bins.get(bin_id).revision}"' != before
+    status, _, _ = invoke(update_event(bin_id, b'{"n": 1}', {"x-master-key": pro.master_key, "if-match": headers["ETag"]}))
+    assert status == 200 and stored_record(store, bin_id) == {"n": 1}
+    status, _, _ = invoke(update_event(bin_id, b'{"n": 2}', {"x-master-key": pro.master_key, "if-match": before}))
+    assert status == 412 and stored_record(store, bin_id) == {"n": 1}
+
+
 @pytest.mark.parametrize("if_match", ['"1"', 'W/"1"', "1", '"1", "nonsense"', '"abc"',
                                       '"02"', '"2 "', '"' + "9" * 5000 + '"'],  # entity tags compare as strings
                          ids=lambda if_match: if_match[:12])

@@ -2,7 +2,23 @@
 // Every answer becomes {ok, status, text, json, etag, message}; `message` is the API's own words
 // (JSONBin's {"message": "..."}) whenever the API refused.
 
-const seg = encodeURIComponent; // ids typed by the user stay one path segment
+// An id typed by the user stays one path segment of its route: encoded, and never "." or "..",
+// which the browser would resolve (/v3/b/.. is /v3/), reaching another route.
+function seg(id) {
+  const value = String(id);
+  if (value === "" || value === "." || value === "..") throw new ApiError({ ok: false, status: 0, text: "", message: `Not an id: "${value}"` });
+  return encodeURIComponent(value);
+}
+
+// Browsers send header values as Latin-1 only, and fetch refuses anything else: said in words,
+// naming the header, before anything is sent.
+function latin1Only(headers) {
+  for (const [name, value] of Object.entries(headers)) {
+    if (/[^\x00-\xff]/.test(value)) {
+      throw new ApiError({ ok: false, status: 0, text: "", message: `${name} can hold Latin-1 characters only (é yes, € no): a browser cannot send others in a header` });
+    }
+  }
+}
 
 const KEY_HEADER = { master: "X-Master-Key", access: "X-Access-Key" };
 
@@ -40,11 +56,23 @@ export class Api {
     this.key = key;
     this.kind = kind;
     this.onAnswer = () => {};
+    this.onBusy = () => {}; // told how many requests are on their way, whenever that changes
+    this.pending = 0;
   }
 
   // One request. Writes carry an Idempotency-Key: if the connection drops or the API answers 503,
   // the same request is sent again (twice at most), and the API applies it once.
-  async request(method, path, { headers = {}, body, bytes = false } = {}) {
+  async request(method, path, options = {}) {
+    this.onBusy((this.pending += 1));
+    try {
+      return await this.send(method, path, options);
+    } finally {
+      this.onBusy((this.pending -= 1));
+    }
+  }
+
+  async send(method, path, { headers = {}, body, bytes = false }) {
+    latin1Only(headers);
     const sent = { ...headers, [KEY_HEADER[this.kind]]: this.key };
     if (body !== undefined) sent["Content-Type"] = "application/json";
     if (method !== "GET") sent["Idempotency-Key"] = crypto.randomUUID();
@@ -134,9 +162,10 @@ async function bytesAnswer(response) {
 }
 
 // Which key header a key works with: asks /v3/me (which spends nothing) as a master key, then as an
-// access key. Answers [kind, what /v3/me said], or throws the API's refusal.
+// access key. Answers [kind, what /v3/me said], or throws both of the API's refusals in one.
 export async function signIn(key) {
-  let refusal;
+  latin1Only({ Key: key });
+  const refusals = [];
   for (const kind of ["master", "access"]) {
     const api = new Api(key, kind);
     try {
@@ -144,8 +173,8 @@ export async function signIn(key) {
       return [api, answer.json];
     } catch (error) {
       if (!(error instanceof ApiError) || error.answer.status !== 401) throw error;
-      refusal = error;
+      refusals.push(error.message);
     }
   }
-  throw refusal;
+  throw new ApiError({ ok: false, status: 401, text: "", message: `Neither a master key nor an access key. The API answered: ${refusals.join(" / ")}` });
 }

@@ -46,13 +46,34 @@ const app = {
       /* the account line keeps its last figures */
     }
   },
-  async loadCollections(force = false) {
-    if (!this.master) return [];
-    if (this.collections && !force) return this.collections;
-    this.collections = (await this.api.collections()).json;
-    renderNav();
-    return this.collections;
+  // The account's collections, listed once (1 request) and then kept up to date from the answers of
+  // the console's own changes; views asking while the list is on its way share its one request.
+  loadCollections() {
+    if (!this.master) return Promise.resolve([]);
+    this.collectionsLoading ??= this.api.collections().then(
+      (answer) => {
+        this.collections = answer.json;
+        renderNav();
+        return this.collections;
+      },
+      (error) => {
+        this.collectionsLoading = null; // asked again next time
+        throw error;
+      },
+    );
+    return this.collectionsLoading;
   },
+  changeCollection(id, changes) {
+    const collection = (this.collections || []).find((each) => each.record === id);
+    if (collection) Object.assign(collection, changes);
+    renderNav();
+  },
+  addCollection(collection) {
+    this.collections = [...(this.collections || []), collection];
+    renderNav();
+  },
+  // What a create answered, for the view it opens next: shown from it, not read again.
+  prefetched: new Map(),
 };
 
 const MASTER_ONLY = "Needs the master key: an access key works on bins only";
@@ -88,7 +109,7 @@ function renderNav() {
   const search = h("input", { id: "open-bin-id", name: "bin", autocomplete: "off", spellcheck: "false", placeholder: "24 hex characters", inputmode: "text" });
   const form = h(
     "form",
-    { class: "open-bin", role: "search", onsubmit: (event) => { event.preventDefault(); const id = search.value.trim(); if (id) app.go(`#/bin/${id}`); } },
+    { class: "open-bin", role: "search", onsubmit: (event) => { event.preventDefault(); const id = search.value.trim(); if (id) app.go(`#/bin/${encodeURIComponent(id)}`); } },
     h("label", { for: "open-bin-id" }, "Open a bin by id"),
     h("div", { class: "inline" }, search, h("button", { type: "submit", disabled: !app.may("read") }, "Open")),
   );
@@ -151,7 +172,7 @@ function signInView(message) {
     h(
       "p",
       { id: "sign-in-hint", class: "hint" },
-      "The key stays in this tab only (sessionStorage) and is sent to this site's API alone. Signing in spends no request; listing your collections spends one.",
+      "The key stays in this tab only (sessionStorage) and is sent to this site's API alone. Signing in spends no request; with a master key, the side list of collections and the first page of bins then spend one each.",
     ),
     error,
     button,
@@ -169,6 +190,8 @@ function signOut() {
 function start(api, me) {
   app.api = api;
   app.me = me;
+  // While requests are on their way the view says so (aria-busy), for screen readers and tests.
+  api.onBusy = (pending) => document.getElementById("main").setAttribute("aria-busy", String(pending > 0));
   // A 401 may be about the bin (another account's) or about the key (revoked, rotated away): ask
   // /v3/me, which spends nothing, and say so only when the key itself is refused.
   let checkingKey = false;
@@ -208,9 +231,16 @@ async function route() {
   for (const [pattern, view] of ROUTES) {
     const match = hash.match(pattern);
     if (match) {
-      const argument = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+      let argument;
+      try {
+        argument = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+      } catch {
+        break; // a stray "%": no such page
+      }
       const element = await view(argument);
-      if (element && location.hash === hash) {
+      if (element && location.hash !== hash) {
+        element.dispatchEvent(new Event("console:leave")); // the user went elsewhere meanwhile
+      } else if (element) {
         appElement.firstElementChild?.dispatchEvent(new Event("console:leave")); // e.g. an editor to free
         replace(appElement, element);
         const heading = appElement.querySelector("h1");
@@ -223,6 +253,7 @@ async function route() {
       return;
     }
   }
+  appElement.firstElementChild?.dispatchEvent(new Event("console:leave"));
   replace(appElement, h("h1", {}, "Nothing here"), h("p", {}, "This page does not exist in the console."));
 }
 

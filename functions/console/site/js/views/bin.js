@@ -13,9 +13,11 @@ const MASTER_ONLY = "Needs the master key";
 
 export async function showBin(app, id) {
   if (!app.may("read")) return notAllowedView("Bin", "This access key may not read bins.");
-  let answer;
+  // Just created: shown from the create's answer (record, metadata and ETag, as a read has them).
+  let answer = app.prefetched.get(`bin:${id}`);
+  app.prefetched.delete(`bin:${id}`);
   try {
-    answer = await app.api.readBin(id);
+    answer ??= await app.api.readBin(id);
   } catch (error) {
     return failedView("Bin", error);
   }
@@ -63,10 +65,11 @@ export async function showBin(app, id) {
       server = { text: indent(compact(mine)), etag: saved.etag };
       conflict.hidden = true;
       const version = saved.json.metadata.version;
+      if (version !== undefined) versions.reset(); // the list shown is out of date
       app.say(version === undefined ? "Saved" : `Saved; the previous record is kept as a version (latest is now version ${version})`);
       app.refreshAccount();
     } catch (error) {
-      if (error.answer?.status === 412) await showConflict(mine);
+      if (error.answer?.status === 412) await showConflict(indent(compact(mine)));
       else showError(saveError, messageOf(error));
     }
   }
@@ -111,6 +114,7 @@ export async function showBin(app, id) {
   }
 
   saveButton.addEventListener("click", busy(saveButton, () => save({ ifMatch: server.etag })));
+  const versions = versionsSection(app, id, () => server.text, editor);
 
   const privacyText = h("span", { class: "privacy" }, isPrivate ? "Private" : "Public");
   const privacyButton = h("button", { type: "button", class: "secondary" }, isPrivate ? costly("Make public") : costly("Make private"));
@@ -120,8 +124,10 @@ export async function showBin(app, id) {
     busy(
       privacyButton,
       async () => {
-        await app.api.setPrivacy(id, !isPrivate);
+        const answer = await app.api.setPrivacy(id, !isPrivate);
+        server.etag = answer.etag ?? server.etag; // the change moved the revision: a save needs the new tag
         isPrivate = !isPrivate;
+        if (app.plan !== "free") keepVersion.checked = !isPrivate; // the default for the new privacy
         privacyText.textContent = isPrivate ? "Private" : "Public";
         privacyButton.textContent = isPrivate ? costly("Make public") : costly("Make private");
         app.say(isPrivate ? "The bin is private" : "The bin is public: anyone with its id can read it");
@@ -141,8 +147,11 @@ export async function showBin(app, id) {
       onsubmit: busy(
         rename,
         async () => {
-          await app.api.setName(id, name.value);
+          const answer = await app.api.setName(id, name.value);
+          server.etag = answer.etag ?? server.etag;
+          metadata.name = name.value;
           title.textContent = name.value;
+          document.title = `${name.value} · binstore console`;
           app.say("Bin renamed");
           app.refreshAccount();
         },
@@ -156,7 +165,7 @@ export async function showBin(app, id) {
 
   const deleteButton = h("button", { type: "button", class: "danger" }, "Delete bin…");
   const deleteError = errorSlot(deleteButton);
-  deleteButton.addEventListener("click", async () => {
+  deleteButton.addEventListener("click", busy(deleteButton, async () => {
     const sure = await confirmDialog({
       title: "Delete this bin?",
       text: `“${metadata.name || id}”: its record, every version and every stored body are deleted. This cannot be undone.`,
@@ -174,7 +183,7 @@ export async function showBin(app, id) {
     } catch (error) {
       showError(deleteError, messageOf(error));
     }
-  });
+  }));
   if (!app.master) {
     for (const control of [privacyButton, rename, name]) {
       control.disabled = true;
@@ -206,7 +215,7 @@ export async function showBin(app, id) {
     h("p", { class: "hint" }, versioningHint),
     saveError,
     conflict,
-    versionsSection(app, id, () => server.text, editor),
+    versions.element,
     jsonPathSection(app, id),
     h("section", { class: "settings" }, h("h2", {}, "Settings"), nameForm, h("div", { class: "inline-form" }, privacyButton), privacyError, h("div", {}, deleteButton), deleteError),
   );
@@ -266,7 +275,13 @@ function versionsSection(app, id, latestText, editor) {
     comparison.scrollIntoView({ block: "start" });
   }
 
-  return h("section", { class: "versions-section" }, h("h2", {}, "Versions"), show, problem, list, comparison);
+  return {
+    element: h("section", { class: "versions-section" }, h("h2", {}, "Versions"), show, problem, list, comparison),
+    reset() {
+      replace(list);
+      replace(comparison);
+    },
+  };
 }
 
 // X-JSON-Path: part of the record, read-only. The answer is shown as text.

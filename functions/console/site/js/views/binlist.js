@@ -31,15 +31,17 @@ export async function showBinList(app, collectionId) {
   let pages = [undefined];
   let page = 0;
 
-  async function load() {
+  // Shows page `wanted`; refused, the page shown stays (and says why).
+  async function load(wanted) {
     showError(problem, "");
     let bins;
     try {
-      bins = (await app.api.listBins(collectionId, { after: pages[page], order: order.value })).json;
+      bins = (await app.api.listBins(collectionId, { after: pages[wanted], order: order.value })).json;
     } catch (error) {
       showError(problem, messageOf(error));
       return;
     }
+    page = wanted;
     replace(
       rows,
       bins.length === 0
@@ -62,14 +64,14 @@ export async function showBinList(app, collectionId) {
     app.refreshAccount();
   }
 
-  previous.addEventListener("click", busy(previous, async () => { page -= 1; await load(); }));
-  next.addEventListener("click", busy(next, async () => { page += 1; await load(); }));
-  order.addEventListener("change", () => { pages = [undefined]; page = 0; load(); });
+  previous.addEventListener("click", busy(previous, () => load(page - 1)));
+  next.addEventListener("click", busy(next, () => load(page + 1)));
+  order.addEventListener("change", () => { pages = [undefined]; load(0); });
 
   const table = h(
     "table",
     { class: "bins" },
-    h("caption", { class: "visually-hidden" }, `${title}, 10 a page`),
+    h("caption", { class: "visually-hidden" }, h("span", { class: "collection-title" }, title), ", 10 a page"),
     h("thead", {}, h("tr", {}, ["Name", "Bin id", "Privacy", "Created"].map((name) => h("th", { scope: "col" }, name)))),
     rows,
   );
@@ -89,7 +91,7 @@ export async function showBinList(app, collectionId) {
     h("div", { class: "pager" }, previous, pageLabel, next),
     collection ? collectionSettings(app, collection, heading) : null,
   );
-  load();
+  load(0);
   return section;
 }
 
@@ -101,6 +103,8 @@ function collectionSettings(app, collection, heading) {
   const schemaError = errorSlot(schemaId);
   const attach = h("button", { type: "submit" }, costly("Attach"));
   const detach = h("button", { type: "button", class: "secondary", disabled: !collection.schemaDocId }, costly("Detach"));
+  const attachedLink = (id) => (id ? h("a", { href: `#/schemas/${encodeURIComponent(id)}` }, "Open the attached schema doc") : null);
+  const attached = h("p", {}, attachedLink(collection.schemaDocId));
 
   const renameForm = h(
     "form",
@@ -109,8 +113,10 @@ function collectionSettings(app, collection, heading) {
         rename,
         async () => {
           await app.api.renameCollection(collection.record, name.value);
-          await app.loadCollections(true);
+          app.changeCollection(collection.record, { collectionMeta: { ...collection.collectionMeta, name: name.value } });
           heading.textContent = name.value;
+          for (const title of document.querySelectorAll(".collection-title")) title.textContent = name.value;
+          document.title = `${name.value} · binstore console`;
           app.say("Collection renamed");
         },
         nameError,
@@ -126,8 +132,10 @@ function collectionSettings(app, collection, heading) {
       onsubmit: busy(
         attach,
         async () => {
-          await app.api.attachSchemaDoc(collection.record, schemaId.value.trim());
-          await app.loadCollections(true);
+          const schemaDocId = schemaId.value.trim();
+          await app.api.attachSchemaDoc(collection.record, schemaDocId);
+          app.changeCollection(collection.record, { schemaDocId });
+          replace(attached, attachedLink(schemaDocId));
           detach.disabled = false;
           app.say("Schema doc attached: the collection's bins must now match it");
         },
@@ -137,7 +145,7 @@ function collectionSettings(app, collection, heading) {
     field("Schema doc id", schemaId, "Records of this collection's bins must match the schema doc attached here."),
     schemaError,
     h("div", { class: "actions" }, attach, detach),
-    collection.schemaDocId ? h("p", {}, h("a", { href: `#/schemas/${collection.schemaDocId}` }, "Open the attached schema doc")) : null,
+    attached,
   );
   detach.addEventListener(
     "click",
@@ -145,7 +153,8 @@ function collectionSettings(app, collection, heading) {
       detach,
       async () => {
         await app.api.detachSchemaDoc(collection.record);
-        await app.loadCollections(true);
+        app.changeCollection(collection.record, { schemaDocId: null });
+        replace(attached);
         schemaId.value = "";
         detach.disabled = true;
         app.say("Schema doc detached");

@@ -24,7 +24,7 @@ export async function showAccessKeys(app) {
         ? h("tr", {}, h("td", { colspan: 4 }, "No access keys."))
         : keys.map((key) => {
             const revoke = h("button", { type: "button", class: "danger small", "aria-label": `Revoke ${key.metadata.name}` }, "Revoke…");
-            revoke.addEventListener("click", async () => {
+            revoke.addEventListener("click", busy(revoke, async () => {
               const sure = await confirmDialog({
                 title: "Revoke this access key?",
                 text: `“${key.metadata.name}” stops working on its next request. This cannot be undone. Revoking spends no request.`,
@@ -40,7 +40,7 @@ export async function showAccessKeys(app) {
               } catch (error) {
                 showError(listError, messageOf(error));
               }
-            });
+            }));
             const granted = PERMISSIONS.filter((permission) => key.keyPermissions?.bins?.[permission]);
             return h(
               "tr",

@@ -50,6 +50,7 @@ export async function showNewBin(app, collectionId) {
             isPrivate: isPrivate.checked,
             collectionId: collection.value,
           });
+          app.prefetched.set(`bin:${answer.json.metadata.id}`, answer);
           app.say("Bin created");
           app.refreshAccount();
           app.go(`#/bin/${answer.json.metadata.id}`);

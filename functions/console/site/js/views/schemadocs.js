@@ -26,7 +26,8 @@ export async function showSchemaDocs(app, schemaDocId) {
         createCollection,
         async () => {
           const answer = await app.api.createCollection(collectionName.value);
-          await app.loadCollections(true);
+          const { name, createdAt } = answer.json.metadata;
+          app.addCollection({ record: answer.json.record, collectionMeta: { name }, schemaDocId: null, createdAt });
           app.say("Collection created");
           app.go(`#/bins/${answer.json.record}`);
         },
@@ -78,6 +79,7 @@ export async function showSchemaDocs(app, schemaDocId) {
         showError(schemaError, "");
         try {
           const answer = await app.api.createSchemaDoc(docName.value, compact(editor.value));
+          app.prefetched.set(`schema:${answer.json.metadata.id}`, answer);
           app.say("Schema doc created");
           app.go(`#/schemas/${answer.json.metadata.id}`);
         } catch (error) {
@@ -98,7 +100,7 @@ export async function showSchemaDocs(app, schemaDocId) {
   const openId = h("input", { id: "open-schema-doc", spellcheck: "false", autocomplete: "off" });
   const openForm = h(
     "form",
-    { onsubmit: (event) => { event.preventDefault(); if (openId.value.trim()) app.go(`#/schemas/${openId.value.trim()}`); } },
+    { onsubmit: (event) => { event.preventDefault(); if (openId.value.trim()) app.go(`#/schemas/${encodeURIComponent(openId.value.trim())}`); } },
     h("h2", {}, "Open a schema doc"),
     field("Schema doc id", openId),
     h("button", { type: "submit", class: "secondary" }, "Open"),
@@ -110,9 +112,11 @@ export async function showSchemaDocs(app, schemaDocId) {
 }
 
 async function showSchemaDoc(app, id) {
-  let answer;
+  // Just created: shown from the create's answer, which holds the same as a read.
+  let answer = app.prefetched.get(`schema:${id}`);
+  app.prefetched.delete(`schema:${id}`);
   try {
-    answer = await app.api.readSchemaDoc(id);
+    answer ??= await app.api.readSchemaDoc(id);
   } catch (error) {
     return failedView("Schema doc", error);
   }
@@ -137,7 +141,7 @@ async function showSchemaDoc(app, id) {
       saveError,
     ),
   );
-  const collections = app.collections || [];
+  const collections = await app.loadCollections().catch(() => []);
   const target = h("select", { id: "attach-to" }, collections.map((each) => h("option", { value: each.record }, each.collectionMeta?.name || each.record)));
   const attach = h("button", { type: "submit", class: "secondary", disabled: collections.length === 0 }, costly("Attach"));
   const attachError = errorSlot(target);
@@ -148,7 +152,7 @@ async function showSchemaDoc(app, id) {
         attach,
         async () => {
           await app.api.attachSchemaDoc(target.value, id);
-          await app.loadCollections(true);
+          app.changeCollection(target.value, { schemaDocId: id });
           app.say("Attached: the collection's bins must now match this schema doc");
         },
         attachError,

@@ -23,6 +23,7 @@ export async function showUsage(app) {
   const days = h("ul", { class: "days" });
   const problem = h("p", { class: "error", role: "alert", hidden: true });
   const log = h("div", { class: "log" });
+  let downloadUrl = "";
   const load = h("button", { type: "button", class: "secondary", disabled: !app.master, title: app.master ? false : "Needs the master key" }, costly("Show the days with a log"));
   load.addEventListener(
     "click",
@@ -55,7 +56,9 @@ export async function showUsage(app) {
               return { route: line };
             }
           });
-          const download = h("a", { href: URL.createObjectURL(new Blob([answer.bytes], { type: "application/zip" })), download: `${day}.zip` }, `Download ${day}.zip`);
+          URL.revokeObjectURL(downloadUrl); // the previous day's, if any
+          downloadUrl = URL.createObjectURL(new Blob([answer.bytes], { type: "application/zip" }));
+          const download = h("a", { href: downloadUrl, download: `${day}.zip` }, `Download ${day}.zip`);
           replace(
             log,
             h("h2", {}, `Requests on ${day}`),
@@ -80,7 +83,7 @@ export async function showUsage(app) {
     return button;
   }
 
-  return h(
+  const section = h(
     "section",
     {},
     h("h1", {}, "Usage"),
@@ -93,4 +96,6 @@ export async function showUsage(app) {
     days,
     log,
   );
+  section.addEventListener("console:leave", () => URL.revokeObjectURL(downloadUrl));
+  return section;
 }
