@@ -106,6 +106,9 @@ def lambda_handler(event: dict, context) -> dict:
     attribution.begin_request()
     app.append_context(store=store)  # cleared by resolve() when the request ends
     answer = app.resolve(event, context)
+    # Every answer is data, never a script or a page to sniff: a browser must not run a record
+    # (GET /v3/b/<id>?meta=false answers the bare record) whatever is in it.
+    answer.setdefault("headers", {})["X-Content-Type-Options"] = "nosniff"
     _print_usage_line(event, answer)
     return answer
 

@@ -134,3 +134,16 @@ def test_revoked_unknown_and_malformed_keys_are_refused_on_reads_and_updates(inv
         headers, "GET", "/v3/b/{bin}")
     assert invoke(update_event(owner_bin, b'{"n": 1}', headers))[::2] == refused(headers, "PUT", "/v3/b/{bin}")
     assert stored_record(store, owner_bin) == {"owner": "data"}
+
+
+@pytest.mark.parametrize(("method", "path", "headers"), [
+    ("GET", "/v3/b/{bin}", {"x-master-key": "{key}", "x-bin-meta": "false"}),  # the bare record
+    ("GET", "/v3/b/{bin}", {}),  # refused: no key
+    ("GET", "/v3/me", {"x-master-key": "{key}"}),
+    ("PUT", "/v3/b/not-an-id", {"x-master-key": "{key}"}),
+])
+def test_every_answer_forbids_content_sniffing(invoke, pro, method, path, headers):
+    bin_id = pro.create_bin({"html": "<script>alert(1)</script>"})
+    sent = {name: value.format(key=pro.master_key) for name, value in headers.items()}
+    _, answered, _ = invoke(api_event(method, path.format(bin=bin_id), headers=sent))
+    assert answered["X-Content-Type-Options"] == "nosniff"

@@ -106,7 +106,7 @@ def test_the_routes_list_the_days_and_serve_a_days_lines_as_a_zip(invoke, handle
     assert len(delivered) == 3
     before = pro.requests_remaining
 
-    assert invoke(api_event("GET", "/v3/l", headers=master(pro))) == (200, {"Content-Type": "application/json"},
+    assert invoke(api_event("GET", "/v3/l", headers=master(pro))) == (200, {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"},
                                                                       {"logs": [today()]})
     answer = handler(api_event("GET", f"/v3/l/{today()}", headers=master(pro)))
     assert answer["statusCode"] == 200 and answer["isBase64Encoded"] is True
