@@ -84,6 +84,14 @@ def eventually(page, condition, seconds=10):
         lambda _: condition())
 
 
+def assert_error_under(page, label, message):
+    """`message` shows next to the field labelled `label`, tied to it (aria-describedby), so a screen
+    reader reads it with the field."""
+    assert page.alert_text(message) == message
+    error = page.driver.find_element("xpath", f"//p[@role='alert'][normalize-space()='{message}']")
+    assert error.get_attribute("id") in page.field(label).get_attribute("aria-describedby").split()
+
+
 def open_bin(page, bin_id):
     page.driver.get(f"{page.base_url}/console#/bin/{bin_id}")
     page.wait_for_text("Bin id")
@@ -263,10 +271,8 @@ def test_create_rename_and_delete_a_bin(page, local_stack):
     page.fill("Name (optional)", "café €")  # € is not Latin-1: no browser sends it in a header
     set_editor_text(page, '{"hello": "console"}')
     page.click("Create bin (1 request)")
-    refusal = page.alert_text("Latin-1")
-    assert refusal == "X-Bin-Name can hold Latin-1 characters only (é yes, € no): a browser cannot send others in a header"
-    error = page.driver.find_element("xpath", f"//p[@role='alert'][normalize-space()='{refusal}']")
-    assert error.get_attribute("id") in page.field("Name (optional)").get_attribute("aria-describedby").split()
+    assert_error_under(page, "Name (optional)",
+                       "X-Bin-Name can hold Latin-1 characters only (é yes, € no): a browser cannot send others in a header")
 
     page.fill("Name (optional)", "made in the console")
     before = requests_left(local_stack, key)
@@ -396,11 +402,8 @@ def test_schema_docs_errors_show_next_to_their_field_and_records_are_checked(pag
     page.link("Collections and schema docs").click()
     page.fill("Schema doc name", "x" * 40)
     page.click("Create schema doc (1 request)")
-    name_error = page.alert_text("Schema Doc")
-    assert name_error == "Name of the Schema Doc cannot be above 32 characters"
-    # next to the field it concerns: tied to it, so a screen reader reads it with the field
-    error = page.driver.find_element("xpath", f"//p[@role='alert'][normalize-space()='{name_error}']")
-    assert error.get_attribute("id") in page.field("Schema doc name").get_attribute("aria-describedby").split()
+    name_error = "Name of the Schema Doc cannot be above 32 characters"
+    assert_error_under(page, "Schema doc name", name_error)
     page.fill("Schema doc name", "Person")
     set_editor_text(page, '{"type": "not-a-type"}', label="JSON Schema")
     page.click("Create schema doc (1 request)")

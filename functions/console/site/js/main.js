@@ -72,8 +72,13 @@ const app = {
     this.collections = [...(this.collections || []), collection];
     renderNav();
   },
-  // What a create answered, for the view it opens next: shown from it, not read again.
+  // What a create answered, for the view it opens next: shown from it, not read again (once).
   prefetched: new Map(),
+  takePrefetched(key) {
+    const answer = this.prefetched.get(key);
+    this.prefetched.delete(key);
+    return answer;
+  },
 };
 
 const MASTER_ONLY = "Needs the master key: an access key works on bins only";

@@ -14,8 +14,7 @@ const MASTER_ONLY = "Needs the master key";
 export async function showBin(app, id) {
   if (!app.may("read")) return notAllowedView("Bin", "This access key may not read bins.");
   // Just created: shown from the create's answer (record, metadata and ETag, as a read has them).
-  let answer = app.prefetched.get(`bin:${id}`);
-  app.prefetched.delete(`bin:${id}`);
+  let answer = app.takePrefetched(`bin:${id}`);
   try {
     answer ??= await app.api.readBin(id);
   } catch (error) {

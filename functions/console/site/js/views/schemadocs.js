@@ -113,8 +113,7 @@ export async function showSchemaDocs(app, schemaDocId) {
 
 async function showSchemaDoc(app, id) {
   // Just created: shown from the create's answer, which holds the same as a read.
-  let answer = app.prefetched.get(`schema:${id}`);
-  app.prefetched.delete(`schema:${id}`);
+  let answer = app.takePrefetched(`schema:${id}`);
   try {
     answer ??= await app.api.readSchemaDoc(id);
   } catch (error) {
