@@ -408,3 +408,30 @@ def test_make_destroy_deletes_the_stack_samconfig_names(sam_venv):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "sam delete --config-file samconfig.toml"
+
+
+# The $context variables of an HTTP API's access log format that may carry a secret (a key travels
+# in a header) or text the client chooses, which API Gateway pastes in unescaped (a quote in a user
+# agent could forge a field of the JSON line): none may be logged.
+_SECRET_OR_CHOSEN = re.compile(
+    r"\$context\.(?:request\.|requestOverride|authorizer|path|identity\.(?!sourceIp\b)\w+)|\$input|\$request\.")
+
+
+def test_every_request_leaves_an_access_log_line_of_json_with_no_key_in_it():
+    (stage,) = [resource["Properties"] for resource in transformed()["Resources"].values()
+                if resource["Type"] == "AWS::ApiGatewayV2::Stage"]
+    settings = stage["AccessLogSettings"]
+    log_group = settings["DestinationArn"]["Fn::GetAtt"][0]
+    assert RESOURCES[log_group]["Type"] == "AWS::Logs::LogGroup"
+    assert RESOURCES[log_group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    line_format = settings["Format"]
+    line = json.loads(re.sub(r"\$context\.[\w.]+", "value", line_format))  # one JSON object a request
+    assert {"requestId", "route", "status", "latencyMs", "integrationError"} <= set(line)
+    variables = dict(re.findall(r'"(\w+)":"(\$context\.[\w.]+)"', line_format))
+    assert len(variables) == len(line)  # every value is one variable, inside quotes
+    assert variables["route"] == "$context.routeKey" and variables["status"] == "$context.status"
+    assert variables["latencyMs"] == "$context.responseLatency"
+    assert variables["integrationError"] == "$context.integrationErrorMessage"
+    assert not _SECRET_OR_CHOSEN.search(line_format)
+    assert _SECRET_OR_CHOSEN.search('"ua":"$context.identity.userAgent"')  # the guard itself bites
+    assert _SECRET_OR_CHOSEN.search('"k":"$context.request.header.x-master-key"')
