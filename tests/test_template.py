@@ -408,3 +408,23 @@ def test_make_destroy_deletes_the_stack_samconfig_names(sam_venv):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "sam delete --config-file samconfig.toml"
+
+
+def test_the_local_buckets_are_versioned_and_expire_objects_as_the_template_says(store):
+    """local.aws makes each bucket with the template's versioning and lifecycle rules (moto keeps the
+    rules without running them): the tests and make run delete bodies as AWS would."""
+    names = local_names(TEMPLATE)
+    for logical_id, bucket in resources_of_type(TEMPLATE, "AWS::S3::Bucket").items():
+        declared = bucket["Properties"]
+        versioning = store.s3.get_bucket_versioning(Bucket=names[logical_id])
+        assert versioning.get("Status") == declared.get("VersioningConfiguration", {}).get("Status")
+        rules = store.s3.get_bucket_lifecycle_configuration(Bucket=names[logical_id])["Rules"]
+        assert [rule["ID"] for rule in rules] == [rule["Id"] for rule in declared["LifecycleConfiguration"]["Rules"]]
+        for rule, made in zip(declared["LifecycleConfiguration"]["Rules"], rules, strict=True):
+            if "ExpirationInDays" in rule:
+                days = rule["ExpirationInDays"]
+                if isinstance(days, dict):  # a !Ref: the parameter's default, as make run deploys it
+                    days = TEMPLATE["Parameters"][days["Ref"]]["Default"]
+                assert made["Expiration"]["Days"] == days
+            if "TagFilters" in rule:
+                assert made["Filter"] == {"Tag": rule["TagFilters"][0]}
