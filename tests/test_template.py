@@ -216,6 +216,38 @@ def test_orphan_bodies_are_swept_daily_and_expired_by_the_buckets_lifecycle():
     assert schedule["Type"] == "Schedule" and schedule["Properties"]["Schedule"] == "rate(1 day)"
 
 
+
+def _covers(rule: dict, objects: dict) -> bool:
+    """Whether a lifecycle `rule` acts on every object `objects` (a rule, or {"Prefix": ...}) acts on."""
+    return (objects.get("Prefix", "").startswith(rule.get("Prefix", ""))
+            and all(tag in objects.get("TagFilters", []) for tag in rule.get("TagFilters", [])))
+
+
+def _noncurrent_expiry_days(rule: dict) -> int | dict | None:
+    return rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", rule.get("NoncurrentVersionExpirationInDays"))
+
+
+def test_the_records_bucket_keeps_deleted_bodies_as_versions_for_the_retention_parameter():
+    from binstore.storage.bodies import PREFIX
+
+    bucket = RESOURCES["RecordsBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    retention = TEMPLATE["Parameters"]["NoncurrentBodyRetentionDays"]
+    assert retention["Type"] == "Number" and retention["Default"] == 7 and retention["MinValue"] == 1
+    rules = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if rule["Status"] == "Enabled"]
+    noncurrent = [rule for rule in rules if _noncurrent_expiry_days(rule) is not None]
+    assert noncurrent and all(_noncurrent_expiry_days(rule) == {"Ref": "NoncurrentBodyRetentionDays"}
+                              for rule in noncurrent)
+    # Bodies the code deletes (cleanup, bin and account deletion), and every rule's expirations of
+    # current bodies (each only adds a delete marker), become noncurrent: each is deleted for good.
+    expiring = [rule for rule in rules if "ExpirationInDays" in rule or "ExpirationDate" in rule]
+    assert any("TagFilters" in rule for rule in expiring)  # the orphan rule is one of them
+    for objects in [{"Prefix": PREFIX}, *expiring]:
+        assert any(_covers(rule, objects) for rule in noncurrent), f"noncurrent versions of {objects} never expire"
+    # A delete marker left alone (its versions expired) is removed.
+    assert any(rule.get("ExpiredObjectDeleteMarker") is True and _covers(rule, {"Prefix": PREFIX}) for rule in rules)
+
+
 def test_outputs_name_the_api_url_tables_and_bucket():
     outputs = TEMPLATE["Outputs"]
     assert "ApiUrl" in outputs and "RecordsBucketName" in outputs
