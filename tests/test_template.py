@@ -440,6 +440,7 @@ def test_make_destroy_deletes_the_stack_samconfig_names(sam_venv):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "sam delete --config-file samconfig.toml"
+    assert "noncurrent versions" in result.stdout and "list-object-versions" in result.stdout  # what stays, how to go
 
 
 def test_the_local_buckets_are_versioned_and_expire_objects_as_the_template_says(store):
