@@ -121,7 +121,11 @@ deploy: build ## deploy into your AWS account: guided the first time (saves the 
 
 # sam delete reads the stack's name and region from $(SAMCONFIG) and asks before deleting. The
 # data tables and buckets have DeletionPolicy: Retain: they stay (README, "Tearing down").
-destroy: $(VENV_SAM)/.installed ## delete the deployed stack (your data tables and buckets stay: see the README)
+destroy: $(VENV_SAM)/.installed ## delete the deployed stack (your data tables and buckets stay, old body versions until they expire: see the README)
+	@echo "Your data stays: the tables and both buckets (DeletionPolicy: Retain). The records bucket is versioned:"
+	@echo "bodies deleted in the last NoncurrentBodyRetentionDays (7 by default) stay as noncurrent versions and"
+	@echo "delete markers until its lifecycle rules expire them; to delete the bucket, empty it of every version"
+	@echo "first (README, Tearing down: aws s3api delete-objects over list-object-versions)."
 	$(VENV_SAM)/bin/sam delete --config-file $(SAMCONFIG)
 
 clean: ## remove the virtual environments and the build

@@ -626,9 +626,29 @@ def test_account_delete_without_yes_says_what_it_would_delete_and_deletes_nothin
 
     assert (code, output) == (1, None)
     for what in ("keys (master and access): 2;", "bins, with every version and record body: 3;", "collections: 1;",
-                 "schema docs: 1;", "usage logs", "Add --yes"):
+                 "schema docs: 1;", "usage logs", "stay recoverable", "NoncurrentBodyRetentionDays", "Add --yes"):
         assert what in error
     assert everything_stored(store) == before
+
+
+def test_account_delete_leaves_its_bodies_noncurrent_versions_until_the_lifecycle_expires_them(store, capsys):
+    """The records bucket is versioned: each body deleted is gone for every reader (what the test
+    above checks), and stays a noncurrent version under a delete marker, recoverable until the
+    bucket's lifecycle rule deletes it (docs/operations.md)."""
+    from binstore.storage.bodies import bin_prefix
+
+    account_id, _, _ = an_account_with_one_of_everything(store)
+    bin_ids = store.bins.ids_owned_by(account_id)
+
+    code, output, _ = run(capsys, "account", "delete", account_id, "--yes")
+
+    assert code == 0
+    listed = [store.s3.list_object_versions(Bucket=store.settings.records_bucket, Prefix=bin_prefix(bin_id))
+              for bin_id in bin_ids]
+    versions = [version for listing in listed for version in listing.get("Versions", [])]
+    markers = [marker for listing in listed for marker in listing.get("DeleteMarkers", [])]
+    assert len(versions) == len(markers) == output["deleted"]["bodies"] == 5
+    assert not any(version["IsLatest"] for version in versions) and all(marker["IsLatest"] for marker in markers)
 
 
 @pytest.mark.parametrize("crashing, calls_before", [

@@ -216,6 +216,38 @@ def test_orphan_bodies_are_swept_daily_and_expired_by_the_buckets_lifecycle():
     assert schedule["Type"] == "Schedule" and schedule["Properties"]["Schedule"] == "rate(1 day)"
 
 
+
+def _covers(rule: dict, objects: dict) -> bool:
+    """Whether a lifecycle `rule` acts on every object `objects` (a rule, or {"Prefix": ...}) acts on."""
+    return (objects.get("Prefix", "").startswith(rule.get("Prefix", ""))
+            and all(tag in objects.get("TagFilters", []) for tag in rule.get("TagFilters", [])))
+
+
+def _noncurrent_expiry_days(rule: dict) -> int | dict | None:
+    return rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", rule.get("NoncurrentVersionExpirationInDays"))
+
+
+def test_the_records_bucket_keeps_deleted_bodies_as_versions_for_the_retention_parameter():
+    from binstore.storage.bodies import PREFIX
+
+    bucket = RESOURCES["RecordsBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    retention = TEMPLATE["Parameters"]["NoncurrentBodyRetentionDays"]
+    assert retention["Type"] == "Number" and retention["Default"] == 7 and retention["MinValue"] == 1
+    rules = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if rule["Status"] == "Enabled"]
+    noncurrent = [rule for rule in rules if _noncurrent_expiry_days(rule) is not None]
+    assert noncurrent and all(_noncurrent_expiry_days(rule) == {"Ref": "NoncurrentBodyRetentionDays"}
+                              for rule in noncurrent)
+    # Bodies the code deletes (cleanup, bin and account deletion), and every rule's expirations of
+    # current bodies (each only adds a delete marker), become noncurrent: each is deleted for good.
+    expiring = [rule for rule in rules if "ExpirationInDays" in rule or "ExpirationDate" in rule]
+    assert any("TagFilters" in rule for rule in expiring)  # the orphan rule is one of them
+    for objects in [{"Prefix": PREFIX}, *expiring]:
+        assert any(_covers(rule, objects) for rule in noncurrent), f"noncurrent versions of {objects} never expire"
+    # A delete marker left alone (its versions expired) is removed.
+    assert any(rule.get("ExpiredObjectDeleteMarker") is True and _covers(rule, {"Prefix": PREFIX}) for rule in rules)
+
+
 def test_outputs_name_the_api_url_tables_and_bucket():
     outputs = TEMPLATE["Outputs"]
     assert "ApiUrl" in outputs and "RecordsBucketName" in outputs
@@ -408,6 +440,7 @@ def test_make_destroy_deletes_the_stack_samconfig_names(sam_venv):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "sam delete --config-file samconfig.toml"
+    assert "noncurrent versions" in result.stdout and "list-object-versions" in result.stdout  # what stays, how to go
 
 
 # The $context variables of an HTTP API's access log format that may carry a secret (a key travels
@@ -435,3 +468,24 @@ def test_every_request_leaves_an_access_log_line_of_json_with_no_key_in_it():
     assert not _SECRET_OR_CHOSEN.search(line_format)
     assert _SECRET_OR_CHOSEN.search('"ua":"$context.identity.userAgent"')  # the guard itself bites
     assert _SECRET_OR_CHOSEN.search('"k":"$context.request.header.x-master-key"')
+
+
+
+def test_the_local_buckets_are_versioned_and_expire_objects_as_the_template_says(store):
+    """local.aws makes each bucket with the template's versioning and lifecycle rules (moto keeps the
+    rules without running them): the tests and make run delete bodies as AWS would."""
+    names = local_names(TEMPLATE)
+    for logical_id, bucket in resources_of_type(TEMPLATE, "AWS::S3::Bucket").items():
+        declared = bucket["Properties"]
+        versioning = store.s3.get_bucket_versioning(Bucket=names[logical_id])
+        assert versioning.get("Status") == declared.get("VersioningConfiguration", {}).get("Status")
+        rules = store.s3.get_bucket_lifecycle_configuration(Bucket=names[logical_id])["Rules"]
+        assert [rule["ID"] for rule in rules] == [rule["Id"] for rule in declared["LifecycleConfiguration"]["Rules"]]
+        for rule, made in zip(declared["LifecycleConfiguration"]["Rules"], rules, strict=True):
+            if "ExpirationInDays" in rule:
+                days = rule["ExpirationInDays"]
+                if isinstance(days, dict):  # a !Ref: the parameter's default, as make run deploys it
+                    days = TEMPLATE["Parameters"][days["Ref"]]["Default"]
+                assert made["Expiration"]["Days"] == days
+            if "TagFilters" in rule:
+                assert made["Filter"] == {"Tag": rule["TagFilters"][0]}

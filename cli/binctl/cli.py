@@ -103,8 +103,9 @@ def account_delete(store: Store, args) -> dict:
         raise UsageError(
             f"account delete deletes account {args.account_id} for good, with everything it owns: keys (master "
             f"and access): {found.keys}; bins, with every version and record body: {found.bins}; collections: "
-            f"{found.collections}; schema docs: {found.schema_docs}; its usage logs and its allowance. "
-            "Add --yes to delete it"
+            f"{found.collections}; schema docs: {found.schema_docs}; its usage logs and its allowance. Its "
+            "record bodies stay recoverable, as noncurrent versions in the records bucket, for the stack's "
+            "NoncurrentBodyRetentionDays (7 by default), then expire (docs/operations.md). Add --yes to delete it"
         )
     deleted = account_deletion.delete_account(store, args.account_id)
     return {
