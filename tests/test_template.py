@@ -489,3 +489,81 @@ def test_the_local_buckets_are_versioned_and_expire_objects_as_the_template_says
                 assert made["Expiration"]["Days"] == days
             if "TagFilters" in rule:
                 assert made["Filter"] == {"Tag": rule["TagFilters"][0]}
+
+
+# --- Alarms (docs/operations.md): read from the template, never from a copied list
+
+ALARMS = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm")
+
+
+def alarm_metrics(alarm: dict) -> list[dict]:
+    """Each metric an alarm reads: {Namespace, MetricName, Dimensions}."""
+    properties = alarm["Properties"]
+    if "MetricName" in properties:
+        return [{key: properties[key] for key in ("Namespace", "MetricName", "Dimensions")}]
+    return [metric["MetricStat"]["Metric"] for metric in properties["Metrics"] if "MetricStat" in metric]
+
+
+def test_every_alarm_tells_the_alarm_topic_when_it_fires_and_when_it_clears():
+    assert len(ALARMS) >= 10
+    for name, alarm in ALARMS.items():
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == properties["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert properties["TreatMissingData"] == "notBreaching", name  # quiet when there is no traffic
+        threshold = properties["Threshold"]
+        # A stack parameter the operator sets, or zero for what must never happen (a failed sweep).
+        assert threshold == 0 or threshold["Ref"] in TEMPLATE["Parameters"], name
+    subscription = RESOURCES["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+    assert TEMPLATE["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+def test_every_function_has_an_errors_alarm_and_the_api_function_a_throttles_alarm():
+    def watched(metric_name: str) -> set[str]:
+        return {dimension["Value"]["Ref"] for alarm in ALARMS.values() for metric in alarm_metrics(alarm)
+                if (metric["Namespace"], metric["MetricName"]) == ("AWS/Lambda", metric_name)
+                for dimension in metric["Dimensions"] if dimension["Name"] == "FunctionName"}
+
+    assert watched("Errors") == set(resources_of_type(TEMPLATE, "AWS::Serverless::Function"))
+    assert "BinsFunction" in watched("Throttles")
+    assert watched("IteratorAge") == {logical_id for logical_id, function in
+                                      resources_of_type(TEMPLATE, "AWS::Serverless::Function").items()
+                                      if any(event["Type"] == "DynamoDB"
+                                             for event in function["Properties"].get("Events", {}).values())}
+
+
+def test_every_alarm_dimension_names_a_resource_of_this_stack():
+    for name, alarm in ALARMS.items():
+        for metric in alarm_metrics(alarm):
+            assert metric["Dimensions"], name
+            for dimension in metric["Dimensions"]:
+                value = dimension["Value"]
+                if isinstance(value, dict):
+                    target = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
+                    assert target in RESOURCES, (name, target)
+                else:  # the HTTP API's stage, or a route of the template
+                    assert value == "$default" or tuple(value.split(" ", 1)) in http_routes(), (name, value)
+
+
+def test_metric_math_reads_only_the_alarms_own_metrics_and_alarms_on_one_expression():
+    for name, alarm in ALARMS.items():
+        metrics = alarm["Properties"].get("Metrics")
+        if metrics is None:
+            continue
+        ids = {metric["Id"] for metric in metrics}
+        (expression,) = [metric for metric in metrics if metric.get("ReturnData", True)]
+        used = set(re.findall(r"\b[a-z]\w*\b", expression["Expression"])) - {"IF", "SUM"}
+        assert used and used <= ids - {expression["Id"]}, name
+        assert all(metric.get("ReturnData") is False for metric in metrics if metric is not expression), name
+
+
+def test_the_update_latency_alarm_watches_the_one_route_with_detailed_metrics():
+    alarm = RESOURCES["UpdateLatencyAlarm"]["Properties"]
+    (route,) = [dimension["Value"] for dimension in alarm["Dimensions"] if dimension["Name"] == "Route"]
+    assert tuple(route.split(" ", 1)) == ("PUT", "/v3/b/{binId}")
+    gateway = RESOURCES["HttpApi"]["Properties"]
+    # Detailed metrics are billed per route: this one only, and its throttle is the default one.
+    assert list(gateway["RouteSettings"]) == [route]
+    assert gateway["RouteSettings"][route] == {"DetailedMetricsEnabled": True, **gateway["DefaultRouteSettings"]}
+    assert alarm["ExtendedStatistic"] == "p99"
