@@ -567,3 +567,46 @@ def test_the_update_latency_alarm_watches_the_one_route_with_detailed_metrics():
     assert list(gateway["RouteSettings"]) == [route]
     assert gateway["RouteSettings"][route] == {"DetailedMetricsEnabled": True, **gateway["DefaultRouteSettings"]}
     assert alarm["ExtendedStatistic"] == "p99"
+
+
+# --- The dashboard: its body is JSON once CloudFormation has substituted the stack's names
+
+def dashboard() -> tuple[dict, list[str]]:
+    """The dashboard's body as JSON (each ${Name} replaced by a stand-in) and the names it substitutes."""
+    body = RESOURCES["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    names = re.findall(r"\$\{([^}]+)\}", body)
+    return json.loads(re.sub(r"\$\{([^}]+)\}", lambda match: f"stand-in-{match[1]}", body)), names
+
+
+def code_literals() -> str:
+    return "\n".join(path.read_text() for folder in ("functions", "layers/shared/binstore")
+                     for path in (ROOT / folder).rglob("*.py"))
+
+
+def test_the_dashboard_names_only_this_stacks_resources_and_shows_every_alarm():
+    body, names = dashboard()
+    for name in names:
+        assert name.startswith("AWS::") or name.split(".")[0] in RESOURCES, name
+    (alarms,) = [widget["properties"]["alarms"] for widget in body["widgets"] if widget["type"] == "alarm"]
+    assert alarms == [f"stand-in-{name}.Arn" for name in ALARMS]
+    for widget in body["widgets"]:
+        if widget["type"] == "log":
+            (source,) = re.findall(r"SOURCE 'stand-in-(\w+)'", widget["properties"]["query"])
+            assert RESOURCES[source]["Type"] == "AWS::Logs::LogGroup"
+
+
+def test_the_dashboards_own_metrics_are_ones_the_functions_emit():
+    body, _ = dashboard()
+    code = code_literals()
+    named = {row[1] for widget in body["widgets"] if widget["type"] == "metric"
+             for row in widget["properties"]["metrics"] if isinstance(row[0], str) and row[0] == "BinStore"}
+    searched = [row[0]["expression"] for widget in body["widgets"] if widget["type"] == "metric"
+                for row in widget["properties"]["metrics"] if isinstance(row[0], dict)]
+    excluded = set(re.findall(r'"(\w+)"', " ".join(searched))) - {"binstore"}
+    assert named and excluded
+    for metric in named | excluded - {"ColdStart"}:  # ColdStart: Powertools' own
+        assert f'"{metric}"' in code or f"name=\"{metric}\"" in code, metric
+    # Requests spent, by kind: every successful request's metric, not the refusals, replays, the
+    # extra count of a kept version, nor the routes that spend nothing (/v3/me, revoking a key).
+    assert {"RequestRefused", "RequestReplayed", "VersionKept", "KeyDescribed", "AccessKeyDeleted"} <= excluded
+    assert not {"BinUpdated", "BinRead", "BinCreated"} & excluded
