@@ -610,3 +610,21 @@ def test_the_dashboards_own_metrics_are_ones_the_functions_emit():
     # extra count of a kept version, nor the routes that spend nothing (/v3/me, revoking a key).
     assert {"RequestRefused", "RequestReplayed", "VersionKept", "KeyDescribed", "AccessKeyDeleted"} <= excluded
     assert not {"BinUpdated", "BinRead", "BinCreated"} & excluded
+
+
+def test_every_data_bucket_logs_its_access_to_the_access_logs_bucket_which_only_s3s_logging_may_write():
+    buckets = resources_of_type(TEMPLATE, "AWS::S3::Bucket")
+    logged = {logical_id: bucket["Properties"]["LoggingConfiguration"] for logical_id, bucket in buckets.items()
+              if "LoggingConfiguration" in bucket["Properties"]}
+    assert set(logged) == set(buckets) - {"AccessLogsBucket"}
+    assert all(config["DestinationBucketName"] == {"Ref": "AccessLogsBucket"} for config in logged.values())
+    prefixes = [config["LogFilePrefix"] for config in logged.values()]
+    assert len(set(prefixes)) == len(prefixes) and all(prefix.endswith("/") for prefix in prefixes)
+    (policy,) = [resource["Properties"] for resource in resources_of_type(TEMPLATE, "AWS::S3::BucketPolicy").values()
+                 if resource["Properties"]["Bucket"] == {"Ref": "AccessLogsBucket"}]
+    (allow,) = [statement for statement in policy["PolicyDocument"]["Statement"] if statement["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"} and allow["Action"] == "s3:PutObject"
+    assert allow["Condition"]["ArnLike"]["aws:SourceArn"] == [{"Fn::GetAtt": [logical_id, "Arn"]} for logical_id in logged]
+    assert allow["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    rules = buckets["AccessLogsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert {"Id": "ExpireAccessLogs", "Status": "Enabled", "ExpirationInDays": {"Ref": "AccessLogRetentionDays"}} in rules
