@@ -628,3 +628,26 @@ def test_every_data_bucket_logs_its_access_to_the_access_logs_bucket_which_only_
     assert allow["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
     rules = buckets["AccessLogsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert {"Id": "ExpireAccessLogs", "Status": "Enabled", "ExpirationInDays": {"Ref": "AccessLogRetentionDays"}} in rules
+
+
+def test_an_optional_custom_domain_maps_the_whole_api_at_its_root_over_tls_1_2():
+    domain, mapping = RESOURCES["CustomDomain"], RESOURCES["CustomDomainMapping"]
+    assert domain["Condition"] == mapping["Condition"] == "HasCustomDomain"
+    assert TEMPLATE["Conditions"]["HasCustomDomain"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CustomDomainName"}, ""]}]}
+    (configuration,) = domain["Properties"]["DomainNameConfigurations"]
+    assert configuration == {"CertificateArn": {"Ref": "CustomDomainCertificateArn"}, "EndpointType": "REGIONAL",
+                             "SecurityPolicy": "TLS_1_2"}
+    # At the root (no ApiMappingKey): the console's pages name their files /console/...
+    assert mapping["Properties"] == {"ApiId": {"Ref": "HttpApi"}, "DomainName": {"Ref": "CustomDomain"},
+                                     "Stage": "$default"}
+    stages = [logical_id for logical_id, resource in transformed()["Resources"].items()
+              if resource["Type"] == "AWS::ApiGatewayV2::Stage"]
+    assert stages == [mapping["DependsOn"]]  # the stage SAM makes, which the mapping must wait for
+    parameters = TEMPLATE["Parameters"]
+    assert parameters["CustomDomainName"]["Default"] == parameters["CustomDomainCertificateArn"]["Default"] == ""
+    for name, valid, invalid in [("CustomDomainName", "api.example.com", "api example.com"),
+                                 ("CustomDomainCertificateArn",
+                                  "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab",
+                                  "arn:aws:iam::123456789012:role/x")]:
+        pattern = re.compile(parameters[name]["AllowedPattern"])
+        assert pattern.fullmatch(valid) and pattern.fullmatch("") and not pattern.fullmatch(invalid)
