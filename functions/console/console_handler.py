@@ -158,19 +158,20 @@ def lambda_handler(event: dict, context) -> dict:
     site_file = FILES.get(path)
     if site_file is None:
         return _not_found()
-    headers = {"Content-Type": site_file.content_type, "Cache-Control": site_file.cache_control, "ETag": site_file.etag}
+    # The representation to send: the file as it is, or gzipped for a client that takes it.
+    body, etag, binary = site_file.body, site_file.etag, site_file.binary
+    headers = {"Content-Type": site_file.content_type, "Cache-Control": site_file.cache_control}
     if site_file.gzipped is not None:
         headers["Vary"] = "Accept-Encoding"  # a cache keeps the two representations apart
         if _accepts_gzip(_header(event, "accept-encoding")):
-            headers |= {"Content-Encoding": "gzip", "ETag": site_file.gzip_etag}
-            if _unchanged(site_file.gzip_etag, _header(event, "if-none-match")):
-                return _answer(304, headers)
-            return _answer(200, headers, base64.b64encode(site_file.gzipped).decode("ascii"), binary=True)
-    if _unchanged(site_file.etag, _header(event, "if-none-match")):
+            body, etag, binary = site_file.gzipped, site_file.gzip_etag, True
+            headers["Content-Encoding"] = "gzip"
+    headers["ETag"] = etag
+    if _unchanged(etag, _header(event, "if-none-match")):
         return _answer(304, headers)
-    if site_file.binary:
-        return _answer(200, headers, base64.b64encode(site_file.body).decode("ascii"), binary=True)
-    return _answer(200, headers, site_file.body.decode("utf-8"))
+    if binary:
+        return _answer(200, headers, base64.b64encode(body).decode("ascii"), binary=True)
+    return _answer(200, headers, body.decode("utf-8"))
 
 
 if __name__ == "__main__":  # the list of published files, for a look: python console_handler.py
