@@ -92,6 +92,15 @@ def assert_error_under(page, label, message):
     assert error.get_attribute("id") in page.field(label).get_attribute("aria-describedby").split()
 
 
+def signed_in_on_a_new_bin(page, local_stack, record, plan="pro"):
+    """A fresh account with one bin holding `record`, signed in, the bin open: (master key, bin id)."""
+    key = new_account(local_stack, plan).master_key
+    bin_id = create_bin(local_stack, key, record)
+    sign_in(page, key)
+    open_bin(page, bin_id)
+    return key, bin_id
+
+
 def open_bin(page, bin_id):
     page.driver.get(f"{page.base_url}/console#/bin/{bin_id}")
     page.wait_for_text("Bin id")
@@ -201,10 +210,7 @@ def test_a_save_refused_with_412_shows_both_records_and_overwrites_only_when_ask
 
 
 def test_after_a_412_the_user_can_take_the_servers_record_instead(page, local_stack):
-    key = new_account(local_stack).master_key
-    bin_id = create_bin(local_stack, key, {"v": 1})
-    sign_in(page, key)
-    open_bin(page, bin_id)
+    key, bin_id = signed_in_on_a_new_bin(page, local_stack, {"v": 1})
     call(local_stack, key, "PUT", f"/v3/b/{bin_id}", {"v": "theirs"})
     set_editor_text(page, '{"v": "mine"}')
     page.click("Save (1 request)")
@@ -214,10 +220,7 @@ def test_after_a_412_the_user_can_take_the_servers_record_instead(page, local_st
 
 
 def test_a_change_of_privacy_alone_does_not_block_the_next_save(page, local_stack):
-    key = new_account(local_stack).master_key
-    bin_id = create_bin(local_stack, key, {"v": 1})
-    sign_in(page, key)
-    open_bin(page, bin_id)
+    key, bin_id = signed_in_on_a_new_bin(page, local_stack, {"v": 1})
     before = requests_left(local_stack, key)
     page.click("Make public (1 request)")
     page.alert_text("The bin is public")
@@ -232,10 +235,7 @@ def test_a_change_of_privacy_alone_does_not_block_the_next_save(page, local_stac
 
 
 def test_versions_are_kept_per_save_listed_on_demand_and_compared_with_the_latest(page, local_stack):
-    key = new_account(local_stack).master_key
-    bin_id = create_bin(local_stack, key, {"level": 1, "lives": 3})
-    sign_in(page, key)
-    open_bin(page, bin_id)
+    key, bin_id = signed_in_on_a_new_bin(page, local_stack, {"level": 1, "lives": 3})
     before = requests_left(local_stack, key)
     page.field("Keep a version").click()
     set_editor_text(page, '{\n  "level": 2,\n  "lives": 3\n}')
@@ -256,10 +256,7 @@ def test_versions_are_kept_per_save_listed_on_demand_and_compared_with_the_lates
 
 
 def test_a_free_account_cannot_tick_versioning(page, local_stack):
-    key = new_account(local_stack, "free").master_key
-    bin_id = create_bin(local_stack, key, {"v": 1})
-    sign_in(page, key)
-    open_bin(page, bin_id)
+    signed_in_on_a_new_bin(page, local_stack, {"v": 1}, plan="free")
     assert not page.field("Keep a version").is_enabled()
     page.wait_for_text("Versioning is a pro plan feature.")
 
@@ -314,10 +311,7 @@ def test_a_record_or_name_holding_html_shows_as_text_and_runs_nothing(page, loca
 
 
 def test_syntax_errors_show_before_anything_is_sent(page, local_stack):
-    key = new_account(local_stack).master_key
-    bin_id = create_bin(local_stack, key, {"v": 1})
-    sign_in(page, key)
-    open_bin(page, bin_id)
+    key, bin_id = signed_in_on_a_new_bin(page, local_stack, {"v": 1})
     before = requests_left(local_stack, key)
     retype_in_editor(page, '{"v": }')
     assert page.alert_text("Not JSON yet") == "Not JSON yet, line 1, column 7: Unexpected token '}'"

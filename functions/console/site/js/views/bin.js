@@ -6,9 +6,8 @@ import { errorSlot, field, h, replace, showError, when } from "../dom.js";
 import { compact, indent, memberText } from "../jsontext.js";
 import { createEditor } from "../editor.js";
 import { sideBySide } from "../diffview.js";
-import { busy, confirmDialog, costly, failedView, messageOf, notAllowedView } from "./common.js";
+import { busy, confirmDialog, costly, failedView, messageOf, notAllowedView, RECORD_LIMIT } from "./common.js";
 
-const PLAN_LIMIT = { free: 512000, pro: 1048576 };
 const MASTER_ONLY = "Needs the master key";
 
 export async function showBin(app, id) {
@@ -32,7 +31,7 @@ export async function showBin(app, id) {
   const editor = createEditor({
     label: "Record",
     text: server.text,
-    limitBytes: PLAN_LIMIT[app.plan],
+    limitBytes: RECORD_LIMIT[app.plan],
     onValidity: (valid) => { saveButton.disabled = !valid || !app.may("update"); },
   });
   const keepVersion = h("input", { type: "checkbox", id: "keep-version" });

@@ -3,6 +3,9 @@
 import { ApiError } from "../api.js";
 import { h, showError } from "../dom.js";
 
+// The largest record each plan stores, in bytes as sent (the README's Limits).
+export const RECORD_LIMIT = { free: 512000, pro: 1048576 };
+
 export function messageOf(error) {
   return error instanceof ApiError ? error.message : String(error);
 }

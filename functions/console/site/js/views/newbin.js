@@ -3,9 +3,8 @@
 import { errorSlot, field, h, showError } from "../dom.js";
 import { compact } from "../jsontext.js";
 import { createEditor } from "../editor.js";
-import { busy, costly, messageOf, notAllowedView } from "./common.js";
+import { busy, costly, messageOf, notAllowedView, RECORD_LIMIT } from "./common.js";
 
-const PLAN_LIMIT = { free: 512000, pro: 1048576 };
 
 export async function showNewBin(app, collectionId) {
   if (!app.may("create")) return notAllowedView("New bin", "This access key may not create bins.");
@@ -29,7 +28,7 @@ export async function showNewBin(app, collectionId) {
   const editor = createEditor({
     label: "Record",
     text: '{\n  "sample": "Hello World"\n}',
-    limitBytes: PLAN_LIMIT[app.plan],
+    limitBytes: RECORD_LIMIT[app.plan],
     onValidity: (valid) => { create.disabled = !valid; },
   });
   const recordError = errorSlot(create);
