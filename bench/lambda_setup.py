@@ -22,7 +22,14 @@ def bins_function() -> LocalFunction:
 
 def environment(function: LocalFunction) -> dict[str, str]:
     """The function's variables, as the template sets them (its tables named as the local stack names them)."""
-    return {**FAKE_AWS, **function.environment, "AWS_LAMBDA_FUNCTION_NAME": FUNCTION}
+    # LAMBDA_TASK_ROOT as Lambda sets it: outside Lambda, the X-Ray SDK (Powertools' Tracer) makes an
+    # X-Ray client at import for its sampling rules, about 100 ms that no Lambda cold start pays.
+    return {
+        **FAKE_AWS,
+        **function.environment,
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
+        "LAMBDA_TASK_ROOT": function.code_dir,
+    }
 
 
 def python_path(function: LocalFunction) -> list[str]:

@@ -238,7 +238,14 @@ def main() -> None:
     for logical_id, config in json.loads(args.functions).items():
         pools[logical_id] = WarmWorkerPool(
             argv=[config["python"], "-m", "local.worker", config["handler"], config["code_dir"], *config["layer_dirs"]],
-            env={**os.environ, **config["environment"], "AWS_LAMBDA_FUNCTION_NAME": logical_id},
+            # As Lambda sets them. The X-Ray SDK (Powertools' Tracer) reads LAMBDA_TASK_ROOT: outside
+            # Lambda it would make an X-Ray client for its sampling rules at every worker's start.
+            env={
+                **os.environ,
+                **config["environment"],
+                "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+                "LAMBDA_TASK_ROOT": config["code_dir"],
+            },
             cwd=config["cwd"],
             max_workers=args.max_workers,
             timeout=config["timeout"],

@@ -67,7 +67,28 @@ class LocalFunction:
     timeout_seconds: int = 3  # Lambda's default, when the template sets none
 
 
+def _holds(condition, template: dict) -> bool:
+    """A template condition, with every parameter at its default (as `make run` deploys it)."""
+    if isinstance(condition, str):
+        return _holds(template["Conditions"][condition], template)
+    ((function, arguments),) = condition.items()
+    if function == "Fn::Equals":
+        return _resolve(arguments[0], template, {}) == _resolve(arguments[1], template, {})
+    if function == "Fn::Not":
+        return not _holds(arguments[0], template)
+    if function == "Fn::And":
+        return all(_holds(argument, template) for argument in arguments)
+    if function == "Fn::Or":
+        return any(_holds(argument, template) for argument in arguments)
+    if function == "Condition":
+        return _holds(arguments, template)
+    raise ValueError(f"cannot evaluate {condition!r} locally")
+
+
 def _resolve(value, template: dict, names: dict[str, str]) -> str:
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        condition, if_true, if_false = value["Fn::If"]
+        return _resolve(if_true if _holds(condition, template) else if_false, template, names)
     if isinstance(value, dict) and "Ref" in value:
         ref = value["Ref"]
         if ref in names:

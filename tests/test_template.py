@@ -67,17 +67,39 @@ def test_function_runs_python313_on_arm64_behind_the_http_api():
 
 
 @functools.cache
-def transformed() -> dict:
-    """The template after the SAM transform: the roles and permissions SAM generates, spelled out."""
-    result = subprocess.run([str(ROOT / ".venv-sam" / "bin" / "python"), "-m", "tests.support.transform", "template.yaml"],
+def transformed(*parameters: str) -> dict:
+    """The template after the SAM transform: the roles and permissions SAM generates, spelled out.
+    Parameters are "Name=Value" overrides, as a deploy gives them; the rest keep their defaults."""
+    result = subprocess.run([str(ROOT / ".venv-sam" / "bin" / "python"), "-m", "tests.support.transform", "template.yaml",
+                             *parameters],
                             cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-def roles() -> dict[str, dict]:
-    return {logical_id: resource["Properties"] for logical_id, resource in transformed()["Resources"].items()
+def with_conditions(value, true: set[str]):
+    """`value` as CloudFormation deploys it when the conditions named in `true` hold and no other does:
+    each Fn::If picks its branch, and AWS::NoValue drops what holds it."""
+    if isinstance(value, list):
+        return [item for item in (with_conditions(item, true) for item in value) if item is not _NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Fn::If"}:
+        condition, if_true, if_false = value["Fn::If"]
+        return with_conditions(if_true if condition in true else if_false, true)
+    if value == {"Ref": "AWS::NoValue"}:
+        return _NO_VALUE
+    return {key: item for key, item in ((key, with_conditions(item, true)) for key, item in value.items())
+            if item is not _NO_VALUE}
+
+
+_NO_VALUE = object()
+
+
+def roles(*parameters: str, true: frozenset[str] = frozenset()) -> dict[str, dict]:
+    return {logical_id: with_conditions(resource["Properties"], set(true))
+            for logical_id, resource in transformed(*parameters)["Resources"].items()
             if resource["Type"] == "AWS::IAM::Role"}
 
 
@@ -128,6 +150,44 @@ def test_the_console_function_may_write_its_logs_and_nothing_else():
     # No other role is the console's: nothing but the console function assumes ConsoleRole.
     assert [logical_id for logical_id, resource in resources.items()
             if "ConsoleRole" in json.dumps(resource.get("Properties", {}))] == [CONSOLE_FUNCTION]
+
+
+XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
+
+
+def _arns(role: dict) -> set[str]:
+    """The role's managed policies, in the aws partition."""
+    return {arn["Fn::Sub"].replace("${AWS::Partition}", "aws") if isinstance(arn, dict) else arn
+            for arn in role.get("ManagedPolicyArns", [])}
+
+
+def _tracing(parameters: tuple[str, ...], true: frozenset[str]) -> dict[str, tuple]:
+    """Each function's tracing as deployed: its mode, Powertools' switch, and whether its role may send traces."""
+    resources, granted = transformed(*parameters)["Resources"], roles(*parameters, true=true)
+    found = {}
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            function = with_conditions(resource["Properties"], set(true))
+            mode = function.get("TracingConfig", {}).get("Mode")
+            if mode == {"Ref": "Tracing"}:
+                mode = dict(parameter.split("=", 1) for parameter in parameters).get(
+                    "Tracing", TEMPLATE["Parameters"]["Tracing"]["Default"])
+            role = granted[function["Role"]["Fn::GetAtt"][0]]
+            found[logical_id] = (mode, function["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"],
+                                 XRAY_WRITE in _arns(role))
+    return found
+
+
+def test_tracing_is_off_by_default_and_the_tracing_parameter_turns_it_on_for_every_function():
+    assert TEMPLATE["Parameters"]["Tracing"]["Default"] == "Disabled"
+    off = _tracing((), frozenset())
+    assert len(off) == 4 and set(off.values()) == {(None, "true", False)}
+    on = _tracing(("Tracing=Active",), frozenset({"TracingOn"}))
+    assert set(on) == set(off) and set(on.values()) == {("Active", "false", True)}
+    # Sending traces is all that is added: no other managed policy on any role.
+    for logical_id, role in roles("Tracing=Active", true=frozenset({"TracingOn"})).items():
+        assert _arns(role) <= {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", XRAY_WRITE}, \
+            logical_id
 
 
 def test_stream_reader_reads_only_the_bins_tables_stream():
@@ -651,3 +711,13 @@ def test_an_optional_custom_domain_maps_the_whole_api_at_its_root_over_tls_1_2()
                                   "arn:aws:iam::123456789012:role/x")]:
         pattern = re.compile(parameters[name]["AllowedPattern"])
         assert pattern.fullmatch(valid) and pattern.fullmatch("") and not pattern.fullmatch(invalid)
+
+
+@pytest.mark.parametrize(("tracing", "disabled"), [("Disabled", "true"), ("Active", "false")])
+def test_make_run_gives_each_function_its_variables_as_a_deploy_with_the_defaults_would(tracing, disabled):
+    """The local stack resolves the template's conditions with every parameter at its default."""
+    template = json.loads(json.dumps(TEMPLATE))
+    template["Parameters"]["Tracing"]["Default"] = tracing
+    functions = local_functions(template)
+    assert len(functions) == 4
+    assert {function.environment["POWERTOOLS_TRACE_DISABLED"] for function in functions} == {disabled}

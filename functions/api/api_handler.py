@@ -8,7 +8,7 @@ it, leaves here as `{"message": ...}` with its status.
 import traceback
 from datetime import UTC, datetime
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
@@ -26,6 +26,10 @@ from http_helpers import json_response, message
 
 logger = Logger()
 metrics = Metrics()
+# Off unless the stack's Tracing parameter is Active (POWERTOOLS_TRACE_DISABLED, docs/operations.md);
+# then each AWS call is a subsegment. Only boto3 is patched: patching every library X-Ray knows
+# would import them all at cold start. No answer is captured: it holds a record, users' data.
+tracer = Tracer(patch_modules=["boto3"])
 app = APIGatewayHttpResolver()
 app.include_router(bin_routes.router)
 app.include_router(collection_routes.router)
@@ -101,6 +105,7 @@ def unexpected(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
     attribution.begin_request()

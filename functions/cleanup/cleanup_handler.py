@@ -1,6 +1,6 @@
 """Lambda entry point for the bins table's stream: delete bodies that no record points at."""
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -11,6 +11,8 @@ from binstore.storage.changes import unreferenced_body
 
 logger = Logger()
 metrics = Metrics()
+# Off unless the stack's Tracing is Active (api_handler.py says more).
+tracer = Tracer(patch_modules=["boto3"])
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 # The bucket is all this function is given (template.yaml); without it, it fails here, at cold start.
 store = Store.from_environment(needed=("RECORDS_BUCKET",))
@@ -29,6 +31,7 @@ def delete_unreferenced_body(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> PartialItemFailureResponse:
     metrics.add_metric(name="BinChangesSeen", unit=MetricUnit.Count, value=len(event.get("Records", [])))

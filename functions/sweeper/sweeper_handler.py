@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from binstore.storage import Store
@@ -10,11 +10,14 @@ from binstore.sweeping import sweep
 
 logger = Logger()
 metrics = Metrics()
+# Off unless the stack's Tracing is Active (api_handler.py says more).
+tracer = Tracer(patch_modules=["boto3"])
 # What this function is given (template.yaml); a name missing fails here, at cold start.
 store = Store.from_environment(needed=("BINS_TABLE", "BIN_VERSIONS_TABLE", "RECORDS_BUCKET"))
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
     report = sweep(store, datetime.now(UTC))

@@ -5,7 +5,8 @@ each function's generated role and the managed policies attached to it, which th
 not spell out. Code locations are replaced by placeholders: the transform needs S3 URIs, the
 tests only look at roles and resources. No AWS call is made.
 
-Usage: python -m tests.support.transform template.yaml
+Usage: python -m tests.support.transform template.yaml [Name=Value ...]
+(parameter values, as `sam deploy --parameter-overrides` gives them; the others keep their defaults)
 """
 
 import json
@@ -25,7 +26,7 @@ class _KnownManagedPolicies:
         return _MANAGED_POLICIES
 
 
-def main(path: str) -> None:
+def main(path: str, *parameters: str) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     template = yaml_parse(open(path, encoding="utf-8").read())
     for resource in template["Resources"].values():
@@ -33,8 +34,9 @@ def main(path: str) -> None:
         for uri in ("CodeUri", "ContentUri"):
             if uri in properties:
                 properties[uri] = "s3://placeholder/code.zip"
-    json.dump(transform(template, {}, _KnownManagedPolicies()), sys.stdout)
+    parameter_values = dict(parameter.split("=", 1) for parameter in parameters)
+    json.dump(transform(template, parameter_values, _KnownManagedPolicies()), sys.stdout)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])
