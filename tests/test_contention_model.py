@@ -150,7 +150,7 @@ def test_the_allowance_stays_exact_under_the_model(store, before_the_split, one_
 
 
 class _FirstPickShard:
-    """Stands for the random module in storage.charges: every charge first picks shard `shard`."""
+    """Stands for binstore.randomness in storage.charges: every charge first picks shard `shard`."""
 
     def __init__(self, shard: int):
         self.shard = shard
@@ -166,7 +166,7 @@ def test_a_read_beside_a_write_of_the_same_account_is_charged_not_refused(store,
     from binstore import reads
     from binstore.storage import charges
 
-    monkeypatch.setattr(charges, "random", _FirstPickShard(5))  # both charge shard 5
+    monkeypatch.setattr(charges, "randomness", _FirstPickShard(5))  # both charge shard 5
     bin_id, other = pro.create_bin({"n": 0}), pro.create_bin({"n": 0})
     simulation, answered = Simulation(), []
 

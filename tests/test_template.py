@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from local.template import load_template, local_functions, local_names, resources_of_type
 from tests.support import EVENTS_DIR, ROOT
-from tests.support.routes import CONSOLE_FUNCTION, http_routes
+from tests.support.routes import CONSOLE_FUNCTION, api_routes, http_routes
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 TEMPLATE = load_template()
@@ -721,3 +721,27 @@ def test_make_run_gives_each_function_its_variables_as_a_deploy_with_the_default
     functions = local_functions(template)
     assert len(functions) == 4
     assert {function.environment["POWERTOOLS_TRACE_DISABLED"] for function in functions} == {disabled}
+
+
+def test_snapstart_is_a_parameter_and_every_api_route_invokes_the_published_version_it_snapshots():
+    """SnapStart snapshots published versions only: were a route to invoke $LATEST, turning it on
+    would change nothing. Every change publishes a version, so the alias never serves stale code."""
+    parameter = TEMPLATE["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "None" and set(parameter["AllowedValues"]) == {"None", "PublishedVersions"}
+    declared = RESOURCES["BinsFunction"]["Properties"]
+    assert declared["AutoPublishAlias"] == "live" and declared["AutoPublishAliasAllProperties"] is True
+    resources = transformed()["Resources"]
+    assert resources["BinsFunction"]["Properties"]["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    (alias,) = [logical_id for logical_id, resource in resources.items() if resource["Type"] == "AWS::Lambda::Alias"]
+    (api,) = [resource["Properties"]["Body"] for resource in resources.values()
+              if resource["Type"] == "AWS::ApiGatewayV2::Api"]
+    targets = {(method.upper(), path): operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+               for path, operations in api["paths"].items() for method, operation in operations.items()}
+    api_targets = {target for route, target in targets.items() if route in api_routes()}
+    assert len([route for route in targets if route in api_routes()]) == len(api_routes())
+    assert api_targets == {"arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                           f"${{{alias}}}/invocations"}
+    invokers = {resource["Properties"]["FunctionName"]["Ref"] for resource in resources.values()
+                if resource["Type"] == "AWS::Lambda::Permission" and resource["Properties"]["Principal"]
+                == "apigateway.amazonaws.com" and "BinsFunction" in json.dumps(resource["Properties"]["FunctionName"])}
+    assert invokers == {alias}  # the gateway may invoke the alias, not $LATEST

@@ -1,11 +1,10 @@
 """Retrying a conditional write that lost a race to a concurrent one."""
 
-import random
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from binstore import errors
+from binstore import errors, randomness
 from binstore.allowance import spending
 from binstore.model import CommitConflict
 
@@ -18,7 +17,7 @@ BACKOFF_SECONDS = 0.005
 
 def backoff(attempt: int) -> None:
     """A short pause, longer each attempt and jittered, so racing writers spread out."""
-    time.sleep(random.uniform(0, BACKOFF_SECONDS * (attempt + 1)))
+    time.sleep(randomness.uniform(0, BACKOFF_SECONDS * (attempt + 1)))
 
 
 def retry_on_conflict[T](store: "Store", attempt_once: Callable[[], T]) -> T:

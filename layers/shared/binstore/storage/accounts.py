@@ -15,7 +15,6 @@ allowance beside live traffic, and an account's deletion ends with its allowance
 """
 
 import functools
-import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import uuid4
 
+from binstore import randomness
 from binstore.model import ACCESS, Account, CommitConflict, IdempotentWrite, StoredKey
 from binstore.storage.charges import (
     ALLOWANCE_SHARDS,
@@ -334,7 +334,7 @@ class AccountTables:
                 return True
             except dynamodb.exceptions.TransactionCanceledException:
                 # Fewer requests than read (spent meanwhile), or a transaction held the item: again.
-                time.sleep(random.uniform(0, SPLIT_PAUSE_SECONDS * (attempt + 1)))
+                time.sleep(randomness.uniform(0, SPLIT_PAUSE_SECONDS * (attempt + 1)))
         return False
 
     @aws_call

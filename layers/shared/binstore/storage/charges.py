@@ -17,7 +17,6 @@ allowance spent. Each success takes exactly one request from
 one shard, and nothing is ever taken from an empty shard, so N requests still yield exactly N.
 """
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from uuid import uuid4
 
 from aws_lambda_powertools import Logger
 
+from binstore import randomness
 from binstore.model import (
     AllowanceSpent,
     AlreadyRecorded,
@@ -183,7 +183,7 @@ class Charges:
         held = self.balances(account_id)
         others = [shard for shard, left in enumerate(held) if left >= 1 and shard != 0]
         if others:
-            return random.choice(others)
+            return randomness.choice(others)
         if held[0] >= 1:
             return 0
         raise AllowanceSpent()
@@ -370,12 +370,12 @@ def _first_pick() -> int:
     """The shard a charge tries first: any but the account item, which is spent last (an account
     from before the split has no such shard: its first pick finds nothing, and the charge reads
     its way back to the account item)."""
-    return random.randrange(1, ALLOWANCE_SHARDS) if ALLOWANCE_SHARDS > 1 else 0
+    return randomness.randrange(1, ALLOWANCE_SHARDS) if ALLOWANCE_SHARDS > 1 else 0
 
 
 def pause_after_conflict(attempt: int) -> None:
     """A short jittered pause before sending again a write a transaction held its item against."""
-    time.sleep(random.uniform(0, SPEND_CONFLICT_PAUSE_SECONDS * (attempt + 1)))
+    time.sleep(randomness.uniform(0, SPEND_CONFLICT_PAUSE_SECONDS * (attempt + 1)))
 
 
 def _refund_lost(account_id: str, error: Exception) -> None:

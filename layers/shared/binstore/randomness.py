@@ -1,0 +1,17 @@
+"""Random draws for jitter and for spreading load (allowance shards), from the operating system on
+every call.
+
+Not the `random` module's shared generator: it is seeded once, when the interpreter starts. Under
+Lambda SnapStart every execution environment resumed from one snapshot would hold the same
+generator state, and draw the same pauses and the same shards in step: the very contention these
+draws exist to spread (docs/operations.md, "SnapStart"). SystemRandom keeps no state to copy; a
+draw costs about a microsecond.
+"""
+
+from random import SystemRandom
+
+_SYSTEM = SystemRandom()
+
+uniform = _SYSTEM.uniform
+choice = _SYSTEM.choice
+randrange = _SYSTEM.randrange
