@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 import access_key_routes
 import bin_routes
 import collection_routes
+import origin
 import schema_doc_routes
 import usage_routes
 from binstore import attribution, errors, usage
@@ -27,6 +28,8 @@ from http_helpers import json_response, message
 logger = Logger()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
+# Before any route: with the edge on, a request that did not come through CloudFront is refused here.
+app.use(middlewares=[origin.require_the_edge])
 app.include_router(bin_routes.router)
 app.include_router(collection_routes.router)
 app.include_router(schema_doc_routes.router)
