@@ -800,7 +800,10 @@ def test_the_stacks_rules_refuse_the_edge_outside_us_east_1_and_a_limit_below_wa
         assert "at least 10" in refused
     # The rule applies exactly when the edge is on.
     (rule,) = TEMPLATE["Rules"].values()
-    assert rule["RuleCondition"] == TEMPLATE["Conditions"]["HasEdge"]
+    for limit in ("0", "10"):
+        parameters = {"PerIpRequestLimit": limit}
+        assert _rule_holds(rule["RuleCondition"], parameters) == condition_holds(
+            "HasEdge", deployed_with(PerIpRequestLimit=int(limit)))
 
 
 def test_with_the_edge_on_the_urls_are_cloudfronts_and_with_a_domain_cloudfront_serves_it():
