@@ -67,28 +67,32 @@ class LocalFunction:
     timeout_seconds: int = 3  # Lambda's default, when the template sets none
 
 
-def _holds(condition, template: dict) -> bool:
-    """A template condition, with every parameter at its default (as `make run` deploys it)."""
-    if isinstance(condition, str):
-        return _holds(template["Conditions"][condition], template)
-    ((function, arguments),) = condition.items()
-    if function == "Fn::Equals":
-        return _resolve(arguments[0], template, {}) == _resolve(arguments[1], template, {})
+def condition_holds(name: str, template: dict) -> bool:
+    """The template's condition `name` with every parameter at its default, as the local stack runs
+    (no domain, no edge: template.yaml's optional parts are off)."""
+    return _holds(template["Conditions"][name], template)
+
+
+def _holds(expression: dict, template: dict) -> bool:
+    ((function, arguments),) = expression.items()
+    if function in ("Condition", "Fn::Condition"):  # as JSON spells it, and as _CfnLoader reads !Condition
+        return condition_holds(arguments, template)
     if function == "Fn::Not":
         return not _holds(arguments[0], template)
     if function == "Fn::And":
         return all(_holds(argument, template) for argument in arguments)
     if function == "Fn::Or":
         return any(_holds(argument, template) for argument in arguments)
-    if function == "Condition":
-        return _holds(arguments, template)
-    raise ValueError(f"cannot evaluate {condition!r} locally")
+    if function == "Fn::Equals":
+        left, right = (_resolve(argument, template, {}) for argument in arguments)
+        return left == right
+    raise ValueError(f"cannot evaluate {function} locally")
 
 
 def _resolve(value, template: dict, names: dict[str, str]) -> str:
-    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+    if isinstance(value, dict) and "Fn::If" in value:
         condition, if_true, if_false = value["Fn::If"]
-        return _resolve(if_true if _holds(condition, template) else if_false, template, names)
+        return _resolve(if_true if condition_holds(condition, template) else if_false, template, names)
     if isinstance(value, dict) and "Ref" in value:
         ref = value["Ref"]
         if ref in names:

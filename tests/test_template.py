@@ -1,5 +1,6 @@
 """template.yaml: valid, buildable, least-privilege, private and encrypted storage."""
 
+import copy
 import functools
 import json
 import os
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from local.template import load_template, local_functions, local_names, resources_of_type
+from local.template import condition_holds, load_template, local_functions, local_names, resources_of_type
 from tests.support import EVENTS_DIR, ROOT
 from tests.support.routes import CONSOLE_FUNCTION, api_routes, http_routes
 
@@ -136,7 +137,9 @@ def test_the_console_function_may_write_its_logs_and_nothing_else():
     assert function["Role"] == {"Fn::GetAtt": ["ConsoleRole", "Arn"]}
     assert "Layers" not in function
     declared = RESOURCES[CONSOLE_FUNCTION]["Properties"]
-    assert not {"Policies", "Environment", "Layers", "VpcConfig"} & set(declared)
+    assert not {"Policies", "Layers", "VpcConfig"} & set(declared)
+    # Its one variable of its own: the edge's origin token (test_the_edge_... below), no resource name.
+    assert set(declared["Environment"]["Variables"]) == {"ORIGIN_VERIFY_TOKEN"}
     role = roles()["ConsoleRole"]
     assert "ManagedPolicyArns" not in role and "PermissionsBoundary" not in role
     statements = [statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
@@ -692,7 +695,10 @@ def test_every_data_bucket_logs_its_access_to_the_access_logs_bucket_which_only_
 
 def test_an_optional_custom_domain_maps_the_whole_api_at_its_root_over_tls_1_2():
     domain, mapping = RESOURCES["CustomDomain"], RESOURCES["CustomDomainMapping"]
-    assert domain["Condition"] == mapping["Condition"] == "HasCustomDomain"
+    # API Gateway serves the domain unless the edge is on (then CloudFront does: tested below).
+    assert domain["Condition"] == mapping["Condition"] == "HasRegionalCustomDomain"
+    assert {"CustomDomain", "CustomDomainMapping"} <= made(CustomDomainName="api.example.com",
+                                                           CustomDomainCertificateArn=CERTIFICATE)
     assert TEMPLATE["Conditions"]["HasCustomDomain"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CustomDomainName"}, ""]}]}
     (configuration,) = domain["Properties"]["DomainNameConfigurations"]
     assert configuration == {"CertificateArn": {"Ref": "CustomDomainCertificateArn"}, "EndpointType": "REGIONAL",
@@ -745,3 +751,175 @@ def test_snapstart_is_a_parameter_and_every_api_route_invokes_the_published_vers
                 if resource["Type"] == "AWS::Lambda::Permission" and resource["Properties"]["Principal"]
                 == "apigateway.amazonaws.com" and "BinsFunction" in json.dumps(resource["Properties"]["FunctionName"])}
     assert invokers == {alias}  # the gateway may invoke the alias, not $LATEST
+
+
+# The edge (docs/operations.md, "Per-IP rate limit"): CloudFront and a WAF web ACL in front of the API,
+# only with PerIpRequestLimit set.
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
+# AWS's managed CloudFront policies, by their fixed ids (AWS's CloudFront developer guide).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+EDGE_TYPES = {"AWS::WAFv2::WebACL", "AWS::CloudFront::Distribution", "AWS::SecretsManager::Secret"}
+
+
+def deployed_with(**parameters) -> dict:
+    """The template as deployed with these parameters (the others at their defaults)."""
+    template = copy.deepcopy(TEMPLATE)
+    for name, value in parameters.items():
+        template["Parameters"][name]["Default"] = value
+    return template
+
+
+def made(**parameters) -> set[str]:
+    """The resources CloudFormation makes when deployed with these parameters."""
+    template = deployed_with(**parameters)
+    return {logical_id for logical_id, resource in template["Resources"].items()
+            if "Condition" not in resource or condition_holds(resource["Condition"], template)}
+
+
+def chosen(value, template: dict):
+    """`value` with each Fn::If replaced by the branch its condition picks for `template`'s parameters."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, if_true, if_false = value["Fn::If"]
+        return chosen(if_true if condition_holds(condition, template) else if_false, template)
+    if isinstance(value, dict):
+        return {key: chosen(item, template) for key, item in value.items()}
+    if isinstance(value, list):
+        return [chosen(item, template) for item in value]
+    return value
+
+
+def outputs_with(**parameters) -> dict[str, object]:
+    template = deployed_with(**parameters)
+    return {name: chosen(output["Value"], template) for name, output in template["Outputs"].items()
+            if "Condition" not in output or condition_holds(output["Condition"], template)}
+
+
+def test_the_edge_is_off_by_default_and_comes_whole_with_a_per_ip_limit():
+    assert TEMPLATE["Parameters"]["PerIpRequestLimit"]["Default"] == 0
+    types = {logical_id: resource["Type"] for logical_id, resource in RESOURCES.items()}
+    assert not {types[logical_id] for logical_id in made()} & EDGE_TYPES
+    edge = made(PerIpRequestLimit=100) - made()
+    assert sorted(types[logical_id] for logical_id in edge) == sorted(EDGE_TYPES)  # one of each
+    assert "EdgeUrl" not in outputs_with() and "EdgeUrl" in outputs_with(PerIpRequestLimit=100)
+    # Off, the functions are given an empty token, so they serve every request (tests/handler/test_edge_origin.py).
+    functions = {function.logical_id: function.environment for function in local_functions(TEMPLATE)}
+    assert functions["BinsFunction"]["ORIGIN_VERIFY_TOKEN"] == functions[CONSOLE_FUNCTION]["ORIGIN_VERIFY_TOKEN"] == ""
+
+
+def test_the_web_acl_limits_each_client_address_to_the_parameter_and_answers_429_in_json():
+    (acl_id,) = resources_of_type(TEMPLATE, "AWS::WAFv2::WebACL")
+    acl = RESOURCES[acl_id]["Properties"]
+    assert acl["Scope"] == "CLOUDFRONT" and acl["DefaultAction"] == {"Allow": {}}
+    (rule,) = acl["Rules"]
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "IP"  # the connecting address, not a header a client writes
+    assert statement["Limit"] == {"Ref": "PerIpRequestLimit"} and statement["EvaluationWindowSec"] == 300
+    assert set(statement) == {"AggregateKeyType", "Limit", "EvaluationWindowSec"}  # every request counts
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    body = acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    assert json.loads(body["Content"]) == {"message": "Too many requests from your address"}
+    for visibility in (rule["VisibilityConfig"], acl["VisibilityConfig"]):
+        assert visibility["CloudWatchMetricsEnabled"] is True and visibility["SampledRequestsEnabled"] is True
+    parameter = TEMPLATE["Parameters"]["PerIpRequestLimit"]
+    assert parameter["Type"] == "Number" and parameter["MinValue"] == 0
+
+
+def test_the_distribution_sends_every_request_through_the_web_acl_to_the_http_api_uncached_with_the_origin_token():
+    import origin
+
+    (distribution_id,) = resources_of_type(TEMPLATE, "AWS::CloudFront::Distribution")
+    config = RESOURCES[distribution_id]["Properties"]["DistributionConfig"]
+    (acl_id,) = resources_of_type(TEMPLATE, "AWS::WAFv2::WebACL")
+    assert config["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    (api_origin,) = config["Origins"]
+    # The origin is the HTTP API's own URL, the one ApiUrl names with the edge off.
+    assert {"Fn::Sub": "https://" + api_origin["DomainName"]["Fn::Sub"]} == outputs_with()["ApiUrl"]
+    assert api_origin["CustomOriginConfig"] == {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]}
+    behavior = config["DefaultCacheBehavior"]
+    assert "CacheBehaviors" not in config and behavior["TargetOriginId"] == api_origin["Id"]
+    assert behavior["CachePolicyId"] == CACHING_DISABLED
+    assert behavior["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert {method for method, _ in http_routes()} | {"OPTIONS"} <= set(behavior["AllowedMethods"])
+    # The header the functions check, with the secret's value; each function is given the same value.
+    (custom_header,) = api_origin["OriginCustomHeaders"]
+    assert custom_header["HeaderName"].lower() == origin.HEADER.lower()
+    (secret_id,) = resources_of_type(TEMPLATE, "AWS::SecretsManager::Secret")
+    token = {"Fn::Sub": "{{resolve:secretsmanager:${" + secret_id + "}}}"}
+    assert custom_header["HeaderValue"] == token
+    deployed = transformed()["Resources"]
+    for function_id in ("BinsFunction", CONSOLE_FUNCTION):
+        variables = deployed[function_id]["Properties"]["Environment"]["Variables"]
+        assert variables[origin.VARIABLE] == {"Fn::If": ["HasEdge", token, ""]}, function_id
+    generated = RESOURCES[secret_id]["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 32 and generated["ExcludePunctuation"] is True
+    assert {RESOURCES[logical_id]["Condition"] for logical_id in (secret_id, distribution_id, acl_id)} == {"HasEdge"}
+
+
+def _rule_holds(expression, parameters: dict[str, str]) -> bool | str:
+    """A Rules expression for these parameter values (the pseudo parameter AWS::Region among them)."""
+    if not isinstance(expression, dict):
+        return str(expression)
+    ((function, arguments),) = expression.items()
+    if function == "Ref":
+        return parameters[arguments]
+    if function == "Fn::Not":
+        return not _rule_holds(arguments[0], parameters)
+    if function == "Fn::Equals":
+        return _rule_holds(arguments[0], parameters) == _rule_holds(arguments[1], parameters)
+    if function == "Fn::Contains":
+        return _rule_holds(arguments[1], parameters) in [str(value) for value in arguments[0]]
+    raise AssertionError(f"{function} is not evaluated here")
+
+
+def refusals(limit: str, region: str) -> list[str]:
+    """What CloudFormation would refuse the stack with, before making anything: the failed assertions."""
+    parameters = {"PerIpRequestLimit": limit, "AWS::Region": region}
+    return [assertion["AssertDescription"] for rule in transformed()["Rules"].values()
+            if _rule_holds(rule.get("RuleCondition", True), parameters)
+            for assertion in rule["Assertions"] if not _rule_holds(assertion["Assert"], parameters)]
+
+
+def test_the_stacks_rules_refuse_the_edge_outside_us_east_1_and_a_limit_below_wafs_minimum():
+    assert refusals("0", "eu-west-1") == refusals("0", "us-east-1") == []  # no edge, no constraint
+    assert refusals("10", "us-east-1") == refusals("2000", "us-east-1") == []
+    (outside,) = refusals("100", "eu-west-1")
+    assert "us-east-1" in outside
+    for too_low in "123456789":
+        (refused,) = refusals(too_low, "us-east-1")
+        assert "at least 10" in refused
+    # The rule applies exactly when the edge is on.
+    (rule,) = TEMPLATE["Rules"].values()
+    for limit in ("0", "10"):
+        parameters = {"PerIpRequestLimit": limit}
+        assert _rule_holds(rule["RuleCondition"], parameters) == condition_holds(
+            "HasEdge", deployed_with(PerIpRequestLimit=int(limit)))
+
+
+def test_with_the_edge_on_the_urls_are_cloudfronts_and_with_a_domain_cloudfront_serves_it():
+    off, on = outputs_with(), outputs_with(PerIpRequestLimit=100)
+    edge_url = {"Fn::Sub": "https://${EdgeDistribution.DomainName}"}
+    assert on["ApiUrl"] == on["EdgeUrl"] == edge_url  # the execute-api URL refuses every request then
+    assert off["ApiUrl"] != edge_url
+    for outputs in (off, on):
+        assert outputs["ConsoleUrl"] == {"Fn::Sub": outputs["ApiUrl"]["Fn::Sub"] + "/console"}
+    domain = {"CustomDomainName": "api.example.com", "CustomDomainCertificateArn": CERTIFICATE}
+    regional, edge = made(**domain), made(**domain, PerIpRequestLimit=100)
+    assert {"CustomDomain", "CustomDomainMapping"} <= regional and "EdgeDistribution" not in regional
+    assert not {"CustomDomain", "CustomDomainMapping"} & edge and "EdgeDistribution" in edge
+    assert outputs_with(**domain)["CustomDomainTarget"] == {"Fn::GetAtt": ["CustomDomain", "RegionalDomainName"]}
+    assert outputs_with(**domain, PerIpRequestLimit=100)["CustomDomainTarget"] == {
+        "Fn::GetAtt": ["EdgeDistribution", "DomainName"]}
+    config = RESOURCES["EdgeDistribution"]["Properties"]["DistributionConfig"]
+    with_domain = chosen(config, deployed_with(**domain, PerIpRequestLimit=100))
+    assert with_domain["Aliases"] == [{"Ref": "CustomDomainName"}]
+    assert with_domain["ViewerCertificate"] == {
+        "AcmCertificateArn": {"Ref": "CustomDomainCertificateArn"}, "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021"}
+    without = chosen(config, deployed_with(PerIpRequestLimit=100))
+    assert without["Aliases"] == {"Ref": "AWS::NoValue"}
+    assert without["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}

@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 import access_key_routes
 import bin_routes
 import collection_routes
+import origin
 import schema_doc_routes
 import usage_routes
 from binstore import attribution, errors, usage
@@ -31,6 +32,8 @@ metrics = Metrics()
 # would import them all at cold start. No answer is captured: it holds a record, users' data.
 tracer = Tracer(patch_modules=["boto3"])
 app = APIGatewayHttpResolver()
+# Before any route: with the edge on, a request that did not come through CloudFront is refused here.
+app.use(middlewares=[origin.require_the_edge])
 app.include_router(bin_routes.router)
 app.include_router(collection_routes.router)
 app.include_router(schema_doc_routes.router)

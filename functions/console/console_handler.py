@@ -12,7 +12,9 @@ from that map by exact lookup, so a path can name only a file that was there at 
 import base64
 import gzip
 import hashlib
+import hmac
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +128,9 @@ def _answer(status: int, headers: dict[str, str], body: str = "", binary: bool =
     }
 
 
+NOT_THROUGH_THE_EDGE = '{"message":"Call the API at its published address: this one is not served directly"}'
+
+
 def _not_found() -> dict:
     return _answer(404, {"Content-Type": "application/json", "Cache-Control": REVALIDATE}, '{"message":"Not Found"}')
 
@@ -134,6 +139,16 @@ def _header(event: dict, name: str) -> str:
     """A request header by its lowercase name: API Gateway lowercases header names, `sam local` (and
     so `make run`) does not."""
     return next((value for key, value in (event.get("headers") or {}).items() if key.lower() == name), "")
+
+
+def _came_through_the_edge(event: dict) -> bool:
+    """With the edge on (template.yaml's PerIpRequestLimit), CloudFront sends X-Origin-Verify with the
+    value this function is given in ORIGIN_VERIFY_TOKEN; a request without it went around CloudFront
+    and its per-IP limit. Without the variable (the edge off, `make run`), every request is served.
+    Compared as bytes (any text, in constant time); never logged. The API's origin.py does the same."""
+    expected = os.environ.get("ORIGIN_VERIFY_TOKEN", "")
+    given = _header(event, "x-origin-verify").encode("utf-8", "surrogatepass")
+    return not expected or hmac.compare_digest(given, expected.encode())
 
 
 def _unchanged(etag: str, if_none_match: str) -> bool:
@@ -154,6 +169,8 @@ def _accepts_gzip(accept_encoding: str) -> bool:
 
 
 def lambda_handler(event: dict, context) -> dict:
+    if not _came_through_the_edge(event):
+        return _answer(403, {"Content-Type": "application/json", "Cache-Control": REVALIDATE}, NOT_THROUGH_THE_EDGE)
     path = event.get("rawPath") or ""
     site_file = FILES.get(path)
     if site_file is None:
