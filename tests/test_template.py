@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import itertools
 import json
 import os
 import re
@@ -923,3 +924,20 @@ def test_with_the_edge_on_the_urls_are_cloudfronts_and_with_a_domain_cloudfront_
     without = chosen(config, deployed_with(PerIpRequestLimit=100))
     assert without["Aliases"] == {"Ref": "AWS::NoValue"}
     assert without["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+
+
+def test_the_readmes_parameter_table_names_every_parameter_with_its_default():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| Parameter | Default | What it sets |"):]
+    rows = [line.split(" | ") for line in itertools.takewhile(lambda line: line.startswith("| "),
+                                                              table.splitlines()[2:])]
+    assert rows, "the README's deploy section lost its parameter table"
+    listed = {}
+    for names, defaults, _ in ([cell.strip("| ") for cell in row[:2]] + [row[2]] for row in rows):
+        names = re.findall(r"`(\w+)`", names)
+        defaults = re.findall(r"`([^`]*)`", defaults) or [""] * len(names)  # "empty"
+        assert len(names) == len(defaults), names
+        listed.update(zip(names, defaults, strict=True))
+    parameters = TEMPLATE["Parameters"]
+    assert set(listed) == set(parameters)
+    assert {name: str(parameter.get("Default", "")) for name, parameter in parameters.items()} == listed
