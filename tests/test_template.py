@@ -846,6 +846,8 @@ def test_the_distribution_sends_every_request_through_the_web_acl_to_the_http_ap
     assert behavior["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
     assert behavior["ViewerProtocolPolicy"] == "https-only"
     assert {method for method, _ in http_routes()} | {"OPTIONS"} <= set(behavior["AllowedMethods"])
+    # IPv4 only: WAF counts IPv6 addresses one by one, and one client may hold billions of them.
+    assert config["IPV6Enabled"] is False
     # The header the functions check, with the secret's value; each function is given the same value.
     (custom_header,) = api_origin["OriginCustomHeaders"]
     assert custom_header["HeaderName"].lower() == origin.HEADER.lower()
@@ -941,3 +943,62 @@ def test_the_readmes_parameter_table_names_every_parameter_with_its_default():
     parameters = TEMPLATE["Parameters"]
     assert set(listed) == set(parameters)
     assert {name: str(parameter.get("Default", "")) for name, parameter in parameters.items()} == listed
+
+
+def _published_version(*arguments: str) -> tuple[str, dict]:
+    """The API function's version after the transform, as (logical id, properties): what the alias serves."""
+    ((logical_id, version),) = [(logical_id, resource) for logical_id, resource in transformed(*arguments)["Resources"].items()
+                                if resource["Type"] == "AWS::Lambda::Version"]
+    return logical_id, version
+
+
+def test_new_code_in_the_function_or_its_layer_publishes_a_new_version_for_the_alias():
+    """The layer holds binstore, most of the API's code: a new layer alone must reach the alias."""
+    unchanged, _ = _published_version()
+    assert _published_version("--new-code=BinsFunction")[0] != unchanged
+    assert _published_version("--new-code=SharedLayer")[0] != unchanged
+    assert _published_version("--new-code=ConsoleFunction")[0] == unchanged  # the test can tell
+
+
+def _parameters_read(value, seen_conditions=()) -> set[str]:
+    """Every parameter `value` names, directly or through the conditions it uses."""
+    found = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and item in TEMPLATE["Parameters"]:
+                found.add(item)
+            elif key in ("Fn::If", "Condition") and isinstance(item, (list, str)):
+                condition = item[0] if isinstance(item, list) else item
+                if condition not in seen_conditions:
+                    found |= _parameters_read(TEMPLATE["Conditions"][condition], (*seen_conditions, condition))
+                found |= _parameters_read(item[1:] if isinstance(item, list) else [], seen_conditions)
+            elif key == "Fn::Sub" and isinstance(item, str):
+                found |= {name for name in re.findall(r"\$\{(\w+)\}", item) if name in TEMPLATE["Parameters"]}
+            else:
+                found |= _parameters_read(item, seen_conditions)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _parameters_read(item, seen_conditions)
+    return found
+
+
+def test_a_new_value_of_any_parameter_the_api_functions_settings_read_publishes_a_new_version():
+    """SAM hashes the function's properties as written (`!Ref Name`, not its value): a parameter's new
+    value reaches the alias only because the version's description holds it, and a version's
+    description cannot change in place (a new one replaces the version, publishing the function)."""
+    function = RESOURCES["BinsFunction"]["Properties"]
+    # Not the concurrency reservation: it is the function's, whichever version runs.
+    settings = {key: value for key, value in {**TEMPLATE["Globals"]["Function"], **function}.items()
+                if key not in ("Events", "ReservedConcurrentExecutions", "VersionDescription")}
+    read = _parameters_read(settings)
+    assert {"BuyRequestsAt", "PerIpRequestLimit", "SnapStart", "Tracing"} <= read  # the walk finds them
+    _, version = _published_version()
+    described = set(re.findall(r"\$\{(\w+)\}", version["Properties"]["Description"]["Fn::Sub"]))
+    assert read <= described, f"not in the version's description: {sorted(read - described)}"
+    assert version["DeletionPolicy"] == "Delete"  # a replaced version (and its snapshot) does not linger
+    # Lambda takes a description of 256 characters at most, whatever the values.
+    longest = {name: parameter.get("MaxLength") or len(str(parameter.get("MaxValue", ""))) or
+               max(len(str(value)) for value in parameter["AllowedValues"])
+               for name, parameter in TEMPLATE["Parameters"].items() if name in described}
+    text = version["Properties"]["Description"]["Fn::Sub"]
+    assert len(re.sub(r"\$\{\w+\}", "", text)) + sum(longest.values()) <= 256, longest

@@ -20,7 +20,7 @@ import collection_routes
 import origin
 import schema_doc_routes
 import usage_routes
-from binstore import attribution, errors, usage
+from binstore import attribution, errors, randomness, usage
 from binstore.model import StorageUnavailable
 from binstore.storage import Store, clients
 from http_helpers import json_response, message
@@ -111,6 +111,7 @@ def unexpected(error: Exception) -> Response:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
+    randomness.reseed_shared_generator_once()  # SnapStart: see binstore/randomness.py
     attribution.begin_request()
     app.append_context(store=store)  # cleared by resolve() when the request ends
     answer = app.resolve(event, context)

@@ -5,7 +5,8 @@ SnapStart runs the cold start once, snapshots the memory, and resumes every new 
 that copy. `os.fork()` after the import is the same experiment on this machine: two children start
 from one initialised memory, as two environments resumed from one snapshot do (the C library's
 fork, so that no at-fork hook reseeds anything: a resume runs none). Everything they
-draw must differ: ids, keys, body keys, the allowance shard a charge tries first, retry jitter.
+draw must differ: ids, keys, body keys, the allowance shard a charge tries first, retry jitter, and
+what libraries draw from the random module once the environment has served its first request.
 """
 
 import ast
@@ -17,8 +18,10 @@ import sys
 from tests.support import ROOT
 
 _PROBE = """
-import ctypes, json, os
+import ctypes, json, os, random
 import api_handler  # the cold start: what a snapshot holds
+from tests.support.events import api_event
+from tests.support.lambda_context import lambda_context
 from binstore import ids, keys, randomness
 from binstore.storage import bodies, charges
 
@@ -26,7 +29,11 @@ from binstore.storage import bodies, charges
 assert not any(api_handler.store.clients._made.values())
 
 def draws():
-    return {"bin id": ids.new_id(), "key": keys.generate_key(ids.new_id()).plaintext,
+    # The environment's first invocation (a route that calls nothing), then what a library would draw
+    # from the random module's shared generator (botocore's retry jitter, X-Ray's sampling).
+    api_handler.lambda_handler(api_event("GET", "/v3/no-such-route"), lambda_context())
+    return {"library draws": [random.random() for _ in range(4)],
+            "bin id": ids.new_id(), "key": keys.generate_key(ids.new_id()).plaintext,
             "body key": bodies.new_object_key("0" * 24),
             "first shards": [charges._first_pick() for _ in range(12)],
             "jitter": [randomness.uniform(0, 1) for _ in range(4)]}
@@ -52,13 +59,14 @@ with os.fdopen(read) as lines:
 
 
 def test_environments_resumed_from_one_snapshot_draw_different_ids_keys_shards_and_jitter():
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"), str(ROOT / "layers" / "shared")]),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"), str(ROOT / "layers" / "shared"),
+                                                        str(ROOT)]),
            "LAMBDA_TASK_ROOT": str(ROOT / "functions" / "api")}
     result = subprocess.run([sys.executable, "-c", _PROBE], env=env, cwd=ROOT, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
     first, second = json.loads(result.stdout.splitlines()[-1])
-    assert set(first) == set(second) == {"bin id", "key", "body key", "first shards", "jitter"}
+    assert set(first) == set(second) == {"library draws", "bin id", "key", "body key", "first shards", "jitter"}
     for drawn in first:
         assert first[drawn] != second[drawn], f"two environments resumed from one snapshot drew the same {drawn}"
 

@@ -5,8 +5,9 @@ each function's generated role and the managed policies attached to it, which th
 not spell out. Code locations are replaced by placeholders: the transform needs S3 URIs, the
 tests only look at roles and resources. No AWS call is made.
 
-Usage: python -m tests.support.transform template.yaml [Name=Value ...]
-(parameter values, as `sam deploy --parameter-overrides` gives them; the others keep their defaults)
+Usage: python -m tests.support.transform template.yaml [--new-code=LogicalId ...] [Name=Value ...]
+(parameter values, as `sam deploy --parameter-overrides` gives them; the others keep their defaults.
+--new-code gives that function or layer another code location, as a deploy of changed code does.)
 """
 
 import json
@@ -26,14 +27,16 @@ class _KnownManagedPolicies:
         return _MANAGED_POLICIES
 
 
-def main(path: str, *parameters: str) -> None:
+def main(path: str, *arguments: str) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     template = yaml_parse(open(path, encoding="utf-8").read())
-    for resource in template["Resources"].values():
+    changed = {argument.removeprefix("--new-code=") for argument in arguments if argument.startswith("--new-code=")}
+    parameters = [argument for argument in arguments if not argument.startswith("--")]
+    for logical_id, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
         for uri in ("CodeUri", "ContentUri"):
             if uri in properties:
-                properties[uri] = "s3://placeholder/code.zip"
+                properties[uri] = f"s3://placeholder/{logical_id}{'-new' if logical_id in changed else ''}.zip"
     parameter_values = dict(parameter.split("=", 1) for parameter in parameters)
     json.dump(transform(template, parameter_values, _KnownManagedPolicies()), sys.stdout)
 

@@ -8,6 +8,7 @@ draws exist to spread (docs/operations.md, "SnapStart"). SystemRandom keeps no s
 draw costs about a microsecond.
 """
 
+import random
 from random import SystemRandom
 
 _SYSTEM = SystemRandom()
@@ -15,3 +16,17 @@ _SYSTEM = SystemRandom()
 uniform = _SYSTEM.uniform
 choice = _SYSTEM.choice
 randrange = _SYSTEM.randrange
+
+
+_reseeded = False
+
+
+def reseed_shared_generator_once() -> None:
+    """Reseed the `random` module's generator from the OS, once per execution environment: on its
+    first invocation, which under SnapStart comes after the resume. Libraries draw from it too
+    (botocore's retry jitter, the X-Ray SDK's sampling), and would otherwise draw in step with
+    every environment resumed from the same snapshot."""
+    global _reseeded
+    if not _reseeded:
+        random.seed()
+        _reseeded = True
