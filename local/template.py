@@ -1,5 +1,6 @@
 """template.yaml, read the way the local stack needs it: resources to create, functions to run."""
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def _resolve(value, template: dict, names: dict[str, str]) -> str:
     if isinstance(value, dict) and "Fn::If" in value:
         condition, if_true, if_false = value["Fn::If"]
         return _resolve(if_true if condition_holds(condition, template) else if_false, template, names)
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        # ${Name} of a parameter or a resource; a dynamic reference ({{resolve:...}}) is AWS's alone.
+        return re.sub(r"\$\{([\w:]+)\}", lambda name: _resolve({"Ref": name[1]}, template, names), value["Fn::Sub"])
     if isinstance(value, dict) and "Ref" in value:
         ref = value["Ref"]
         if ref in names:

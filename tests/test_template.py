@@ -972,8 +972,10 @@ def _parameters_read(value, seen_conditions=()) -> set[str]:
                 if condition not in seen_conditions:
                     found |= _parameters_read(TEMPLATE["Conditions"][condition], (*seen_conditions, condition))
                 found |= _parameters_read(item[1:] if isinstance(item, list) else [], seen_conditions)
-            elif key == "Fn::Sub" and isinstance(item, str):
-                found |= {name for name in re.findall(r"\$\{(\w+)\}", item) if name in TEMPLATE["Parameters"]}
+            elif key == "Fn::Sub":
+                text, variables = (item, {}) if isinstance(item, str) else item
+                found |= {name for name in re.findall(r"\$\{(\w+)\}", text) if name in TEMPLATE["Parameters"]}
+                found |= _parameters_read(variables, seen_conditions)
             else:
                 found |= _parameters_read(item, seen_conditions)
     elif isinstance(value, list):
@@ -986,19 +988,23 @@ def test_a_new_value_of_any_parameter_the_api_functions_settings_read_publishes_
     """SAM hashes the function's properties as written (`!Ref Name`, not its value): a parameter's new
     value reaches the alias only because the version's description holds it, and a version's
     description cannot change in place (a new one replaces the version, publishing the function)."""
-    function = RESOURCES["BinsFunction"]["Properties"]
-    # Not the concurrency reservation: it is the function's, whichever version runs.
-    settings = {key: value for key, value in {**TEMPLATE["Globals"]["Function"], **function}.items()
-                if key not in ("Events", "ReservedConcurrentExecutions", "VersionDescription")}
+    # The function as deployed (Globals merged in by SAM), but not the concurrency reservation: it is
+    # the function's, whichever version runs.
+    function = transformed()["Resources"]["BinsFunction"]["Properties"]
+    settings = {key: value for key, value in function.items() if key != "ReservedConcurrentExecutions"}
     read = _parameters_read(settings)
     assert {"BuyRequestsAt", "PerIpRequestLimit", "SnapStart", "Tracing"} <= read  # the walk finds them
     _, version = _published_version()
-    described = set(re.findall(r"\$\{(\w+)\}", version["Properties"]["Description"]["Fn::Sub"]))
+    description = version["Properties"]["Description"]
+    described = set(re.findall(r"\$\{(\w+)\}", description["Fn::Sub"]))
     assert read <= described, f"not in the version's description: {sorted(read - described)}"
+    # The same text is a variable of the function: a new description is always a change of the
+    # function, which Lambda publishes (it refuses to publish a version of an unchanged function).
+    assert function["Environment"]["Variables"]["DEPLOYED_SETTINGS"] == description
     assert version["DeletionPolicy"] == "Delete"  # a replaced version (and its snapshot) does not linger
     # Lambda takes a description of 256 characters at most, whatever the values.
     longest = {name: parameter.get("MaxLength") or len(str(parameter.get("MaxValue", ""))) or
-               max(len(str(value)) for value in parameter["AllowedValues"])
+               max((len(str(value)) for value in parameter.get("AllowedValues", [])), default=10**6)
                for name, parameter in TEMPLATE["Parameters"].items() if name in described}
     text = version["Properties"]["Description"]["Fn::Sub"]
     assert len(re.sub(r"\$\{\w+\}", "", text)) + sum(longest.values()) <= 256, longest

@@ -30,7 +30,7 @@ assert not any(api_handler.store.clients._made.values())
 
 def draws():
     # The environment's first invocation (a route that calls nothing), then what a library would draw
-    # from the random module's shared generator (botocore's retry jitter, X-Ray's sampling).
+    # from the random module's shared generator (botocore's retry jitter, Powertools' log sampling).
     api_handler.lambda_handler(api_event("GET", "/v3/no-such-route"), lambda_context())
     return {"library draws": [random.random() for _ in range(4)],
             "bin id": ids.new_id(), "key": keys.generate_key(ids.new_id()).plaintext,

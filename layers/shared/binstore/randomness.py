@@ -24,7 +24,7 @@ _reseeded = False
 def reseed_shared_generator_once() -> None:
     """Reseed the `random` module's generator from the OS, once per execution environment: on its
     first invocation, which under SnapStart comes after the resume. Libraries draw from it too
-    (botocore's retry jitter, the X-Ray SDK's sampling), and would otherwise draw in step with
+    (botocore's retry jitter, Powertools' log sampling), and would otherwise draw in step with
     every environment resumed from the same snapshot."""
     global _reseeded
     if not _reseeded:
