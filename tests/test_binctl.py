@@ -225,7 +225,7 @@ def test_bodies_sweep_tags_bodies_no_record_points_at(store, capsys):
 
     code, output, _ = run(capsys, "bodies", "sweep", "--grace-minutes", "0")
 
-    assert code == 0 and output == {"bins_checked": 1, "orphans_marked": 1, "bins_skipped": 0}
+    assert code == 0 and output == {"bins_checked": 1, "orphans_marked": 1, "bins_skipped": 0, "orphans_gone": 0}
     tags = store.s3.get_object_tagging(Bucket=store.settings.records_bucket, Key=stray)["TagSet"]
     assert tags == [{"Key": "binstore-orphan", "Value": "true"}]
 

@@ -223,6 +223,33 @@ def test_sweep_skips_a_bin_that_changes_while_it_is_checked(invoke, store, pro, 
     assert read(invoke, pro, bin_id) == {"n": "meanwhile"}
 
 
+def test_a_body_deleted_between_the_listing_and_the_tagging_is_counted_gone_and_the_sweep_goes_on(
+        invoke, store, pro, bin_id, monkeypatch):
+    """A bin deleted while the sweep runs: its bodies were listed, then deleted (versioned, so each
+    is now a delete marker) before the sweep tags them. S3 refuses to tag them (MethodNotAllowed);
+    the sweep counts them gone and marks the other bins' orphans, and the sweeper does not fail."""
+    doomed = pro.create_bin({"n": "doomed"})
+    stray = f"records/{bin_id}/left-by-a-dead-function.json"
+    store.bodies.put(stray, b'{"n": "never committed"}')
+    real_referenced = store.bins.referenced_bodies
+
+    def deleted_meanwhile(bin):
+        if bin == doomed:
+            keys = body_keys(store, doomed)
+            status, _, _ = invoke(api_event("DELETE", f"/v3/b/{doomed}", headers={"x-master-key": pro.master_key}))
+            assert status == 200
+            for key in keys:  # as the stream's cleanup deletes them
+                store.bodies.delete(key)
+            return set()  # the bin is gone: none of its bodies is referenced
+        return real_referenced(bin)
+
+    monkeypatch.setattr(store.bins, "referenced_bodies", deleted_meanwhile)
+    report = sweep_now(store)
+
+    assert report.orphans_gone == 1 and report.orphans_marked == 1
+    assert orphans(store, bin_id) == [stray]
+
+
 def test_sweeper_function_sweeps_on_its_schedule(store, pro, bin_id, monkeypatch):
     """SweeperFunction's handler, given the scheduled event, tags what the sweep finds."""
     import sweeper_handler as sweeper
@@ -235,7 +262,7 @@ def test_sweeper_function_sweeps_on_its_schedule(store, pro, bin_id, monkeypatch
 
     report = sweeper.lambda_handler(sample_event("sweeper-daily.json"), lambda_context("SweeperFunction"))
 
-    assert report == {"bins_checked": 1, "orphans_marked": 1, "bins_skipped": 0}
+    assert report == {"bins_checked": 1, "orphans_marked": 1, "bins_skipped": 0, "orphans_gone": 0}
     assert orphans(store, bin_id) == [stray]
 
 

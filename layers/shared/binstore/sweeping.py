@@ -26,6 +26,7 @@ class SweepReport:
     bins_checked: int = 0
     orphans_marked: int = 0
     bins_skipped: int = 0  # changed while being checked: looked at again by the next sweep
+    orphans_gone: int = 0  # deleted between the listing and the tagging: nothing left to mark
 
 
 def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:
@@ -42,6 +43,8 @@ def sweep(store: Store, now: datetime, grace: timedelta = GRACE) -> SweepReport:
         report.bins_checked += 1
         for object_key in object_keys:
             if object_key not in referenced:
-                store.bodies.mark_orphan(object_key)
-                report.orphans_marked += 1
+                if store.bodies.mark_orphan(object_key):
+                    report.orphans_marked += 1
+                else:
+                    report.orphans_gone += 1
     return report

@@ -104,8 +104,17 @@ class RecordBodies:
             raise unavailable(error) from error
 
     @aws_call
-    def mark_orphan(self, object_key: str) -> None:
-        """Tag a body no record points at; the bucket's lifecycle rule deletes it a day later."""
-        self._s3.put_object_tagging(
-            Bucket=self.bucket, Key=object_key, Tagging={"TagSet": [{"Key": ORPHAN_TAG, "Value": "true"}]}
-        )
+    def mark_orphan(self, object_key: str) -> bool:
+        """Tag a body no record points at; the bucket's lifecycle rule deletes it a day later. False
+        if it was deleted since it was listed (a bin's delete, the stream's cleanup): nothing to tag.
+        The records bucket is versioned, so such a body's current version is a delete marker, and S3
+        answers MethodNotAllowed; an unversioned bucket would answer NoSuchKey."""
+        try:
+            self._s3.put_object_tagging(
+                Bucket=self.bucket, Key=object_key, Tagging={"TagSet": [{"Key": ORPHAN_TAG, "Value": "true"}]}
+            )
+        except ClientError as error:
+            if error_code(error) in ("MethodNotAllowed", "NoSuchKey", "404"):
+                return False
+            raise
+        return True
