@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from tests.support import ROOT
+from tests.support import function_path
 
 _PROBE = """
 import json, sys
@@ -16,9 +16,7 @@ print(json.dumps({"modules": sorted(sys.modules), "clients": [name for name, cli
 
 
 def test_importing_the_handler_makes_no_client_and_skips_what_few_requests_need():
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"),
-                                                        str(ROOT / "layers" / "shared")]),
-           "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {**os.environ, "PYTHONPATH": function_path("api"), "AWS_DEFAULT_REGION": "us-east-1"}
     result = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.splitlines()[-1])
@@ -33,9 +31,7 @@ def test_a_function_missing_a_resource_name_fails_at_cold_start_naming_it():
     for code_dir, module, variable in [("api", "api_handler", "BINS_TABLE"),
                                        ("cleanup", "cleanup_handler", "RECORDS_BUCKET"),
                                        ("sweeper", "sweeper_handler", "BIN_VERSIONS_TABLE")]:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / code_dir),
-                                                            str(ROOT / "layers" / "shared")]),
-               "AWS_DEFAULT_REGION": "us-east-1"}
+        env = {**os.environ, "PYTHONPATH": function_path(code_dir), "AWS_DEFAULT_REGION": "us-east-1"}
         env.pop(variable)
         result = subprocess.run([sys.executable, "-c", f"import {module}"], env=env, capture_output=True,
                                 text=True, timeout=60)

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-from tests.support import ROOT
+from tests.support import ROOT, function_path
 
 _PROBE = """
 import ctypes, json, os, random
@@ -59,8 +59,7 @@ with os.fdopen(read) as lines:
 
 
 def test_environments_resumed_from_one_snapshot_draw_different_ids_keys_shards_and_jitter():
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"), str(ROOT / "layers" / "shared"),
-                                                        str(ROOT)]),
+    env = {**os.environ, "PYTHONPATH": function_path("api"),
            "LAMBDA_TASK_ROOT": str(ROOT / "functions" / "api")}
     result = subprocess.run([sys.executable, "-c", _PROBE], env=env, cwd=ROOT, capture_output=True, text=True,
                             timeout=60)

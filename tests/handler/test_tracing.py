@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from tests.support import ROOT
+from tests.support import ROOT, function_path
 
 MASTER_KEY_MARKER = "the-record-marker-7f3a"
 
@@ -50,7 +50,7 @@ def _traced_update(tracing: str) -> tuple[dict, list[bytes]]:
     daemon.bind(("127.0.0.1", 0))
     daemon.settimeout(0.5)
     env = {**os.environ,
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"), str(ROOT / "layers" / "shared"), str(ROOT)]),
+           "PYTHONPATH": function_path("api"),
            # As in Lambda: the runtime's task root, Lambda's trace header for a sampled request, the daemon.
            "LAMBDA_TASK_ROOT": str(ROOT / "functions" / "api"),
            "_X_AMZN_TRACE_ID": "Root=1-6746f3a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1",
